@@ -1,0 +1,103 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to eks_llm.inference
+# Apache License 2.0 (see LICENSE)
+"""Shared plumbing for the eks_llm.inference AWS modules.
+
+Every module of the collection subclasses :class:`AnsibleEKSModule` so that the
+user-agent names this collection, and uses :func:`wait_until` for the long AWS
+operations that have no botocore waiter (cluster updates, EFS mount targets).
+"""
+
+import time
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.common import set_collection_info
+from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+COLLECTION_NAME = "eks_llm.inference"
+COLLECTION_VERSION = "0.1.0"
+
+# Throttling and eventual-consistency errors that every call of ours retries.
+RETRY_EXTRA_CODES = [
+    "ThrottlingException",
+    "TooManyRequestsException",
+    "ServerException",
+    "ServiceUnavailableException",
+]
+
+
+def aws_retry():
+    """The retry decorator used for every client of this collection."""
+    return AWSRetry.jittered_backoff(retries=10, delay=2, max_delay=30, catch_extra_error_codes=RETRY_EXTRA_CODES)
+
+
+class AnsibleEKSModule(AnsibleAWSModule):
+    """AnsibleAWSModule that reports this collection in the user agent."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        set_collection_info(collection_name=COLLECTION_NAME, collection_version=COLLECTION_VERSION)
+
+    def retrying_client(self, service):
+        return self.client(service, retry_decorator=aws_retry())
+
+
+class NotFoundErrorHandler(AWSErrorHandler):
+    """Error handler for EKS, EFS and Service Quotas: missing means ResourceNotFound / *NotFound."""
+
+    _CUSTOM_EXCEPTION = None
+
+    @classmethod
+    def _is_missing(cls):
+        return is_boto3_error_code(
+            [
+                "ResourceNotFoundException",
+                "NoSuchResourceException",
+                "FileSystemNotFound",
+                "MountTargetNotFound",
+                "AccessPointNotFound",
+                "PolicyNotFound",
+            ]
+        )
+
+
+class WaitTimeout(Exception):
+    """Raised by :func:`wait_until` when the deadline passes."""
+
+
+def wait_until(fetch, done, timeout, delay=5, failed=None, sleep=time.sleep, clock=time.monotonic):
+    """Poll ``fetch()`` until ``done(value)`` is true or ``timeout`` seconds pass.
+
+    ``failed(value)`` may return a message to stop early (a terminal failure
+    state). Returns the last fetched value; raises :class:`WaitTimeout`
+    carrying the last value when the deadline passes.
+    """
+    deadline = clock() + timeout
+    while True:
+        value = fetch()
+        if done(value):
+            return value
+        if failed is not None:
+            message = failed(value)
+            if message:
+                raise WaitTimeout(message)
+        if clock() >= deadline:
+            raise WaitTimeout("timed out after %ss waiting; last state: %s" % (timeout, value))
+        sleep(min(delay, max(0.0, deadline - clock())) or delay)
+
+
+def waiter_config(timeout, delay):
+    """botocore WaiterConfig for a timeout in seconds."""
+    delay = max(1, int(delay))
+    return {"Delay": delay, "MaxAttempts": 1 + int(timeout / delay)}
+
+
+def tags_diff(current, wanted, purge=False):
+    """Return (to_set, to_remove) between two {key: value} tag dicts."""
+    current = current or {}
+    wanted = wanted or {}
+    to_set = {k: v for k, v in wanted.items() if current.get(k) != v}
+    to_remove = [k for k in current if k not in wanted and not k.startswith("aws:")] if purge else []
+    return to_set, to_remove
