@@ -1,0 +1,120 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to eks_llm.inference
+# Apache License 2.0 (see LICENSE)
+"""GPU facts of the EC2 instance types the collection can place models on.
+
+One table feeds inventory validation, model placement, the GPU quota check and
+(locally) the instance types offered by Karpenter's KWOK provider, so they can
+never disagree. GPU memory is in MiB as EC2 DescribeInstanceTypes reports it.
+"""
+
+# family: (GPU model, MiB per GPU, EC2 quota group: "G" (G and VT) or "P")
+GPU_FAMILIES = {
+    "g4dn": ("T4", 15360, "G"),
+    "g5": ("A10G", 22888, "G"),
+    "g6": ("L4", 22888, "G"),
+    "g6e": ("L40S", 45776, "G"),
+    "p4d": ("A100", 40960, "P"),
+    "p4de": ("A100", 81920, "P"),
+    "p5": ("H100", 81920, "P"),
+    "p5e": ("H200", 144384, "P"),
+}
+
+# instance type: (GPUs, vCPUs, memory GiB)
+_SIZES = {
+    "g4dn": {"xlarge": (1, 4, 16), "2xlarge": (1, 8, 32), "4xlarge": (1, 16, 64), "8xlarge": (1, 32, 128),
+             "16xlarge": (1, 64, 256), "12xlarge": (4, 48, 192), "metal": (8, 96, 384)},
+    "g5": {"xlarge": (1, 4, 16), "2xlarge": (1, 8, 32), "4xlarge": (1, 16, 64), "8xlarge": (1, 32, 128),
+           "16xlarge": (1, 64, 256), "12xlarge": (4, 48, 192), "24xlarge": (4, 96, 384), "48xlarge": (8, 192, 768)},
+    "g6": {"xlarge": (1, 4, 16), "2xlarge": (1, 8, 32), "4xlarge": (1, 16, 64), "8xlarge": (1, 32, 128),
+           "16xlarge": (1, 64, 256), "12xlarge": (4, 48, 192), "24xlarge": (4, 96, 384), "48xlarge": (8, 192, 768)},
+    "g6e": {"xlarge": (1, 4, 32), "2xlarge": (1, 8, 64), "4xlarge": (1, 16, 128), "8xlarge": (1, 32, 256),
+            "16xlarge": (1, 64, 512), "12xlarge": (4, 48, 384), "24xlarge": (4, 96, 768), "48xlarge": (8, 192, 1536)},
+    "p4d": {"24xlarge": (8, 96, 1152)},
+    "p4de": {"24xlarge": (8, 96, 1152)},
+    "p5": {"4xlarge": (1, 16, 256), "48xlarge": (8, 192, 2048)},
+    "p5e": {"48xlarge": (8, 192, 2048)},
+}
+
+# EC2 Service Quotas (vCPUs) that bound GPU capacity, per quota group and capacity type.
+GPU_QUOTA_CODES = {
+    ("G", "on-demand"): "L-DB2E81BA",
+    ("G", "spot"): "L-3819A6DF",
+    ("P", "on-demand"): "L-417A185B",
+    ("P", "spot"): "L-7212CCBC",
+}
+
+BYTES_PER_PARAMETER = {"fp32": 4.0, "fp16": 2.0, "bf16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5}
+
+
+def _build():
+    types = {}
+    for family, sizes in _SIZES.items():
+        gpu_model, gpu_mib, quota_group = GPU_FAMILIES[family]
+        for size, (gpus, vcpus, memory_gib) in sizes.items():
+            types["%s.%s" % (family, size)] = {
+                "family": family,
+                "gpu_model": gpu_model,
+                "gpus": gpus,
+                "gpu_memory_mib": gpu_mib,
+                "vcpus": vcpus,
+                "memory_gib": memory_gib,
+                "quota_group": quota_group,
+            }
+    return types
+
+
+INSTANCE_TYPES = _build()
+
+
+def family_of(instance_type):
+    return instance_type.split(".", 1)[0]
+
+
+def expand_pool_instance_types(instance_types, instance_families):
+    """The catalog instance types a node pool may launch (explicit types first, then whole families)."""
+    chosen = [t for t in (instance_types or []) if t in INSTANCE_TYPES]
+    for family in instance_families or []:
+        chosen.extend(sorted((t for t in INSTANCE_TYPES if family_of(t) == family and t not in chosen),
+                             key=lambda t: (INSTANCE_TYPES[t]["gpus"], INSTANCE_TYPES[t]["vcpus"])))
+    return chosen
+
+
+def placement(model, pool_instance_types, overhead_gib=1.0):
+    """Work out whether one replica of ``model`` fits on the pool's instance types.
+
+    ``model`` needs parameters_billion, precision, tensor_parallel, gpu_memory_utilization and
+    kv_cache_min_gib. Returns a dict with the per-GPU numbers, the instance types that can host a
+    replica (enough GPUs, and a GPU count the tensor-parallel degree divides) and a list of
+    human-readable problems (empty when it fits).
+    """
+    tp = model["tensor_parallel"]
+    weights_gib = model["parameters_billion"] * 1e9 * BYTES_PER_PARAMETER[model["precision"]] / 2 ** 30
+    per_gpu_weights_gib = weights_gib / tp
+    result = {
+        "weights_gib": round(weights_gib, 2),
+        "per_gpu_weights_gib": round(per_gpu_weights_gib, 2),
+        "eligible_instance_types": [],
+        "rejected": {},
+        "problems": [],
+    }
+    for itype in pool_instance_types:
+        facts = INSTANCE_TYPES[itype]
+        usable_gib = facts["gpu_memory_mib"] / 1024.0 * model["gpu_memory_utilization"]
+        kv_gib = usable_gib - per_gpu_weights_gib - overhead_gib
+        if facts["gpus"] < tp:
+            result["rejected"][itype] = "has %d GPU(s), the model needs %d (tensor_parallel)" % (facts["gpus"], tp)
+        elif facts["gpus"] % tp:
+            result["rejected"][itype] = "%d GPUs cannot be split into tensor-parallel groups of %d" % (facts["gpus"], tp)
+        elif kv_gib < model["kv_cache_min_gib"]:
+            result["rejected"][itype] = (
+                "%s has %.1f GiB usable per GPU (%.0f%% of %.1f GiB); weights need %.1f GiB per GPU + %.1f GiB runtime"
+                " overhead, leaving %.1f GiB for KV cache (minimum %.1f GiB)"
+                % (facts["gpu_model"], usable_gib, model["gpu_memory_utilization"] * 100, facts["gpu_memory_mib"] / 1024.0,
+                   per_gpu_weights_gib, overhead_gib, kv_gib, model["kv_cache_min_gib"]))
+        else:
+            result["eligible_instance_types"].append(itype)
+            result.setdefault("kv_cache_gib_per_gpu", round(kv_gib, 2))
+    if not result["eligible_instance_types"]:
+        result["problems"] = ["%s: %s" % (t, why) for t, why in result["rejected"].items()]
+    return result

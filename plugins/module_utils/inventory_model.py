@@ -1,0 +1,435 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to eks_llm.inference
+# Apache License 2.0 (see LICENSE)
+"""The inventory variable model: one spec, one validator, one normalised result.
+
+Every environment (local stand-ins, a real AWS account, AWX) is described by the
+same ``eks_llm_*`` variables. :func:`validate` checks types and the rules a
+person would otherwise learn from a failed deploy half an hour in, collects
+every problem, and returns the normalised configuration the roles consume.
+It reads the inventory only: no facts, no API calls.
+"""
+
+import ipaddress
+import re
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+from ansible_collections.eks_llm.inference.plugins.module_utils import gpu_catalog
+
+MANAGED_BY = "eks_llm.inference"
+DEPLOYMENT_TAG = "eks-llm:deployment"
+MANAGED_BY_TAG = "eks-llm:managed-by"
+
+KUBERNETES_VERSIONS = ["1.31", "1.32", "1.33", "1.34"]
+ENGINES = ["nim_operator", "nim_chart", "triton_vllm"]
+LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+REQUIRED_ADDONS = ["vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent"]
+DEFAULT_ADDONS = REQUIRED_ADDONS + ["aws-efs-csi-driver"]
+REGIONS = [
+    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "ca-west-1", "sa-east-1", "mx-central-1",
+    "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2",
+    "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3",
+    "ap-southeast-4", "ap-southeast-5", "ap-southeast-7", "ap-south-1", "ap-south-2", "ap-east-1", "ap-east-2",
+    "me-south-1", "me-central-1", "il-central-1", "af-south-1",
+]
+
+DEPLOYMENT_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
+DNS_LABEL_RE = re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")
+BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+HF_MODEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
+S3_URI_RE = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$")
+IMAGE_RE = re.compile(r"^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)+$")
+QUANTITY_RE = re.compile(r"^[0-9]+(Mi|Gi|Ti)$")
+DURATION_RE = re.compile(r"^([0-9]+(s|m|h))+$|^Never$")
+VPC_ID_RE = re.compile(r"^vpc-[0-9a-f]{8,17}$")
+SUBNET_ID_RE = re.compile(r"^subnet-[0-9a-f]{8,17}$")
+ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/.+$")
+
+_addon = dict(type="dict", options=dict(
+    version=dict(type="str", default="default"),
+    configuration=dict(type="dict", default={}),
+))
+
+_model_options = dict(
+    name=dict(type="str", required=True),
+    engine=dict(type="str", required=True),
+    node_pool=dict(type="str"),
+    namespace=dict(type="str", default="llm"),
+    parameters_billion=dict(type="float", required=True),
+    precision=dict(type="str", default="bf16"),
+    tensor_parallel=dict(type="int", default=1),
+    gpu_memory_utilization=dict(type="float", default=0.9),
+    kv_cache_min_gib=dict(type="float", default=1.0),
+    max_model_len=dict(type="int", default=4096),
+    replicas=dict(type="int", default=1),
+    autoscaling=dict(type="dict", default={}, options=dict(
+        enabled=dict(type="bool", default=False),
+        min_replicas=dict(type="int", default=1),
+        max_replicas=dict(type="int", default=4),
+        target=dict(type="float", default=1.0),
+    )),
+    cache_size=dict(type="str", default="50Gi"),
+    nim=dict(type="dict", options=dict(
+        image=dict(type="str", required=True),
+        tag=dict(type="str", required=True),
+        profile=dict(type="str", default=""),
+    )),
+    vllm=dict(type="dict", options=dict(
+        model_id=dict(type="str", required=True),
+        revision=dict(type="str", default="main"),
+        dtype=dict(type="str", default="auto"),
+        enforce_eager=dict(type="bool", default=False),
+    )),
+)
+
+SPEC = dict(
+    eks_llm_name=dict(type="str", required=True),
+    eks_llm_region=dict(type="str", required=True),
+    eks_llm_aws_endpoint_url=dict(type="str", default=""),
+    eks_llm_tags=dict(type="dict", default={}),
+    eks_llm_network=dict(type="dict", default={}, options=dict(
+        vpc_id=dict(type="str", default=""),
+        private_subnet_ids=dict(type="list", elements="str", default=[]),
+        public_subnet_ids=dict(type="list", elements="str", default=[]),
+        cidr=dict(type="str", default="10.0.0.0/16"),
+        availability_zones=dict(type="list", elements="str", default=[]),
+        az_count=dict(type="int", default=2),
+        nat_gateways=dict(type="str", default="single", choices=["single", "per_az"]),
+    )),
+    eks_llm_cluster=dict(type="dict", default={}, options=dict(
+        version=dict(type="str", default="1.33"),
+        endpoint_public_access=dict(type="bool", default=True),
+        endpoint_private_access=dict(type="bool", default=True),
+        public_access_cidrs=dict(type="list", elements="str", default=["0.0.0.0/0"]),
+        logging=dict(type="list", elements="str", default=["api", "audit", "authenticator"]),
+        secrets_encryption=dict(type="bool", default=True),
+        admin_principal_arns=dict(type="list", elements="str", default=[]),
+        log_retention_days=dict(type="int", default=30),
+        addons=dict(type="dict", default={}),
+    )),
+    eks_llm_core_nodes=dict(type="dict", default={}, options=dict(
+        instance_types=dict(type="list", elements="str", default=["m6i.large"]),
+        min_size=dict(type="int", default=2),
+        desired_size=dict(type="int", default=2),
+        max_size=dict(type="int", default=3),
+        disk_size=dict(type="int", default=50),
+        ami_type=dict(type="str", default="AL2023_x86_64_STANDARD",
+                      choices=["AL2023_x86_64_STANDARD", "AL2023_ARM_64_STANDARD", "BOTTLEROCKET_x86_64", "BOTTLEROCKET_ARM_64"]),
+        capacity_type=dict(type="str", default="ON_DEMAND", choices=["ON_DEMAND", "SPOT"]),
+    )),
+    eks_llm_gpu_node_pools=dict(type="list", elements="dict", default=[], options=dict(
+        name=dict(type="str", required=True),
+        instance_types=dict(type="list", elements="str", default=[]),
+        instance_families=dict(type="list", elements="str", default=[]),
+        capacity_types=dict(type="list", elements="str", default=["on-demand"]),
+        gpu_limit=dict(type="int", default=8),
+        ami_family=dict(type="str", default="al2023", choices=["al2023", "bottlerocket"]),
+        data_volume_gib=dict(type="int", default=200),
+        weight=dict(type="int", default=10),
+        consolidate_after=dict(type="str", default="10m"),
+        expire_after=dict(type="str", default="720h"),
+    )),
+    eks_llm_efs=dict(type="dict", default={}, options=dict(
+        enabled=dict(type="bool", default=True),
+        throughput_mode=dict(type="str", default="elastic", choices=["elastic", "bursting"]),
+        backup=dict(type="bool", default=True),
+    )),
+    eks_llm_model_bucket=dict(type="dict", default={}, options=dict(
+        name=dict(type="str", default=""),
+        versioning=dict(type="bool", default=True),
+    )),
+    eks_llm_logging=dict(type="dict", default={}, options=dict(
+        retention_days=dict(type="int", default=30),
+        fluent_bit=dict(type="bool", default=True),
+    )),
+    eks_llm_karpenter=dict(type="dict", default={}, options=dict(
+        interruption_queue=dict(type="bool", default=True),
+    )),
+    eks_llm_preflight=dict(type="dict", default={}, options=dict(
+        check_quotas=dict(type="bool", default=True),
+    )),
+    eks_llm_models=dict(type="list", elements="dict", default=[], options=_model_options),
+    eks_llm_ngc_api_key=dict(type="str", default="", no_log=True),
+    eks_llm_hf_token=dict(type="str", default="", no_log=True),
+)
+
+LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]
+
+
+class Problems(object):
+    """Collects problems as 'variable: what was given; what is allowed'."""
+
+    def __init__(self):
+        self.items = []
+
+    def add(self, variable, message):
+        self.items.append("%s: %s" % (variable, message))
+
+
+def _check_name(problems, value):
+    if not DEPLOYMENT_NAME_RE.match(value or ""):
+        problems.add("eks_llm_name", "%r is not usable as an EKS cluster, IAM role, S3 bucket and SQS queue name prefix;"
+                     " use 3-32 characters: lowercase letters, digits and '-', starting with a letter and not ending with '-'" % value)
+
+
+def _check_tags(problems, tags):
+    if len(tags) > 40:
+        problems.add("eks_llm_tags", "%d tags given; AWS allows 50 per resource and the collection adds up to 10, so at most 40" % len(tags))
+    for key, value in tags.items():
+        key = str(key)
+        if key.lower().startswith("aws:") or key.startswith("eks-llm:"):
+            problems.add("eks_llm_tags", "tag key %r is reserved (prefixes 'aws:' and 'eks-llm:')" % key)
+        if not 1 <= len(key) <= 128:
+            problems.add("eks_llm_tags", "tag key %r must be 1-128 characters" % key)
+        if len(str(value)) > 256:
+            problems.add("eks_llm_tags", "value of tag %r is %d characters; at most 256" % (key, len(str(value))))
+
+
+def _network(problems, region, net):
+    if net["vpc_id"]:
+        if not VPC_ID_RE.match(net["vpc_id"]):
+            problems.add("eks_llm_network.vpc_id", "%r is not a VPC id (vpc-xxxxxxxx)" % net["vpc_id"])
+        if len(net["private_subnet_ids"]) < 2:
+            problems.add("eks_llm_network.private_subnet_ids", "an existing VPC needs at least 2 private subnets in different AZs"
+                         " (EKS requires 2 AZs); %d given" % len(net["private_subnet_ids"]))
+        for subnet in net["private_subnet_ids"] + net["public_subnet_ids"]:
+            if not SUBNET_ID_RE.match(subnet):
+                problems.add("eks_llm_network", "%r is not a subnet id (subnet-xxxxxxxx)" % subnet)
+        return net
+    try:
+        cidr = ipaddress.ip_network(net["cidr"])
+    except ValueError:
+        problems.add("eks_llm_network.cidr", "%r is not a valid IPv4 CIDR block (e.g. 10.0.0.0/16)" % net["cidr"])
+        cidr = None
+    if cidr is not None and not 16 <= cidr.prefixlen <= 20:
+        problems.add("eks_llm_network.cidr", "%s: the VPC prefix must be /16 to /20 (room for private and public subnets"
+                     " in every AZ); AWS allows /16 at most" % net["cidr"])
+        cidr = None
+    zones = net["availability_zones"]
+    if zones:
+        for zone in zones:
+            if not re.match(r"^%s[a-z]$" % re.escape(region), zone):
+                problems.add("eks_llm_network.availability_zones", "%r is not an availability zone of region %s (e.g. %sa)" % (zone, region, region))
+        if len(set(zones)) != len(zones):
+            problems.add("eks_llm_network.availability_zones", "zones are listed twice: %s" % ", ".join(zones))
+    else:
+        if not 2 <= net["az_count"] <= 6:
+            problems.add("eks_llm_network.az_count", "%d given; EKS needs at least 2 AZs, at most 6 are used" % net["az_count"])
+        zones = ["%s%s" % (region, letter) for letter in "abcdef"[:max(2, min(6, net["az_count"]))]]
+    if len(zones) < 2:
+        problems.add("eks_llm_network.availability_zones", "EKS needs subnets in at least 2 availability zones; %d given" % len(zones))
+    normalised = dict(net, availability_zones=zones, private_subnets=[], public_subnets=[])
+    if cidr is not None:
+        blocks = list(cidr.subnets(prefixlen_diff=3))
+        public_blocks = list(blocks[7].subnets(prefixlen_diff=3))
+        for index, zone in enumerate(zones[:6]):
+            normalised["private_subnets"].append({"az": zone, "cidr": str(blocks[index])})
+            normalised["public_subnets"].append({"az": zone, "cidr": str(public_blocks[index])})
+    return normalised
+
+
+def _cluster(problems, cluster):
+    if cluster["version"] not in KUBERNETES_VERSIONS:
+        problems.add("eks_llm_cluster.version", "%r is not a supported EKS version; allowed: %s" % (cluster["version"], ", ".join(KUBERNETES_VERSIONS)))
+    if not (cluster["endpoint_public_access"] or cluster["endpoint_private_access"]):
+        problems.add("eks_llm_cluster", "endpoint_public_access and endpoint_private_access are both false; the API server would be unreachable")
+    for cidr in cluster["public_access_cidrs"]:
+        try:
+            ipaddress.ip_network(cidr)
+        except ValueError:
+            problems.add("eks_llm_cluster.public_access_cidrs", "%r is not a CIDR block (e.g. 203.0.113.0/24)" % cidr)
+    for log_type in cluster["logging"]:
+        if log_type not in LOG_TYPES:
+            problems.add("eks_llm_cluster.logging", "%r is not a control-plane log type; allowed: %s" % (log_type, ", ".join(LOG_TYPES)))
+    for arn in cluster["admin_principal_arns"]:
+        if not ARN_RE.match(arn):
+            problems.add("eks_llm_cluster.admin_principal_arns", "%r is not an IAM role or user ARN" % arn)
+    if cluster["log_retention_days"] not in LOG_RETENTION_DAYS:
+        problems.add("eks_llm_cluster.log_retention_days", "%d is not a CloudWatch Logs retention; allowed: %s"
+                     % (cluster["log_retention_days"], ", ".join(str(d) for d in LOG_RETENTION_DAYS)))
+    addons = {}
+    for name in DEFAULT_ADDONS:
+        addons[name] = {"version": "default", "configuration": {}}
+    for name, settings in (cluster["addons"] or {}).items():
+        if settings is None:  # `name: null` removes an optional add-on
+            if name in REQUIRED_ADDONS:
+                problems.add("eks_llm_cluster.addons", "%r is required by the collection and cannot be removed" % name)
+            addons.pop(name, None)
+            continue
+        if not isinstance(settings, dict) or set(settings) - {"version", "configuration"}:
+            problems.add("eks_llm_cluster.addons.%s" % name, "expected a dict with 'version' and/or 'configuration', got %r" % (settings,))
+            continue
+        addons[name] = dict(addons.get(name, {"version": "default", "configuration": {}}), **settings)
+    return dict(cluster, addons=addons)
+
+
+def _core_nodes(problems, nodes):
+    if not nodes["min_size"] <= nodes["desired_size"] <= nodes["max_size"]:
+        problems.add("eks_llm_core_nodes", "sizes must satisfy min_size <= desired_size <= max_size; given %d <= %d <= %d"
+                     % (nodes["min_size"], nodes["desired_size"], nodes["max_size"]))
+    if nodes["min_size"] < 1:
+        problems.add("eks_llm_core_nodes.min_size", "at least 1 node is needed for system pods (Karpenter, CoreDNS); %d given" % nodes["min_size"])
+    if not 20 <= nodes["disk_size"] <= 16384:
+        problems.add("eks_llm_core_nodes.disk_size", "%d GiB given; allowed 20-16384" % nodes["disk_size"])
+    return nodes
+
+
+def _pools(problems, pools):
+    normalised = []
+    seen = set()
+    for index, pool in enumerate(pools):
+        where = "eks_llm_gpu_node_pools[%d] (%s)" % (index, pool["name"])
+        if not DNS_LABEL_RE.match(pool["name"]):
+            problems.add(where + ".name", "%r must be a DNS label: lowercase letters, digits, '-', at most 40 characters" % pool["name"])
+        if pool["name"] in seen:
+            problems.add(where + ".name", "duplicate node pool name %r" % pool["name"])
+        seen.add(pool["name"])
+        unknown = [t for t in pool["instance_types"] if t not in gpu_catalog.INSTANCE_TYPES]
+        if unknown:
+            problems.add(where + ".instance_types", "unknown GPU instance type(s) %s; known: %s"
+                         % (", ".join(unknown), ", ".join(sorted(gpu_catalog.INSTANCE_TYPES))))
+        bad_families = [f for f in pool["instance_families"] if f not in gpu_catalog.GPU_FAMILIES]
+        if bad_families:
+            problems.add(where + ".instance_families", "unknown GPU family(ies) %s; known: %s"
+                         % (", ".join(bad_families), ", ".join(sorted(gpu_catalog.GPU_FAMILIES))))
+        if not pool["instance_types"] and not pool["instance_families"]:
+            problems.add(where, "give instance_types (e.g. [g5.xlarge]) or instance_families (e.g. [g5])")
+        bad_capacity = [c for c in pool["capacity_types"] if c not in ("spot", "on-demand")]
+        if bad_capacity or not pool["capacity_types"]:
+            problems.add(where + ".capacity_types", "%r: allowed values are spot and on-demand (one or both)" % (pool["capacity_types"],))
+        if pool["gpu_limit"] < 1:
+            problems.add(where + ".gpu_limit", "%d: must allow at least 1 GPU" % pool["gpu_limit"])
+        for key in ("consolidate_after", "expire_after"):
+            if not DURATION_RE.match(pool[key]):
+                problems.add(where + "." + key, "%r is not a duration like 30s, 10m, 720h or Never" % pool[key])
+        if not 20 <= pool["data_volume_gib"] <= 16384:
+            problems.add(where + ".data_volume_gib", "%d GiB given; allowed 20-16384 (inference images are many GB)" % pool["data_volume_gib"])
+        resolved = gpu_catalog.expand_pool_instance_types(pool["instance_types"], pool["instance_families"])
+        normalised.append(dict(pool, resolved_instance_types=resolved))
+    return normalised
+
+
+def _models(problems, models, pools, ngc_api_key, hf_token):
+    pools_by_name = dict((p["name"], p) for p in pools)
+    seen = set()
+    normalised = []
+    for index, model in enumerate(models):
+        where = "eks_llm_models[%d] (%s)" % (index, model["name"])
+        if not DNS_LABEL_RE.match(model["name"]):
+            problems.add(where + ".name", "%r must be a DNS label (it names Kubernetes objects): lowercase letters, digits, '-',"
+                         " starting with a letter, at most 40 characters" % model["name"])
+        if model["name"] in seen:
+            problems.add(where + ".name", "duplicate model name %r; every model needs its own name" % model["name"])
+        seen.add(model["name"])
+        if model["engine"] not in ENGINES:
+            problems.add(where + ".engine", "unknown engine %r; allowed: %s" % (model["engine"], ", ".join(ENGINES)))
+        if not DNS_LABEL_RE.match(model["namespace"]):
+            problems.add(where + ".namespace", "%r is not a valid Kubernetes namespace name" % model["namespace"])
+        if model["precision"] not in gpu_catalog.BYTES_PER_PARAMETER:
+            problems.add(where + ".precision", "%r: allowed %s" % (model["precision"], ", ".join(gpu_catalog.BYTES_PER_PARAMETER)))
+        if model["parameters_billion"] <= 0:
+            problems.add(where + ".parameters_billion", "%s: the model size in billions of parameters must be positive" % model["parameters_billion"])
+        if model["tensor_parallel"] not in (1, 2, 4, 8):
+            problems.add(where + ".tensor_parallel", "%d: allowed 1, 2, 4 or 8 GPUs per replica" % model["tensor_parallel"])
+        if not 0.1 <= model["gpu_memory_utilization"] <= 0.98:
+            problems.add(where + ".gpu_memory_utilization", "%s: allowed 0.1-0.98" % model["gpu_memory_utilization"])
+        if not QUANTITY_RE.match(model["cache_size"]):
+            problems.add(where + ".cache_size", "%r is not a Kubernetes storage quantity like 50Gi" % model["cache_size"])
+        if model["replicas"] < 1:
+            problems.add(where + ".replicas", "%d: at least 1" % model["replicas"])
+        scaling = model["autoscaling"]
+        if scaling["enabled"] and not 1 <= scaling["min_replicas"] <= scaling["max_replicas"]:
+            problems.add(where + ".autoscaling", "needs 1 <= min_replicas <= max_replicas; given %d..%d" % (scaling["min_replicas"], scaling["max_replicas"]))
+        if model["engine"] in ("nim_operator", "nim_chart"):
+            if not model["nim"]:
+                problems.add(where + ".nim", "engine %s needs nim: {image: nvcr.io/nim/<org>/<model>, tag: <pinned version>}" % model["engine"])
+            else:
+                if not IMAGE_RE.match(model["nim"]["image"]):
+                    problems.add(where + ".nim.image", "%r is not an image repository like nvcr.io/nim/meta/llama3-8b-instruct (no tag here)" % model["nim"]["image"])
+                if model["nim"]["tag"] in ("", "latest"):
+                    problems.add(where + ".nim.tag", "%r: pin an explicit NIM version (e.g. 1.0.3); 'latest' changes under you" % model["nim"]["tag"])
+            if not ngc_api_key:
+                problems.add(where, "engine %s pulls from nvcr.io and NGC: set NGC_API_KEY in the environment or eks_llm_ngc_api_key"
+                             " (Ansible Vault)" % model["engine"])
+            elif not ngc_api_key.startswith("nvapi-"):
+                problems.add("eks_llm_ngc_api_key", "the NGC API key does not start with 'nvapi-' (value hidden); create a personal key"
+                             " at https://org.ngc.nvidia.com/setup/personal-keys")
+        if model["engine"] == "triton_vllm":
+            if not model["vllm"]:
+                problems.add(where + ".vllm", "engine triton_vllm needs a model source: vllm: {model_id: <hf org/name or s3://bucket/prefix>}")
+            elif not (HF_MODEL_RE.match(model["vllm"]["model_id"]) or S3_URI_RE.match(model["vllm"]["model_id"])):
+                problems.add(where + ".vllm.model_id", "%r is neither a Hugging Face id (org/name) nor an s3:// URI" % model["vllm"]["model_id"])
+        if hf_token and not hf_token.startswith("hf_"):
+            problems.add("eks_llm_hf_token", "the Hugging Face token does not start with 'hf_' (value hidden)")
+        pool_name = model["node_pool"] or (pools[0]["name"] if len(pools) == 1 else None)
+        result = dict(model, node_pool=pool_name, placement={})
+        if pool_name is None:
+            problems.add(where + ".node_pool", "several GPU node pools exist (%s): name the one this model runs on" % ", ".join(pools_by_name) if pools
+                         else "no GPU node pool is defined: add one to eks_llm_gpu_node_pools")
+        elif pool_name not in pools_by_name:
+            problems.add(where + ".node_pool", "%r is not a GPU node pool; defined: %s" % (pool_name, ", ".join(pools_by_name) or "none"))
+        elif model["precision"] in gpu_catalog.BYTES_PER_PARAMETER and model["parameters_billion"] > 0:
+            fit = gpu_catalog.placement(model, pools_by_name[pool_name]["resolved_instance_types"])
+            result["placement"] = fit
+            if fit["problems"]:
+                problems.add(where, "cannot be placed on node pool %r: %.1f GiB of %s weights (%.1fB parameters) over tensor_parallel=%d"
+                             " = %.1f GiB per GPU; %s" % (pool_name, fit["weights_gib"], model["precision"], model["parameters_billion"],
+                                                           model["tensor_parallel"], fit["per_gpu_weights_gib"], "; ".join(fit["problems"])))
+        normalised.append(result)
+    return normalised
+
+
+def validate(variables):
+    """Validate the ``eks_llm_*`` variables. Returns (normalised_config, problems, warnings)."""
+    problems = Problems()
+    given = dict((k, v) for k, v in variables.items() if k.startswith("eks_llm_"))
+    result = ArgumentSpecValidator(SPEC).validate(given)
+    for error in result.error_messages:
+        problems.add("inventory", error)
+    if result.error_messages:
+        return None, problems.items, []
+    params = result.validated_parameters
+    warnings = []
+    _check_name(problems, params["eks_llm_name"])
+    if params["eks_llm_region"] not in REGIONS:
+        problems.add("eks_llm_region", "%r is not an AWS region with EKS; allowed: %s" % (params["eks_llm_region"], ", ".join(REGIONS)))
+    _check_tags(problems, params["eks_llm_tags"])
+    bucket = params["eks_llm_model_bucket"]["name"]
+    if bucket and (not BUCKET_RE.match(bucket) or ".." in bucket or re.match(r"^\d+\.\d+\.\d+\.\d+$", bucket)):
+        problems.add("eks_llm_model_bucket.name", "%r is not a valid S3 bucket name (3-63 lowercase letters, digits, '.', '-')" % bucket)
+    if params["eks_llm_logging"]["retention_days"] not in LOG_RETENTION_DAYS:
+        problems.add("eks_llm_logging.retention_days", "%d is not a CloudWatch Logs retention; allowed: %s"
+                     % (params["eks_llm_logging"]["retention_days"], ", ".join(str(d) for d in LOG_RETENTION_DAYS)))
+    network = _network(problems, params["eks_llm_region"], params["eks_llm_network"])
+    cluster = _cluster(problems, params["eks_llm_cluster"])
+    core_nodes = _core_nodes(problems, params["eks_llm_core_nodes"])
+    pools = _pools(problems, params["eks_llm_gpu_node_pools"])
+    models = _models(problems, params["eks_llm_models"], pools, params["eks_llm_ngc_api_key"], params["eks_llm_hf_token"])
+    if any(m["engine"] == "triton_vllm" for m in models) and not params["eks_llm_hf_token"]:
+        warnings.append("no Hugging Face token (HF_TOKEN / eks_llm_hf_token): gated models such as Llama or Mistral will fail to download")
+    if problems.items:
+        return None, problems.items, warnings
+    name = params["eks_llm_name"]
+    tags = dict(params["eks_llm_tags"])
+    tags.update({DEPLOYMENT_TAG: name, MANAGED_BY_TAG: MANAGED_BY})
+    config = {
+        "name": name,
+        "region": params["eks_llm_region"],
+        "aws_endpoint_url": params["eks_llm_aws_endpoint_url"],
+        "tags": tags,
+        "network": network,
+        "cluster": cluster,
+        "core_nodes": core_nodes,
+        "gpu_node_pools": pools,
+        "efs": params["eks_llm_efs"],
+        "model_bucket": params["eks_llm_model_bucket"],
+        "logging": params["eks_llm_logging"],
+        "karpenter": params["eks_llm_karpenter"],
+        "preflight": params["eks_llm_preflight"],
+        "models": models,
+        "engines": sorted(set(m["engine"] for m in models)),
+        "has_ngc_api_key": bool(params["eks_llm_ngc_api_key"]),
+        "has_hf_token": bool(params["eks_llm_hf_token"]),
+    }
+    return config, [], warnings
