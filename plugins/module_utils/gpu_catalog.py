@@ -118,3 +118,56 @@ def placement(model, pool_instance_types, overhead_gib=1.0):
     if not result["eligible_instance_types"]:
         result["problems"] = ["%s: %s" % (t, why) for t, why in result["rejected"].items()]
     return result
+
+
+def quota_requirements(pools, models):
+    """vCPU quota each (quota group, capacity type) needs, from the GPU node pools and the models on them.
+
+    ``minimum``: one node for the most demanding model replica of the pool (below it nothing can run);
+    ``ceiling``: the pool's gpu_limit reached with its least GPU-dense instance type (below it
+    Karpenter will hit the quota before the pool's limit).
+    """
+    needs = {}
+    for pool in pools:
+        types = pool["resolved_instance_types"]
+        if not types:
+            continue
+        pool_models = [m for m in models if m.get("node_pool") == pool["name"]]
+        eligible = [m["placement"].get("eligible_instance_types") or types for m in pool_models if m.get("placement")]
+        smallest_per_model = [min(INSTANCE_TYPES[t]["vcpus"] for t in e) for e in eligible] or [min(INSTANCE_TYPES[t]["vcpus"] for t in types)]
+        minimum = max(smallest_per_model)
+        ceiling = int(max(INSTANCE_TYPES[t]["vcpus"] / float(INSTANCE_TYPES[t]["gpus"]) for t in types) * pool["gpu_limit"])
+        for group in sorted(set(INSTANCE_TYPES[t]["quota_group"] for t in types)):
+            for capacity in pool["capacity_types"]:
+                key = (group, capacity)
+                need = needs.setdefault(key, {"quota_code": GPU_QUOTA_CODES[key], "quota_group": group, "capacity_type": capacity,
+                                               "minimum_vcpus": 0, "ceiling_vcpus": 0, "pools": []})
+                need["minimum_vcpus"] = max(need["minimum_vcpus"], minimum)
+                need["ceiling_vcpus"] += ceiling
+                need["pools"].append(pool["name"])
+    return [needs[k] for k in sorted(needs)]
+
+
+def quota_shortfalls(requirements, quotas):
+    """Compare requirements with Service Quotas values: (errors, warnings), each a list of sentences.
+
+    A pool that may use spot or on-demand only fails when no capacity type it allows reaches its minimum.
+    """
+    errors, warnings = [], []
+    by_pool = {}
+    for need in requirements:
+        value = quotas.get(need["quota_code"], {}).get("value")
+        if value is None:
+            warnings.append("quota %s (%s %s vCPUs) could not be read" % (need["quota_code"], need["quota_group"], need["capacity_type"]))
+            continue
+        for pool in need["pools"]:
+            by_pool.setdefault(pool, []).append((need, value))
+        if value < need["ceiling_vcpus"]:
+            warnings.append("quota %s allows %d %s-instance %s vCPUs; pools %s may grow to %d vCPUs"
+                            % (need["quota_code"], value, need["quota_group"], need["capacity_type"], ", ".join(need["pools"]), need["ceiling_vcpus"]))
+    for pool, checks in sorted(by_pool.items()):
+        if all(value < need["minimum_vcpus"] for need, value in checks):
+            errors.append("GPU node pool %s cannot launch a single node: it needs %d vCPUs and the quotas allow %s; request an increase"
+                          " in Service Quotas (EC2)" % (pool, max(n["minimum_vcpus"] for n, _ in checks),
+                                                          ", ".join("%s %s: %d (%s)" % (n["quota_group"], n["capacity_type"], v, n["quota_code"]) for n, v in checks)))
+    return errors, warnings

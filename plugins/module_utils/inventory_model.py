@@ -154,6 +154,15 @@ SPEC = dict(
     eks_llm_hf_token=dict(type="str", default="", no_log=True),
 )
 
+# Kubernetes identities that get AWS permissions through EKS Pod Identity; shared by the AWS layer
+# (associations) and the platform/inference layers (service accounts), so they cannot drift apart.
+SERVICE_ACCOUNTS = {
+    "karpenter_controller": {"namespace": "karpenter", "service_account": "karpenter"},
+    "efs_csi": {"namespace": "kube-system", "service_account": "efs-csi-controller-sa"},
+    "fluent_bit": {"namespace": "logging", "service_account": "fluent-bit"},
+}
+TRITON_SERVICE_ACCOUNT = "triton"
+
 LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]
 
 
@@ -429,6 +438,9 @@ def validate(variables):
         "preflight": params["eks_llm_preflight"],
         "models": models,
         "engines": sorted(set(m["engine"] for m in models)),
+        "service_accounts": dict(SERVICE_ACCOUNTS, triton=[
+            {"namespace": ns, "service_account": TRITON_SERVICE_ACCOUNT}
+            for ns in sorted(set(m["namespace"] for m in models if m["engine"] == "triton_vllm"))]),
         "has_ngc_api_key": bool(params["eks_llm_ngc_api_key"]),
         "has_hf_token": bool(params["eks_llm_hf_token"]),
     }
