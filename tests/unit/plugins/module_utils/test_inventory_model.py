@@ -1,0 +1,152 @@
+"""The inventory model: every bad input is a clear problem naming the variable; good inputs normalise."""
+import copy
+import glob
+import os
+
+import pytest
+import yaml
+
+from ansible_collections.eks_llm.inference.plugins.module_utils import gpu_catalog
+from ansible_collections.eks_llm.inference.plugins.module_utils import inventory_model
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+
+BASE = {
+    "eks_llm_name": "demo",
+    "eks_llm_region": "us-west-2",
+    "eks_llm_gpu_node_pools": [{"name": "g5", "instance_families": ["g5"], "capacity_types": ["spot", "on-demand"]}],
+    "eks_llm_models": [
+        {"name": "llama3-8b", "engine": "nim_chart", "parameters_billion": 8,
+         "nim": {"image": "nvcr.io/nim/meta/llama3-8b-instruct", "tag": "1.0.3"}},
+        {"name": "opt-350m", "engine": "triton_vllm", "parameters_billion": 0.35, "precision": "fp16",
+         "vllm": {"model_id": "facebook/opt-350m"}},
+    ],
+    "eks_llm_ngc_api_key": "nvapi-test-key",
+    "eks_llm_hf_token": "hf_test",
+}
+
+
+def variables(**changes):
+    result = copy.deepcopy(BASE)
+    for key, value in changes.items():
+        result[key] = value
+    return result
+
+
+def with_model(index, **changes):
+    result = copy.deepcopy(BASE)
+    result["eks_llm_models"][index].update(changes)
+    return result
+
+
+def problems_of(given):
+    config, problems, _warnings = inventory_model.validate(given)
+    assert config is None, "expected problems, got a valid configuration"
+    return "\n".join(problems)
+
+
+def test_valid_inventory_normalises_with_defaults_tags_and_placement():
+    config, problems, _ = inventory_model.validate(variables())
+    assert problems == []
+    assert config["tags"]["eks-llm:deployment"] == "demo"
+    assert config["cluster"]["version"] == "1.33"
+    assert sorted(config["cluster"]["addons"]) == sorted(inventory_model.DEFAULT_ADDONS)
+    assert config["network"]["availability_zones"] == ["us-west-2a", "us-west-2b"]
+    assert [s["cidr"] for s in config["network"]["private_subnets"]] == ["10.0.0.0/19", "10.0.32.0/19"]
+    llama = config["models"][0]
+    assert llama["node_pool"] == "g5"
+    assert "g5.xlarge" in llama["placement"]["eligible_instance_types"]
+    assert config["service_accounts"]["triton"] == [{"namespace": "llm", "service_account": "triton"}]
+    # secrets never leave the validator
+    assert "nvapi-test-key" not in repr(config) and "hf_test" not in repr(config)
+
+
+@pytest.mark.parametrize("given, expected", [
+    (variables(eks_llm_name="Demo_Cluster"), "eks_llm_name: 'Demo_Cluster' is not usable"),
+    (variables(eks_llm_name="x" * 40), "use 3-32 characters"),
+    (variables(eks_llm_region="us-middle-9"), "eks_llm_region: 'us-middle-9' is not an AWS region"),
+    (with_model(0, engine="tgi"), "unknown engine 'tgi'; allowed: nim_operator, nim_chart, triton_vllm"),
+    (with_model(1, tensor_parallel="two"), "tensor_parallel"),
+    (with_model(1, name="llama3-8b"), "duplicate model name 'llama3-8b'"),
+    (variables(eks_llm_ngc_api_key=""), "engine nim_chart pulls from nvcr.io and NGC: set NGC_API_KEY"),
+    (variables(eks_llm_ngc_api_key="abcdef"), "does not start with 'nvapi-'"),
+    (with_model(1, vllm=None), "engine triton_vllm needs a model source"),
+    (with_model(1, vllm={"model_id": "not a model"}), "neither a Hugging Face id"),
+    (with_model(0, nim={"image": "nvcr.io/nim/meta/llama3-8b-instruct", "tag": "latest"}), "pin an explicit NIM version"),
+    (with_model(0, parameters_billion=70), "cannot be placed on node pool 'g5': 130.4 GiB of bf16 weights"),
+    (with_model(0, node_pool="missing"), "'missing' is not a GPU node pool"),
+    (variables(eks_llm_tags={"aws:owner": "x"}), "tag key 'aws:owner' is reserved"),
+    (variables(eks_llm_network={"cidr": "10.0.0.0/8"}), "the VPC prefix must be /16 to /20"),
+    (variables(eks_llm_network={"cidr": "banana"}), "'banana' is not a valid IPv4 CIDR"),
+    (variables(eks_llm_network={"availability_zones": ["eu-west-1a", "us-west-2b"]}), "'eu-west-1a' is not an availability zone of region us-west-2"),
+    (variables(eks_llm_network={"vpc_id": "vpc-0123456789abcdef0", "private_subnet_ids": ["subnet-0123456789abcdef0"]}), "needs at least 2 private subnets"),
+    (variables(eks_llm_cluster={"version": "1.20"}), "'1.20' is not a supported EKS version"),
+    (variables(eks_llm_cluster={"logging": ["api", "kubelet"]}), "'kubelet' is not a control-plane log type"),
+    (variables(eks_llm_cluster={"endpoint_public_access": False, "endpoint_private_access": False}), "would be unreachable"),
+    (variables(eks_llm_model_bucket={"name": "Bad_Bucket"}), "'Bad_Bucket' is not a valid S3 bucket name"),
+    (variables(eks_llm_core_nodes={"min_size": 3, "desired_size": 2, "max_size": 4}), "min_size <= desired_size <= max_size"),
+    (variables(eks_llm_gpu_node_pools=[{"name": "g5", "instance_types": ["g5.huge"]}]), "unknown GPU instance type(s) g5.huge"),
+    (variables(eks_llm_gpu_node_pools=[{"name": "g5", "instance_families": ["g5"], "capacity_types": ["reserved"]}]), "allowed values are spot and on-demand"),
+    (variables(eks_llm_modles=[]), "eks_llm_modles"),
+    (with_model(0, replicas="many"), "replicas"),
+])
+def test_each_bad_input_is_a_clear_problem(given, expected):
+    assert expected in problems_of(given)
+
+
+def test_tensor_parallel_must_divide_the_gpus_of_the_instance():
+    given = variables(eks_llm_gpu_node_pools=[{"name": "g5", "instance_types": ["g5.12xlarge"]}])
+    given["eks_llm_models"][1]["tensor_parallel"] = 8
+    text = problems_of(given)
+    assert "g5.12xlarge: has 4 GPU(s), the model needs 8 (tensor_parallel)" in text
+    assert gpu_catalog.placement(dict(parameters_billion=1, precision="fp16", tensor_parallel=4, gpu_memory_utilization=0.9,
+                                      kv_cache_min_gib=1), ["g4dn.12xlarge"])["eligible_instance_types"] == ["g4dn.12xlarge"]
+    rejected = gpu_catalog.placement(dict(parameters_billion=1, precision="fp16", tensor_parallel=8, gpu_memory_utilization=0.9,
+                                          kv_cache_min_gib=1), ["g5.48xlarge", "g5.12xlarge"])
+    assert rejected["eligible_instance_types"] == ["g5.48xlarge"]
+
+
+def test_all_problems_are_reported_at_once():
+    given = with_model(0, engine="tgi")
+    given["eks_llm_region"] = "nowhere-1"
+    given["eks_llm_name"] = "BAD"
+    config, problems, _ = inventory_model.validate(given)
+    assert config is None and len(problems) >= 3
+
+
+def test_every_example_inventory_passes():
+    inventories = glob.glob(os.path.join(REPO, "inventories", "*", "group_vars", "all", "main.yml"))
+    inventories += glob.glob(os.path.join(REPO, "inventories", "examples", "*", "group_vars", "all", "main.yml"))
+    assert len(inventories) >= 5
+    for path in inventories:
+        with open(path) as handle:
+            given = yaml.safe_load(handle)
+        given = dict((k, v) for k, v in given.items() if not (isinstance(v, str) and "{{" in v))
+        given.update(eks_llm_ngc_api_key="nvapi-test", eks_llm_hf_token="hf_test")
+        config, problems, _ = inventory_model.validate(given)
+        assert problems == [], "%s: %s" % (path, problems)
+
+
+def test_quota_requirements_and_shortfalls():
+    config, _, _ = inventory_model.validate(variables())
+    needs = gpu_catalog.quota_requirements(config["gpu_node_pools"], config["models"])
+    codes = sorted(n["quota_code"] for n in needs)
+    assert codes == ["L-3819A6DF", "L-DB2E81BA"]
+    assert all(n["minimum_vcpus"] == 4 for n in needs)
+    errors, _ = gpu_catalog.quota_shortfalls(needs, {"L-3819A6DF": {"value": 0}, "L-DB2E81BA": {"value": 2}})
+    assert errors and "g5 cannot launch a single node" in errors[0]
+    errors, warnings = gpu_catalog.quota_shortfalls(needs, {"L-3819A6DF": {"value": 0}, "L-DB2E81BA": {"value": 8}})
+    assert errors == [] and warnings
+
+
+def test_docs_describe_every_variable_and_key():
+    with open(os.path.join(REPO, "docs", "inventory.md")) as handle:
+        text = handle.read()
+    missing = []
+    for variable, spec in inventory_model.SPEC.items():
+        if "`%s`" % variable not in text:
+            missing.append(variable)
+        for key in (spec.get("options") or {}):
+            if "`%s`" % key not in text:
+                missing.append("%s.%s" % (variable, key))
+    assert missing == []
