@@ -45,9 +45,10 @@ class AnsibleEKSModule(AnsibleAWSModule):
 
 
 class NotFoundErrorHandler(AWSErrorHandler):
-    """Error handler for EKS, EFS and Service Quotas: missing means ResourceNotFound / *NotFound."""
+    """Error handler for EKS, EFS and Service Quotas: missing means ResourceNotFound / *NotFound.
 
-    _CUSTOM_EXCEPTION = None
+    Other errors raise AnsibleAWSError (the base class default) for fail_json_aws.
+    """
 
     @classmethod
     def _is_missing(cls):
