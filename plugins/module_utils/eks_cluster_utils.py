@@ -50,12 +50,6 @@ UPDATE_DONE = "Successful"
 UPDATE_FAILED = ("Failed", "Cancelled")
 
 
-class EKSErrorHandler(NotFoundErrorHandler):
-    """NotFoundErrorHandler that raises AnsibleAWSError for every other failure."""
-
-    _CUSTOM_EXCEPTION = AnsibleAWSError
-
-
 class PlanError(Exception):
     """A wanted change that EKS cannot make; the message says what to do."""
 
@@ -852,38 +846,38 @@ def nodegroup_create_request(params):
 # ---------------------------------------------------------------------------
 
 
-@EKSErrorHandler.list_error_handler("describe cluster")
+@NotFoundErrorHandler.list_error_handler("describe cluster")
 @aws_retry()
 def describe_cluster(client, name):
     return client.describe_cluster(name=name)["cluster"]
 
 
-@EKSErrorHandler.list_error_handler("describe node group")
+@NotFoundErrorHandler.list_error_handler("describe node group")
 @aws_retry()
 def describe_nodegroup(client, cluster_name, name):
     return client.describe_nodegroup(clusterName=cluster_name, nodegroupName=name)["nodegroup"]
 
 
-@EKSErrorHandler.list_error_handler("list node groups", default_value=[])
+@NotFoundErrorHandler.list_error_handler("list node groups", default_value=[])
 @aws_retry()
 def list_nodegroups(client, cluster_name):
     paginator = client.get_paginator("list_nodegroups")
     return paginator.paginate(clusterName=cluster_name).build_full_result().get("nodegroups", [])
 
 
-@EKSErrorHandler.list_error_handler("list Fargate profiles", default_value=[])
+@NotFoundErrorHandler.list_error_handler("list Fargate profiles", default_value=[])
 @aws_retry()
 def list_fargate_profiles(client, cluster_name):
     paginator = client.get_paginator("list_fargate_profiles")
     return paginator.paginate(clusterName=cluster_name).build_full_result().get("fargateProfileNames", [])
 
 
-@EKSErrorHandler.common_error_handler("describe update")
+@NotFoundErrorHandler.common_error_handler("describe update")
 def describe_update(client, **kwargs):
     return client.describe_update(aws_retry=True, **kwargs)["update"]
 
 
-@EKSErrorHandler.common_error_handler("update tags")
+@NotFoundErrorHandler.common_error_handler("update tags")
 def reconcile_tags(client, arn, to_set, to_remove):
     if to_remove:
         client.untag_resource(resourceArn=arn, tagKeys=list(to_remove), aws_retry=True)
