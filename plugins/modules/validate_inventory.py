@@ -1,6 +1,8 @@
+#!/usr/bin/python
 # -*- coding: utf-8 -*-
 # Copyright: contributors to eks_llm.inference
-# Apache License 2.0 (see LICENSE)
+# Apache License 2.0 (see LICENSE), which is compatible with the
+# GNU General Public License v3.0 that Ansible itself is distributed under.
 
 DOCUMENTATION = r"""
 module: validate_inventory

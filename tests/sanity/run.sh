@@ -21,7 +21,7 @@ git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' 
 done
 cd "$work"
 # Our modules import amazon.aws / community.aws / kubernetes.core: put them beside the collection.
-site=$("$repo/.venv/bin/python" -c 'import ansible_collections.amazon.aws as m, os; print(os.path.dirname(os.path.dirname(os.path.dirname(m.__file__))))')
+site=$("$repo/.venv/bin/python" -c 'import ansible_collections.amazon.aws as m, os; print(os.path.dirname(os.path.dirname(os.path.dirname(list(m.__path__)[0]))))')
 for dep in amazon/aws community/aws kubernetes/core; do
   mkdir -p "$work/../../${dep%/*}" && cp -r "$site/ansible_collections/$dep" "$work/../../$dep"
 done
