@@ -1,0 +1,82 @@
+"""Runtime knobs of the stand-in, shared by every extension.
+
+Changed through StandIn.configure() or POST /_standin/config. A reset of the
+stand-in keeps them: they describe how the fake behaves, not AWS state.
+"""
+import base64
+import os
+import threading
+
+_LOCK = threading.Lock()
+
+SETTINGS = {
+    "time_scale": 0.0,  # wall seconds per simulated AWS second; 0 = instant
+    "throttle_rate": 0.0,  # probability that an AWS request is throttled
+    "throttle_seed": None,  # seed for the throttling dice (None = random)
+    "quotas": {},  # Service Quotas overrides {quota code: value}
+    "cluster_endpoint": None,  # EKS endpoint reported for every cluster
+    "cluster_ca": None,  # base64 PEM reported as certificateAuthority.data
+}
+
+_listeners = []
+
+
+def on_change(callback):
+    """Call callback(key, value) whenever a setting changes (used to reseed the throttle)."""
+    _listeners.append(callback)
+
+
+def get(key):
+    return SETTINGS[key]
+
+
+def snapshot():
+    with _LOCK:
+        return {key: (dict(value) if isinstance(value, dict) else value) for key, value in SETTINGS.items()}
+
+
+def _ca_data(value):
+    """Accept a PEM file path, PEM text or base64 of a PEM; return base64 of the PEM."""
+    if os.path.isfile(value):
+        with open(value, "rb") as handle:
+            value = handle.read().decode()
+    if value.lstrip().startswith("-----BEGIN"):
+        return base64.b64encode(value.encode()).decode()
+    if not base64.b64decode(value, validate=True).lstrip().startswith(b"-----BEGIN"):
+        raise ValueError("cluster_ca must be a PEM certificate, its base64, or a path to a PEM file")
+    return value
+
+
+def _validate(key, value):
+    if key in ("time_scale", "throttle_rate"):
+        value = float(value)
+        if value < 0 or (key == "throttle_rate" and value > 1):
+            raise ValueError(f"{key} out of range: {value}")
+    elif key == "throttle_seed":
+        value = None if value in (None, "") else int(value)
+    elif key == "quotas":
+        from .quotas_ext import EC2_QUOTAS  # pylint: disable=import-outside-toplevel
+
+        unknown = set(value) - set(EC2_QUOTAS)
+        if unknown:
+            raise ValueError(f"unknown quota codes {sorted(unknown)}; known: {sorted(EC2_QUOTAS)}")
+        value = {code: float(number) for code, number in value.items()}
+    elif key == "cluster_endpoint":
+        value = (value or "").rstrip("/") or None
+    elif key == "cluster_ca":
+        value = _ca_data(value) if value else None
+    return value
+
+
+def update(values):
+    """Set the given settings; an empty string clears cluster_endpoint / cluster_ca."""
+    unknown = set(values) - set(SETTINGS)
+    if unknown:
+        raise ValueError(f"unknown settings {sorted(unknown)}; known: {sorted(SETTINGS)}")
+    checked = {key: _validate(key, value) for key, value in values.items()}
+    with _LOCK:
+        SETTINGS.update(checked)
+    for key, value in checked.items():
+        for listener in _listeners:
+            listener(key, value)
+    return snapshot()
