@@ -140,8 +140,9 @@ def quota_requirements(pools, models):
         for group in sorted(set(INSTANCE_TYPES[t]["quota_group"] for t in types)):
             for capacity in pool["capacity_types"]:
                 key = (group, capacity)
-                need = needs.setdefault(key, {"quota_code": GPU_QUOTA_CODES[key], "quota_group": group, "capacity_type": capacity,
-                                               "minimum_vcpus": 0, "ceiling_vcpus": 0, "pools": []})
+                fresh = {"quota_code": GPU_QUOTA_CODES[key], "quota_group": group, "capacity_type": capacity,
+                         "minimum_vcpus": 0, "ceiling_vcpus": 0, "pools": []}
+                need = needs.setdefault(key, fresh)
                 need["minimum_vcpus"] = max(need["minimum_vcpus"], minimum)
                 need["ceiling_vcpus"] += ceiling
                 need["pools"].append(pool["name"])
@@ -167,7 +168,8 @@ def quota_shortfalls(requirements, quotas):
                             % (need["quota_code"], value, need["quota_group"], need["capacity_type"], ", ".join(need["pools"]), need["ceiling_vcpus"]))
     for pool, checks in sorted(by_pool.items()):
         if all(value < need["minimum_vcpus"] for need, value in checks):
-            errors.append("GPU node pool %s cannot launch a single node: it needs %d vCPUs and the quotas allow %s; request an increase"
-                          " in Service Quotas (EC2)" % (pool, max(n["minimum_vcpus"] for n, _ in checks),
-                                                          ", ".join("%s %s: %d (%s)" % (n["quota_group"], n["capacity_type"], v, n["quota_code"]) for n, v in checks)))
+            allowed = ", ".join("%s %s: %d (%s)" % (n["quota_group"], n["capacity_type"], v, n["quota_code"]) for n, v in checks)
+            needed = max(n["minimum_vcpus"] for n, dummy in checks)
+            errors.append("GPU node pool %s cannot launch a single node: it needs %d vCPUs and the quotas allow %s;"
+                          " request an increase in Service Quotas (EC2)" % (pool, needed, allowed))
     return errors, warnings

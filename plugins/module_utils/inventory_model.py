@@ -355,7 +355,8 @@ def _models(problems, models, pools, ngc_api_key, hf_token):
                 problems.add(where + ".nim", "engine %s needs nim: {image: nvcr.io/nim/<org>/<model>, tag: <pinned version>}" % model["engine"])
             else:
                 if not IMAGE_RE.match(model["nim"]["image"]):
-                    problems.add(where + ".nim.image", "%r is not an image repository like nvcr.io/nim/meta/llama3-8b-instruct (no tag here)" % model["nim"]["image"])
+                    problems.add(where + ".nim.image", "%r is not an image repository like nvcr.io/nim/meta/llama3-8b-instruct"
+                                 " (no tag here)" % model["nim"]["image"])
                 if model["nim"]["tag"] in ("", "latest"):
                     problems.add(where + ".nim.tag", "%r: pin an explicit NIM version (e.g. 1.0.3); 'latest' changes under you" % model["nim"]["tag"])
             if not ngc_api_key:
@@ -382,9 +383,10 @@ def _models(problems, models, pools, ngc_api_key, hf_token):
             fit = gpu_catalog.placement(model, pools_by_name[pool_name]["resolved_instance_types"])
             result["placement"] = fit
             if fit["problems"]:
+                numbers = (pool_name, fit["weights_gib"], model["precision"], model["parameters_billion"],
+                           model["tensor_parallel"], fit["per_gpu_weights_gib"], "; ".join(fit["problems"]))
                 problems.add(where, "cannot be placed on node pool %r: %.1f GiB of %s weights (%.1fB parameters) over tensor_parallel=%d"
-                             " = %.1f GiB per GPU; %s" % (pool_name, fit["weights_gib"], model["precision"], model["parameters_billion"],
-                                                           model["tensor_parallel"], fit["per_gpu_weights_gib"], "; ".join(fit["problems"])))
+                             " = %.1f GiB per GPU; %s" % numbers)
         normalised.append(result)
     return normalised
 

@@ -9,7 +9,7 @@ module: validate_inventory
 short_description: Validate the eks_llm_* inventory variables and publish the normalised configuration
 version_added: 0.1.0
 author:
-  - eks_llm.inference maintainers
+  - eks_llm maintainers (@eks-llm)
 description:
   - Reads every C(eks_llm_*) variable of the host (see C(docs/inventory.md)), checks types, names AWS would refuse,
     regions, network layout, node pools, model placement on the GPUs of the chosen pool, tensor parallelism against
@@ -29,6 +29,7 @@ attributes:
     support: none
     description: Nothing changes.
   platform:
+    support: full
     platforms: all
     description: Runs on the controller.
 """

@@ -1,8 +1,11 @@
 """EC2 NAT gateways with time replay: pending -> available, deleting -> deleted.
 
+Also their tags' resource type, which moto names differently from AWS.
+
 moto creates them `available` and deletes them to `deleted` at once, and 500s
 (AttributeError) when deleting an unknown id.
 """
+from moto.ec2 import utils as ec2_utils
 from moto.ec2.exceptions import EC2ClientError
 from moto.ec2.models.nat_gateways import NatGateway, NatGatewayBackend
 
@@ -34,6 +37,9 @@ def _delete(method):
 
 
 def install():
+    # AWS reports (and filters) NAT gateway tags as resource type "natgateway"; moto says "nat-gateway",
+    # so amazon.aws.ec2_vpc_nat_gateway never sees its own tags and re-tags on every run.
+    ec2_utils.EC2_PREFIX_TO_RESOURCE["nat"] = "natgateway"
     timing.timed(NatGateway, "state")
     if not getattr(NatGatewayBackend.create_nat_gateway, "standin", False):
         NatGatewayBackend.create_nat_gateway = _create(NatGatewayBackend.create_nat_gateway)

@@ -2,6 +2,7 @@
 import json
 import uuid
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 
@@ -123,3 +124,14 @@ def test_service_quotas_defaults_and_configured(aws, aws_standin):
     with pytest.raises(ValueError):
         aws_standin.configure(quotas={"L-TYPO": 1})
     assert quotas.get_service_quota(ServiceCode="vpc", QuotaCode="L-F678F1CE")["Quota"]["ServiceCode"] == "vpc"  # moto's own
+
+
+def test_nat_gateway_tags_have_the_aws_resource_type(aws_standin):
+    ec2 = boto3.client("ec2", endpoint_url=aws_standin.endpoint_url, region_name="us-west-2")
+    vpc = ec2.create_vpc(CidrBlock="10.77.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.77.1.0/24")["Subnet"]["SubnetId"]
+    allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat = ec2.create_nat_gateway(SubnetId=subnet, AllocationId=allocation, TagSpecifications=[
+        {"ResourceType": "natgateway", "Tags": [{"Key": "Name", "Value": "nat-tag-test"}]}])["NatGateway"]["NatGatewayId"]
+    tags = ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [nat]}, {"Name": "resource-type", "Values": ["natgateway"]}])["Tags"]
+    assert [(t["Key"], t["ResourceType"]) for t in tags] == [("Name", "natgateway")]

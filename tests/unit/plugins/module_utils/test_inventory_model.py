@@ -40,13 +40,13 @@ def with_model(index, **changes):
 
 
 def problems_of(given):
-    config, problems, _warnings = inventory_model.validate(given)
+    config, problems, dummy_warnings = inventory_model.validate(given)
     assert config is None, "expected problems, got a valid configuration"
     return "\n".join(problems)
 
 
 def test_valid_inventory_normalises_with_defaults_tags_and_placement():
-    config, problems, _ = inventory_model.validate(variables())
+    config, problems, dummy_warnings = inventory_model.validate(variables())
     assert problems == []
     assert config["tags"]["eks-llm:deployment"] == "demo"
     assert config["cluster"]["version"] == "1.33"
@@ -110,7 +110,7 @@ def test_all_problems_are_reported_at_once():
     given = with_model(0, engine="tgi")
     given["eks_llm_region"] = "nowhere-1"
     given["eks_llm_name"] = "BAD"
-    config, problems, _ = inventory_model.validate(given)
+    config, problems, dummy_warnings = inventory_model.validate(given)
     assert config is None and len(problems) >= 3
 
 
@@ -123,17 +123,17 @@ def test_every_example_inventory_passes():
             given = yaml.safe_load(handle)
         given = dict((k, v) for k, v in given.items() if not (isinstance(v, str) and "{{" in v))
         given.update(eks_llm_ngc_api_key="nvapi-test", eks_llm_hf_token="hf_test")
-        config, problems, _ = inventory_model.validate(given)
+        config, problems, dummy_warnings = inventory_model.validate(given)
         assert problems == [], "%s: %s" % (path, problems)
 
 
 def test_quota_requirements_and_shortfalls():
-    config, _, _ = inventory_model.validate(variables())
+    config, dummy_problems, dummy_warnings = inventory_model.validate(variables())
     needs = gpu_catalog.quota_requirements(config["gpu_node_pools"], config["models"])
     codes = sorted(n["quota_code"] for n in needs)
     assert codes == ["L-3819A6DF", "L-DB2E81BA"]
     assert all(n["minimum_vcpus"] == 4 for n in needs)
-    errors, _ = gpu_catalog.quota_shortfalls(needs, {"L-3819A6DF": {"value": 0}, "L-DB2E81BA": {"value": 2}})
+    errors, dummy_warnings = gpu_catalog.quota_shortfalls(needs, {"L-3819A6DF": {"value": 0}, "L-DB2E81BA": {"value": 2}})
     assert errors and "g5 cannot launch a single node" in errors[0]
     errors, warnings = gpu_catalog.quota_shortfalls(needs, {"L-3819A6DF": {"value": 0}, "L-DB2E81BA": {"value": 8}})
     assert errors == [] and warnings
