@@ -334,4 +334,3 @@ def test_create_cluster_validates_like_aws(aws, subnets):
         with pytest.raises(ClientError) as bad:
             eks.create_cluster(**args)
         assert error_code(bad) == "InvalidParameterException", kwargs
-
