@@ -135,3 +135,15 @@ def test_nat_gateway_tags_have_the_aws_resource_type(aws_standin):
         {"ResourceType": "natgateway", "Tags": [{"Key": "Name", "Value": "nat-tag-test"}]}])["NatGateway"]["NatGatewayId"]
     tags = ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [nat]}, {"Name": "resource-type", "Values": ["natgateway"]}])["Tags"]
     assert [(t["Key"], t["ResourceType"]) for t in tags] == [("Name", "natgateway")]
+
+
+def test_kms_key_deletion_accepts_the_key_arn(aws_standin):
+    kms = boto3.client("kms", endpoint_url=aws_standin.endpoint_url, region_name="us-west-2")
+    key = kms.create_key()["KeyMetadata"]
+    kms.schedule_key_deletion(KeyId=key["Arn"], PendingWindowInDays=7)
+    assert kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyState"] == "PendingDeletion"
+    kms.cancel_key_deletion(KeyId=key["Arn"])
+    assert kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]["KeyState"] == "Disabled"
+    kms.enable_key(KeyId=key["Arn"])
+    kms.enable_key_rotation(KeyId=key["Arn"])
+    assert kms.get_key_rotation_status(KeyId=key["Arn"])["KeyRotationEnabled"]

@@ -1,0 +1,119 @@
+"""Run the collection's playbooks against the local AWS stand-in and read the result back.
+
+These are system tests: real ansible-playbook processes, the real amazon.aws / community.aws
+modules and ours, and a stateful stand-in of AWS (tests/standin) instead of an account.
+"""
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import boto3
+import pytest
+import yaml
+
+pytest_plugins = ["tests.standin.fixtures"]
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+LOCAL_INVENTORY = os.path.join(REPO, "inventories", "local")
+DEPLOYMENT = "llm-local"
+RECAP_RE = re.compile(r"^localhost\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
+
+
+class PlaybookResult(object):
+    def __init__(self, returncode, output):
+        self.returncode = returncode
+        self.output = output
+        found = RECAP_RE.findall(output)
+        self.ok, self.changed, self.unreachable, self.failed = (int(v) for v in found[-1]) if found else (0, 0, 0, 0)
+
+    def __repr__(self):
+        lines = self.output.splitlines()
+        errors = [i for i, line in enumerate(lines) if line.startswith(("[ERROR]", "fatal:", "failed:"))]
+        context = "\n".join("\n".join(lines[i:i + 25]) for i in errors[:3])
+        return "<rc=%s ok=%s changed=%s failed=%s>\n%s" % (self.returncode, self.ok, self.changed, self.failed, context or self.output[-6000:])
+
+
+def playbook_env(extra=None):
+    env = dict(os.environ)
+    env["ANSIBLE_CONFIG"] = os.path.join(REPO, "ansible.cfg")
+    env["ANSIBLE_FORCE_COLOR"] = "0"
+    env["ANSIBLE_NOCOLOR"] = "1"
+    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+    env.pop("NGC_API_KEY", None)
+    env.pop("HF_TOKEN", None)
+    env.update(extra or {})
+    return env
+
+
+def playbook_command(playbook, inventory, args):
+    return [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), os.path.join(REPO, playbook), "-i", inventory] + list(args)
+
+
+def run_playbook(playbook, inventory=LOCAL_INVENTORY, args=(), env=None, timeout=1800):
+    proc = subprocess.run(playbook_command(playbook, inventory, args), cwd=REPO, env=playbook_env(env),
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=timeout, check=False)
+    return PlaybookResult(proc.returncode, proc.stdout)
+
+
+def run_playbook_until(playbook, marker, inventory=LOCAL_INVENTORY, env=None, timeout=900):
+    """Start a playbook and kill it (SIGKILL, like a lost session) as soon as `marker` shows in its output."""
+    proc = subprocess.Popen(playbook_command(playbook, inventory, []), cwd=REPO, env=playbook_env(env), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, universal_newlines=True, start_new_session=True)
+    seen = []
+    deadline = time.monotonic() + timeout
+    for line in proc.stdout:
+        seen.append(line)
+        if marker in line or time.monotonic() > deadline:
+            break
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    return "".join(seen)
+
+
+def write_inventory(tmp_path, changes=None, remove=()):
+    """A copy of the local inventory with some variables changed or removed."""
+    target = tmp_path / "inventory"
+    shutil.copytree(LOCAL_INVENTORY, str(target))
+    vars_file = target / "group_vars" / "all" / "main.yml"
+    data = yaml.safe_load(vars_file.read_text())
+    for key in remove:
+        data.pop(key, None)
+    data.update(changes or {})
+    vars_file.write_text(yaml.safe_dump(data, sort_keys=False))
+    return str(target)
+
+
+def aws(service):
+    return boto3.client(service, region_name="us-west-2", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+
+
+def leftovers(name=DEPLOYMENT):
+    """Everything of deployment `name` still in the stand-in, found independently of the collection's own scan."""
+    tag_filter = [{"Name": "tag:eks-llm:deployment", "Values": [name]}]
+    ec2 = aws("ec2")
+    found = []
+    found += ["vpc " + v["VpcId"] for v in ec2.describe_vpcs(Filters=tag_filter)["Vpcs"]]
+    found += ["subnet " + s["SubnetId"] for s in ec2.describe_subnets(Filters=tag_filter)["Subnets"]]
+    found += ["nat " + n["NatGatewayId"] for n in ec2.describe_nat_gateways(Filter=tag_filter)["NatGateways"] if n["State"] != "deleted"]
+    found += ["eip " + a["AllocationId"] for a in ec2.describe_addresses(Filters=tag_filter)["Addresses"]]
+    found += ["sg " + g["GroupId"] for g in ec2.describe_security_groups(Filters=tag_filter)["SecurityGroups"]]
+    found += ["route-table " + r["RouteTableId"] for r in ec2.describe_route_tables(Filters=tag_filter)["RouteTables"]]
+    found += ["igw " + i["InternetGatewayId"] for i in ec2.describe_internet_gateways(Filters=tag_filter)["InternetGateways"]]
+    found += ["eks " + c for c in aws("eks").list_clusters()["clusters"] if c == name]
+    found += ["efs " + f["FileSystemId"] for f in aws("efs").describe_file_systems()["FileSystems"] if f.get("Name", "").startswith(name)]
+    found += ["s3 " + b["Name"] for b in aws("s3").list_buckets()["Buckets"] if b["Name"].startswith(name)]
+    found += ["iam " + r["RoleName"] for r in aws("iam").list_roles()["Roles"] if r["RoleName"].startswith(name + "-")]
+    found += ["sqs " + q for q in aws("sqs").list_queues().get("QueueUrls", []) if ("/" + name + "-") in q]
+    found += ["rule " + r["Name"] for r in aws("events").list_rules(NamePrefix=name + "-")["Rules"]]
+    found += ["log-group " + g["logGroupName"] for g in aws("logs").describe_log_groups(logGroupNamePrefix="/aws/eks/" + name + "/")["logGroups"]]
+    found += ["secret " + s["Name"] for s in aws("secretsmanager").list_secrets()["SecretList"] if s["Name"].startswith(name + "/")]
+    return found
+
+
+@pytest.fixture
+def standin(aws_standin_clean):
+    return aws_standin_clean

@@ -1,0 +1,131 @@
+"""The AWS layer end to end: deploy, re-run without change, tear down to nothing, and the hard cases."""
+import json
+
+import pytest
+
+from tests.system.conftest import DEPLOYMENT, aws, leftovers, run_playbook, run_playbook_until, write_inventory
+
+FAKE_NGC_KEY = "nvapi-SYSTEMTEST-0123456789abcdefghijklmnopqrstuv"
+FAKE_HF_TOKEN = "hf_SYSTEMTESTabcdefghijklmnopqrstuvwxyz0123"
+NIM_MODEL = {"name": "llama3-8b", "engine": "nim_chart", "parameters_billion": 8,
+             "nim": {"image": "nvcr.io/nim/meta/llama3-8b-instruct", "tag": "1.0.3"}}
+
+
+def assert_deployed(name=DEPLOYMENT):
+    ec2 = aws("ec2")
+    tag = [{"Name": "tag:eks-llm:deployment", "Values": [name]}]
+    vpcs = ec2.describe_vpcs(Filters=tag)["Vpcs"]
+    assert len(vpcs) == 1
+    subnets = ec2.describe_subnets(Filters=tag)["Subnets"]
+    assert len(subnets) == 4 and len(set(s["AvailabilityZone"] for s in subnets)) == 2
+    private = [s for s in subnets if any(t["Key"] == "karpenter.sh/discovery" for t in s.get("Tags", []))]
+    assert len(private) == 2
+    assert [n["State"] for n in ec2.describe_nat_gateways(Filter=tag)["NatGateways"]] == ["available"]
+    eks = aws("eks")
+    cluster = eks.describe_cluster(name=name)["cluster"]
+    assert cluster["status"] == "ACTIVE" and cluster["version"] == "1.33"
+    assert cluster["tags"]["eks-llm:deployment"] == name
+    assert cluster["encryptionConfig"][0]["resources"] == ["secrets"]
+    assert cluster["accessConfig"]["authenticationMode"] == "API"
+    enabled = [t for entry in cluster["logging"]["clusterLogging"] if entry["enabled"] for t in entry["types"]]
+    assert sorted(enabled) == ["api", "audit", "authenticator"]
+    assert eks.describe_nodegroup(clusterName=name, nodegroupName=name + "-core")["nodegroup"]["status"] == "ACTIVE"
+    addons = eks.list_addons(clusterName=name)["addons"]
+    assert sorted(addons) == ["aws-efs-csi-driver", "coredns", "eks-pod-identity-agent", "kube-proxy", "vpc-cni"]
+    for addon in addons:
+        assert eks.describe_addon(clusterName=name, addonName=addon)["addon"]["status"] == "ACTIVE"
+    entries = eks.list_access_entries(clusterName=name)["accessEntries"]
+    assert any(e.endswith(":role/%s-karpenter-node" % name) for e in entries)
+    associations = eks.list_pod_identity_associations(clusterName=name)["associations"]
+    assert sorted((a["namespace"], a["serviceAccount"]) for a in associations) == [
+        ("karpenter", "karpenter"), ("kube-system", "efs-csi-controller-sa"), ("llm", "triton"), ("logging", "fluent-bit")]
+    efs = [f for f in aws("efs").describe_file_systems()["FileSystems"] if f.get("Name") == name + "-models"]
+    assert len(efs) == 1 and efs[0]["Encrypted"] and efs[0]["ThroughputMode"] == "elastic"
+    assert len(aws("efs").describe_mount_targets(FileSystemId=efs[0]["FileSystemId"])["MountTargets"]) == 2
+    s3 = aws("s3")
+    bucket = [b["Name"] for b in s3.list_buckets()["Buckets"] if b["Name"].startswith(name + "-models-")]
+    assert len(bucket) == 1
+    assert s3.get_bucket_versioning(Bucket=bucket[0])["Status"] == "Enabled"
+    assert all(s3.get_public_access_block(Bucket=bucket[0])["PublicAccessBlockConfiguration"].values())
+    roles = sorted(r["RoleName"] for r in aws("iam").list_roles()["Roles"] if r["RoleName"].startswith(name + "-"))
+    assert len(roles) == 7
+    triton_policy = aws("iam").get_role_policy(RoleName=name + "-triton-model-reader", PolicyName="triton")["PolicyDocument"]
+    resources = [r for s in triton_policy["Statement"] for r in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])]
+    assert resources and all(bucket[0] in r for r in resources)
+    assert len(aws("events").list_rules(NamePrefix=name + "-karpenter-")["Rules"]) == 4
+    assert len(aws("logs").describe_log_groups(logGroupNamePrefix="/aws/eks/%s/" % name)["logGroups"]) == 2
+    secret = json.loads(aws("secretsmanager").get_secret_value(SecretId=name + "/grafana-admin")["SecretString"])
+    assert secret["username"] == "admin" and len(secret["password"]) == 32
+    return secret["password"]
+
+
+def test_deploy_rerun_teardown_and_secrets_never_printed(standin, tmp_path):
+    inventory = write_inventory(tmp_path, changes={"eks_llm_models": [
+        {"name": "opt-350m", "engine": "triton_vllm", "parameters_billion": 0.35, "precision": "fp16",
+         "vllm": {"model_id": "facebook/opt-350m"}}, NIM_MODEL]})
+    secrets_env = {"NGC_API_KEY": FAKE_NGC_KEY, "HF_TOKEN": FAKE_HF_TOKEN}
+
+    first = run_playbook("site.yml", inventory, args=["-vvv"], env=secrets_env)
+    assert first.returncode == 0, first
+    grafana_password = assert_deployed()
+    for secret in (FAKE_NGC_KEY, FAKE_HF_TOKEN, grafana_password):
+        assert secret not in first.output
+
+    second = run_playbook("site.yml", inventory, env=secrets_env)
+    assert second.returncode == 0, second
+    assert second.changed == 0, second
+    assert grafana_password == assert_deployed()  # never regenerated
+
+    teardown = run_playbook("teardown.yml", inventory, env=secrets_env)
+    assert teardown.returncode == 0, teardown
+    assert "Nothing tagged" in teardown.output
+    assert leftovers() == []
+    assert grafana_password not in teardown.output
+
+    again = run_playbook("teardown.yml", inventory, env=secrets_env)
+    assert again.returncode == 0, again
+    assert again.changed == 0, again
+
+
+def test_teardown_after_a_run_killed_half_way(standin):
+    output = run_playbook_until("site.yml", "Start EFS and create the model bucket")
+    assert "Start EFS" in output
+    assert leftovers(), "the killed run should have created something"
+    teardown = run_playbook("teardown.yml")
+    assert teardown.returncode == 0, teardown
+    assert leftovers() == []
+
+
+def test_converges_with_a_fifth_of_aws_calls_throttled(standin):
+    standin.configure(throttle_rate=0.2, throttle_seed=7)
+    deploy = run_playbook("site.yml")
+    throttled = standin.stats()
+    assert deploy.returncode == 0, deploy
+    teardown = run_playbook("teardown.yml")
+    assert teardown.returncode == 0, teardown
+    standin.configure(throttle_rate=0.0)
+    assert leftovers() == []
+    # the run really was throttled, across services, and still converged
+    assert throttled["throttled"] > 20 and len(throttled["throttled_by_service"]) >= 5, throttled
+
+
+@pytest.mark.parametrize("changes, remove, message", [
+    ({"eks_llm_name": "Bad_Name"}, [], "eks_llm_name: 'Bad_Name' is not usable"),
+    ({"eks_llm_region": "moon-1"}, [], "eks_llm_region: 'moon-1' is not an AWS region"),
+    ({"eks_llm_models": [dict(NIM_MODEL, engine="tgi")]}, [], "unknown engine 'tgi'"),
+    ({"eks_llm_models": [NIM_MODEL]}, [], "engine nim_chart pulls from nvcr.io and NGC: set NGC_API_KEY"),
+    ({"eks_llm_models": [dict(NIM_MODEL, parameters_billion=70, tensor_parallel=2)]}, [], "cannot be placed on node pool 'gpu-g5'"),
+    ({"eks_llm_models": [{"name": "m", "engine": "triton_vllm", "parameters_billion": 1}]}, [], "needs a model source"),
+    ({"eks_llm_models": [dict(NIM_MODEL), dict(NIM_MODEL)]}, [], "duplicate model name 'llama3-8b'"),
+    ({"eks_llm_gpu_node_pools": [{"name": "gpu-g5", "instance_types": ["g5.12xlarge"]}],
+      "eks_llm_models": [dict(NIM_MODEL, tensor_parallel=8)]}, [], "g5.12xlarge: has 4 GPU(s), the model needs 8 (tensor_parallel)"),
+    ({"eks_llm_core_nodes": {"min_size": "two"}}, [], "min_size"),
+])
+def test_bad_inventory_fails_in_preflight_and_creates_nothing(standin, tmp_path, changes, remove, message):
+    inventory = write_inventory(tmp_path, changes=changes, remove=remove)
+    result = run_playbook("site.yml", inventory)
+    assert result.returncode != 0, result
+    assert message in result.output, result
+    assert "The inventory has" in result.output
+    assert leftovers() == []
+    assert aws("iam").list_roles()["Roles"] == []
