@@ -50,8 +50,10 @@ unit: setup
 system: setup
 	$(BIN)/python -m pytest -q tests/system
 
+# molecule copies the collection into ~/.ansible/collections; drop an old copy so this tree is tested.
 molecule: setup
-	cd extensions && $(CURDIR)/$(BIN)/molecule test -s default
+	rm -rf $(HOME)/.ansible/collections/ansible_collections/eks_llm
+	$(BIN)/molecule test -s default
 
 test: lint sanity unit system molecule
 
