@@ -53,6 +53,7 @@ system: setup
 # molecule copies the collection into ~/.ansible/collections; drop an old copy so this tree is tested.
 molecule: setup
 	rm -rf $(HOME)/.ansible/collections/ansible_collections/eks_llm
+	$(BIN)/molecule reset -s default
 	$(BIN)/molecule test -s default
 
 test: lint sanity unit system molecule
