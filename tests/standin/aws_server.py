@@ -56,7 +56,12 @@ def reset():
     from moto.core.model_instances import reset_model_data
     from moto.moto_api._internal.models import moto_api_backend
 
+    from moto.s3.models import s3_backends
+
     with timing.LOCK, backend_lock:
+        # S3 keeps a process-wide bucket -> account registry outside its backends; a stale entry makes
+        # moto's get_bucket recurse forever once the backend that held the bucket is gone.
+        s3_backends.bucket_accounts.clear()
         for backends in BackendDict._instances:
             backends.clear()
         BackendDict._instances.clear()

@@ -99,3 +99,14 @@ def test_cli_start_status_stop_round_trip(tmp_path):
                     os.kill(int(handle.read()), signal.SIGKILL)
                 except (OSError, ValueError):
                     pass
+
+
+def test_reset_forgets_buckets_and_s3_still_works(aws_standin):
+    s3 = boto3.client("s3", endpoint_url=aws_standin.endpoint_url, region_name="us-west-2")
+    s3.create_bucket(Bucket="reset-probe-bucket", CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
+    aws_standin.reset()
+    assert s3.list_buckets()["Buckets"] == []
+    s3.create_bucket(Bucket="reset-probe-bucket", CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
+    s3.head_bucket(Bucket="reset-probe-bucket")
+    aws_standin.reset()
+
