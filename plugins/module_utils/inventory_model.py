@@ -205,7 +205,8 @@ def _network(problems, region, net):
         for subnet in net["private_subnet_ids"] + net["public_subnet_ids"]:
             if not SUBNET_ID_RE.match(subnet):
                 problems.add("eks_llm_network", "%r is not a subnet id (subnet-xxxxxxxx)" % subnet)
-        return net
+        # nothing to create: the subnets (and their zones) are the user's
+        return dict(net, private_subnets=[], public_subnets=[])
     try:
         cidr = ipaddress.ip_network(net["cidr"])
     except ValueError:

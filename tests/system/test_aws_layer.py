@@ -129,3 +129,27 @@ def test_bad_inventory_fails_in_preflight_and_creates_nothing(standin, tmp_path,
     assert "The inventory has" in result.output
     assert leftovers() == []
     assert aws("iam").list_roles()["Roles"] == []
+
+
+def test_existing_vpc_is_used_and_left_in_place(standin, tmp_path):
+    ec2 = aws("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.60.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=cidr, AvailabilityZone=zone)["Subnet"]["SubnetId"]
+               for cidr, zone in (("10.60.0.0/19", "us-west-2a"), ("10.60.32.0/19", "us-west-2b"))]
+    inventory = write_inventory(tmp_path, changes={"eks_llm_network": {"vpc_id": vpc, "private_subnet_ids": subnets}})
+
+    deploy = run_playbook("site.yml", inventory)
+    assert deploy.returncode == 0, deploy
+    cluster = aws("eks").describe_cluster(name=DEPLOYMENT)["cluster"]
+    assert sorted(cluster["resourcesVpcConfig"]["subnetIds"]) == sorted(subnets)
+    assert ec2.describe_vpcs(Filters=[{"Name": "tag:eks-llm:deployment", "Values": [DEPLOYMENT]}])["Vpcs"] == []
+    tagged = ec2.describe_subnets(SubnetIds=subnets)["Subnets"]
+    assert all({"Key": "karpenter.sh/discovery", "Value": DEPLOYMENT} in s["Tags"] for s in tagged)
+
+    teardown = run_playbook("teardown.yml", inventory)
+    assert teardown.returncode == 0, teardown
+    assert leftovers() == []
+    assert ec2.describe_vpcs(VpcIds=[vpc])["Vpcs"], "the user's VPC must stay"
+    kept = ec2.describe_subnets(SubnetIds=subnets)["Subnets"]
+    assert len(kept) == 2
+    assert not any(t["Key"] == "karpenter.sh/discovery" for s in kept for t in s.get("Tags", []))

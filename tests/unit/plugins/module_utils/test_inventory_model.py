@@ -150,3 +150,14 @@ def test_docs_describe_every_variable_and_key():
             if "`%s`" % key not in text:
                 missing.append("%s.%s" % (variable, key))
     assert missing == []
+
+
+def test_existing_vpc_normalises_to_the_same_shape_with_nothing_to_create():
+    given = variables(eks_llm_network={"vpc_id": "vpc-0123456789abcdef0",
+                                       "private_subnet_ids": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]})
+    config, problems, dummy_warnings = inventory_model.validate(given)
+    assert problems == []
+    fresh, dummy_problems, dummy_warnings = inventory_model.validate(variables())
+    assert set(config["network"]) == set(fresh["network"])
+    assert config["network"]["private_subnets"] == [] and config["network"]["public_subnets"] == []
+
