@@ -67,7 +67,7 @@ def modeled_seconds(timeline, tasks):
                 virtual_end[id(op)] = clock + (op["start"] - start) + op["real_seconds"]
         finished = [virtual_end[id(op)] for op in timeline if start <= op["end"] < end and id(op) in virtual_end]
         if finished and end - start > 2 * typical:
-            clock = max(clock + typical, max(finished))
+            clock = max(clock + typical, *finished)
         else:
             clock += end - start
     return clock

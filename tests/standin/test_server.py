@@ -109,4 +109,3 @@ def test_reset_forgets_buckets_and_s3_still_works(aws_standin):
     s3.create_bucket(Bucket="reset-probe-bucket", CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
     s3.head_bucket(Bucket="reset-probe-bucket")
     aws_standin.reset()
-

@@ -160,4 +160,3 @@ def test_existing_vpc_normalises_to_the_same_shape_with_nothing_to_create():
     fresh, dummy_problems, dummy_warnings = inventory_model.validate(variables())
     assert set(config["network"]) == set(fresh["network"])
     assert config["network"]["private_subnets"] == [] and config["network"]["public_subnets"] == []
-
