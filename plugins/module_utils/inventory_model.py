@@ -163,6 +163,34 @@ SERVICE_ACCOUNTS = {
 }
 TRITON_SERVICE_ACCOUNT = "triton"
 
+# The contract between the platform layer and the inference layer: names both sides use, kept in one
+# place so a DaemonSet, a NodePool and a model workload cannot disagree about a label or a taint.
+PLATFORM = {
+    # every GPU node carries this taint; GPU DaemonSets and model workloads tolerate it
+    "gpu_taint": {"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"},
+    # labels every GPU NodePool puts on its nodes: GPU DaemonSets select gpu_node_label=true,
+    # model workloads select pool_label=<pool name>
+    "gpu_node_label": "eks-llm/gpu",
+    "pool_label": "eks-llm/node-pool",
+    "storage_class": "efs-ap",
+    "namespaces": {
+        "karpenter": SERVICE_ACCOUNTS["karpenter_controller"]["namespace"],
+        "gpu": "gpu-system",
+        "monitoring": "monitoring",
+        "logging": SERVICE_ACCOUNTS["fluent_bit"]["namespace"],
+        "nim_operator": "nim-operator",
+    },
+    # ConfigMaps with this label are loaded by Grafana's dashboard sidecar
+    "dashboard_label": {"key": "grafana_dashboard", "value": "1"},
+    # custom metrics (pods) exposed by prometheus-adapter for the models' HPAs
+    "autoscaling_metrics": {
+        "openai": "llm_requests_waiting",
+        "triton": "triton_queue_compute_ratio",
+    },
+    # Secrets the inference layer creates in each model namespace
+    "secrets": {"ngc_registry": "ngc-registry", "ngc_api": "ngc-api", "hf_token": "hf-token"},
+}
+
 LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]
 
 
@@ -444,6 +472,7 @@ def validate(variables):
         "service_accounts": dict(SERVICE_ACCOUNTS, triton=[
             {"namespace": ns, "service_account": TRITON_SERVICE_ACCOUNT}
             for ns in sorted(set(m["namespace"] for m in models if m["engine"] == "triton_vllm"))]),
+        "platform": dict(PLATFORM, labels={"app.kubernetes.io/managed-by": MANAGED_BY, "app.kubernetes.io/part-of": name}),
         "has_ngc_api_key": bool(params["eks_llm_ngc_api_key"]),
         "has_hf_token": bool(params["eks_llm_hf_token"]),
     }
