@@ -16,6 +16,7 @@ import re
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.eks_llm.inference.plugins.module_utils import gpu_catalog
+from ansible_collections.eks_llm.inference.plugins.module_utils import versions
 
 MANAGED_BY = "eks_llm.inference"
 DEPLOYMENT_TAG = "eks-llm:deployment"
@@ -150,6 +151,8 @@ SPEC = dict(
         check_quotas=dict(type="bool", default=True),
     )),
     eks_llm_models=dict(type="list", elements="dict", default=[], options=_model_options),
+    eks_llm_chart_overrides=dict(type="dict", default={}),
+    eks_llm_image_overrides=dict(type="dict", default={}),
     eks_llm_ngc_api_key=dict(type="str", default="", no_log=True),
     eks_llm_hf_token=dict(type="str", default="", no_log=True),
 )
@@ -448,6 +451,7 @@ def validate(variables):
     models = _models(problems, params["eks_llm_models"], pools, params["eks_llm_ngc_api_key"], params["eks_llm_hf_token"])
     if any(m["engine"] == "triton_vllm" for m in models) and not params["eks_llm_hf_token"]:
         warnings.append("no Hugging Face token (HF_TOKEN / eks_llm_hf_token): gated models such as Llama or Mistral will fail to download")
+    charts, images = versions.resolve(params["eks_llm_chart_overrides"], params["eks_llm_image_overrides"], problems)
     if problems.items:
         return None, problems.items, warnings
     name = params["eks_llm_name"]
@@ -472,6 +476,8 @@ def validate(variables):
         "service_accounts": dict(SERVICE_ACCOUNTS, triton=[
             {"namespace": ns, "service_account": TRITON_SERVICE_ACCOUNT}
             for ns in sorted(set(m["namespace"] for m in models if m["engine"] == "triton_vllm"))]),
+        "charts": charts,
+        "images": images,
         "platform": dict(PLATFORM, labels={"app.kubernetes.io/managed-by": MANAGED_BY, "app.kubernetes.io/part-of": name}),
         "has_ngc_api_key": bool(params["eks_llm_ngc_api_key"]),
         "has_hf_token": bool(params["eks_llm_hf_token"]),
