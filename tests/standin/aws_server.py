@@ -9,7 +9,8 @@ CLI (run from the repository root):
 
 In tests:  with StandIn() as aws: boto3.client("eks", endpoint_url=aws.endpoint_url, ...)
 Control API on the same port (never throttled): POST /_standin/config, GET /_standin/config,
-GET /_standin/timeline, GET /_standin/stats, POST /_standin/reset, GET /_standin/health.
+GET /_standin/timeline, GET /_standin/stats, POST /_standin/reset, GET /_standin/health,
+POST /_standin/eks/tokenreview (the EKS token authenticator the local kube-apiserver calls).
 """
 import argparse
 import json
@@ -109,6 +110,11 @@ class StandinApp:
                 length = int(environ.get("CONTENT_LENGTH") or 0)
                 body = json.loads(environ["wsgi.input"].read(length) or b"{}") if length else {}
                 result = config.update(body)
+            elif path == "/_standin/eks/tokenreview" and method == "POST":
+                from . import eks_auth_ext  # pylint: disable=import-outside-toplevel
+
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+                result = eks_auth_ext.handle(json.loads(environ["wsgi.input"].read(length) or b"{}") if length else {})
             elif path == "/_standin/config":
                 result = config.snapshot()
             elif path == "/_standin/timeline":

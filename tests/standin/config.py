@@ -16,6 +16,7 @@ SETTINGS = {
     "quotas": {},  # Service Quotas overrides {quota code: value}
     "cluster_endpoint": None,  # EKS endpoint reported for every cluster
     "cluster_ca": None,  # base64 PEM reported as certificateAuthority.data
+    "kube_admin_kubeconfig": None,  # admin kubeconfig of the local API server: node groups register nodes there
 }
 
 _listeners = []
@@ -65,6 +66,8 @@ def _validate(key, value):
         value = (value or "").rstrip("/") or None
     elif key == "cluster_ca":
         value = _ca_data(value) if value else None
+    elif key == "kube_admin_kubeconfig":
+        value = value or None
     return value
 
 

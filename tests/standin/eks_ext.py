@@ -31,7 +31,7 @@ from moto.eks.exceptions import (
 from moto.eks.models import Cluster, Nodegroup
 from moto.eks.responses import EKSResponse
 
-from . import config, timing
+from . import config, kube_nodes_ext, timing
 
 
 class NotFoundException(EKSError):
@@ -324,6 +324,10 @@ class StandinEKSResponse(EKSResponse):
             raise InvalidParameterException(message="Subnets specified must be in at least two different AZs")
         return subnets
 
+    def _zones_of(self, subnet_ids):
+        ec2 = ec2_backends[self.current_account][self.region]
+        return sorted(set(subnet.availability_zone for subnet in ec2.describe_subnets(subnet_ids=subnet_ids)))
+
     def _vpc_response(self, name, vpc, subnets):
         """VpcConfigResponse as AWS fills it: defaults, vpcId and a cluster security group."""
         ec2 = ec2_backends[self.current_account][self.region]
@@ -478,6 +482,8 @@ class StandinEKSResponse(EKSResponse):
         nodegroup.health = {"issues": []}
         end = timing.start("eks", "CreateNodegroup", nodegroup.arn, SECONDS["CreateNodegroup"])
         timing.hold(nodegroup, "status", "CREATING", end)
+        zones = self._zones_of(body.get("subnets") or []) or [self.region + "a"]
+        timing.after(end, lambda: kube_nodes_ext.joined(nodegroup, self.region, zones))
         return ActionResult({"nodegroup": nodegroup})
 
     def _nodegroup(self, cluster, idle=False):
@@ -494,6 +500,7 @@ class StandinEKSResponse(EKSResponse):
         nodegroup.status = "DELETING"
 
         def gone():
+            kube_nodes_ext.left(nodegroup)
             if cluster.nodegroups.get(nodegroup.nodegroup_name) is nodegroup:
                 del cluster.nodegroups[nodegroup.nodegroup_name]
                 cluster.nodegroup_count -= 1

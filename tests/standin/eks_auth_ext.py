@@ -1,0 +1,125 @@
+"""EKS authentication for the local Kubernetes stand-in: the part of EKS that turns a token into a user.
+
+A real EKS API server accepts ``k8s-aws-v1.<base64url of a presigned STS GetCallerIdentity URL>``
+(what ``aws eks get-token`` and our ``eks_llm.inference.eks_token`` lookup produce), calls that URL
+to learn who signed it, and maps the IAM principal through the cluster's access entries. The local
+kube-apiserver delegates the same decision to this TokenReview webhook
+(``--authentication-token-webhook-config-file``), so the collection's token code path is exercised
+for real. Authorisation stays with the API server's RBAC: a principal whose access entry carries
+AmazonEKSClusterAdminPolicy is put in ``system:masters``; other known principals get their
+access entry's Kubernetes groups; unknown principals are refused, as EKS does.
+"""
+import base64
+import datetime
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+import xml.etree.ElementTree as ElementTree
+
+from moto.eks.models import eks_backends
+
+TOKEN_PREFIX = "k8s-aws-v1."
+CLUSTER_ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
+MAX_TOKEN_AGE = datetime.timedelta(minutes=15)
+
+
+class Refused(Exception):
+    """The token does not authenticate anyone; the message goes into TokenReview status.error."""
+
+
+def _presigned_url(token):
+    if not token.startswith(TOKEN_PREFIX):
+        raise Refused("not an EKS token (expected the k8s-aws-v1. prefix)")
+    encoded = token[len(TOKEN_PREFIX):]
+    try:
+        url = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Refused("token payload is not base64url: %s" % exc) from exc
+    parsed = urllib.parse.urlparse(url)
+    query = dict(urllib.parse.parse_qsl(parsed.query))
+    if query.get("Action") != "GetCallerIdentity":
+        raise Refused("token is not a presigned GetCallerIdentity request")
+    if "x-k8s-aws-id" not in query.get("X-Amz-SignedHeaders", "").split(";"):
+        raise Refused("token does not sign the x-k8s-aws-id header (the cluster name)")
+    try:
+        signed_at = datetime.datetime.strptime(query["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc)
+    except (KeyError, ValueError) as exc:
+        raise Refused("token has no valid X-Amz-Date") from exc
+    if datetime.datetime.now(datetime.timezone.utc) - signed_at > MAX_TOKEN_AGE:
+        raise Refused("token expired (signed at %s)" % signed_at.isoformat())
+    return url
+
+
+def _caller_arn(url, cluster_name):
+    """Ask STS (the stand-in itself) who signed the URL, as the EKS authenticator does."""
+    request = urllib.request.Request(url, headers={"x-k8s-aws-id": cluster_name})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            body = response.read()
+    except urllib.error.URLError as exc:
+        raise Refused("STS did not confirm the token: %s" % exc) from exc
+    arn = None
+    for element in ElementTree.fromstring(body).iter():
+        if element.tag.endswith("Arn"):
+            arn = element.text
+    if not arn:
+        raise Refused("STS answered without an Arn")
+    return arn
+
+
+def _principal(arn):
+    """The IAM principal an access entry names for an STS caller ARN."""
+    role = re.match(r"arn:([^:]+):sts::(\d+):assumed-role/([^/]+)/", arn)
+    if role:
+        return "arn:%s:iam::%s:role/%s" % role.groups()
+    user = re.match(r"arn:([^:]+):sts::(\d+):user/moto$", arn)  # moto's caller for keys it does not know
+    if user:
+        return "arn:%s:iam::%s:root" % user.groups()
+    return arn.replace(":sts::", ":iam::")
+
+
+def _clusters():
+    for account in list(eks_backends):
+        for region in list(eks_backends[account]):
+            for cluster in list(eks_backends[account][region].clusters.values()):
+                yield cluster
+
+
+def _entry_for(principal):
+    for cluster in _clusters():
+        entry = cluster.__dict__.get("_standin", {}).get("entries", {}).get(principal)
+        if entry is not None:
+            return cluster, entry
+    return None, None
+
+
+def review(token):
+    """TokenReview status for a bearer token."""
+    try:
+        url = _presigned_url(token)
+        clusters = [cluster.name for cluster in _clusters()]
+        if not clusters:
+            raise Refused("no EKS cluster exists in the stand-in")
+        arn = _caller_arn(url, clusters[0])
+        principal = _principal(arn)
+        cluster, entry = _entry_for(principal)
+        if entry is None:
+            raise Refused("%s has no access entry on any cluster" % principal)
+        groups = list(entry.get("kubernetesGroups") or [])
+        if any(policy.endswith("/" + CLUSTER_ADMIN_POLICY) for policy in entry.get("_policies", {})):
+            groups.append("system:masters")
+        username = entry.get("username") or principal
+        if "{{SessionName}}" in username:
+            username = arn  # the assumed-role ARN is the template with the session name filled in
+        return {"authenticated": True, "user": {"username": username, "uid": "aws-iam-authenticator:" + principal,
+                                                "groups": groups + ["system:authenticated"],
+                                                "extra": {"arn": [arn], "cluster": [cluster.name]}}}
+    except Refused as exc:
+        return {"authenticated": False, "error": str(exc)}
+
+
+def handle(body):
+    """Answer a TokenReview (authentication.k8s.io/v1) request body."""
+    token = ((body or {}).get("spec") or {}).get("token") or ""
+    return {"apiVersion": body.get("apiVersion", "authentication.k8s.io/v1"), "kind": "TokenReview", "status": review(token)}

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Builds the local Kubernetes stand-in from the Go module proxy, once per machine:
+# kube-apiserver / kube-controller-manager / kube-scheduler (version-stamped), etcd,
+# kwok + kwokctl, and Karpenter's KWOK provider. Binaries go to a cache outside the
+# repository (never committed); a finished build is recorded by a stamp file, so a
+# second call returns at once.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=tests/standin/k8s/versions.env
+source "${HERE}/versions.env"
+
+CACHE_ROOT="${EKS_LLM_K8S_CACHE:-${HOME}/.cache/eks-llm-k8s}"
+BIN_DIR="${CACHE_ROOT}/${K8S_STANDIN_ID}/bin"
+SRC_DIR="${CACHE_ROOT}/${K8S_STANDIN_ID}/src"
+STAMP="${BIN_DIR}/.complete"
+
+if [[ "${1:-}" == "--print-bin-dir" ]]; then
+    echo "${BIN_DIR}"
+    exit 0
+fi
+if [[ -f "${STAMP}" ]]; then
+    echo "local Kubernetes stand-in already built in ${BIN_DIR}"
+    exit 0
+fi
+
+mkdir -p "${BIN_DIR}" "${SRC_DIR}"
+export GOFLAGS="-mod=mod"
+export CGO_ENABLED=0
+# Karpenter needs a newer Go than the machine may have; the proxy serves the toolchain.
+export GOTOOLCHAIN="${GOTOOLCHAIN:-auto}"
+log() { echo "[$(date +%H:%M:%S)] $*"; }
+
+build_kubernetes() {
+    local dir="${SRC_DIR}/kubernetes" version="${KUBERNETES_VERSION}"
+    local minor="${version#v1.}"; minor="${minor%%.*}"
+    local staging="v0.${version#v1.}"
+    [[ -x "${BIN_DIR}/kube-apiserver" && -x "${BIN_DIR}/kube-controller-manager" && -x "${BIN_DIR}/kube-scheduler" ]] && return 0
+    log "kubernetes ${version}: resolving modules"
+    rm -rf "${dir}" && mkdir -p "${dir}" && cd "${dir}"
+    go mod init localk8s >/dev/null 2>&1
+    go mod download -json "k8s.io/kubernetes@${version}" >/dev/null
+    # k8s.io/kubernetes requires its staging modules at v0.0.0; point each at its published tag.
+    local modfile
+    modfile="$(go env GOMODCACHE)/cache/download/k8s.io/kubernetes/@v/${version}.mod"
+    grep -E '^\s*k8s\.io/[a-z0-9-]+ v0\.0\.0\s*$' "${modfile}" | awk '{print $1}' | sort -u | while read -r mod; do
+        go mod edit -replace "${mod}=${mod}@${staging}"
+    done
+    go get "k8s.io/kubernetes@${version}" >/dev/null 2>&1
+    cat > tools.go <<'EOF'
+//go:build tools
+
+package tools
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+)
+EOF
+    go mod tidy >/dev/null 2>&1 || true
+    local stamp="-s -w -X k8s.io/component-base/version.gitVersion=${version}"
+    stamp+=" -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=${minor}"
+    stamp+=" -X k8s.io/component-base/version.gitTreeState=clean"
+    stamp+=" -X k8s.io/client-go/pkg/version.gitVersion=${version}"
+    log "kubernetes ${version}: building control plane"
+    go build -o "${BIN_DIR}/" -ldflags "${stamp}" \
+        k8s.io/kubernetes/cmd/kube-apiserver \
+        k8s.io/kubernetes/cmd/kube-controller-manager \
+        k8s.io/kubernetes/cmd/kube-scheduler
+}
+
+build_etcd() {
+    local dir="${SRC_DIR}/etcd"
+    [[ -x "${BIN_DIR}/etcd" ]] && return 0
+    log "etcd ${ETCD_VERSION}: building"
+    rm -rf "${dir}" && mkdir -p "${dir}" && cd "${dir}"
+    go mod init localetcd >/dev/null 2>&1
+    cat > main.go <<'EOF'
+// etcd's root module carries replace directives, so it cannot be installed directly;
+// this wrapper builds the same server entry point from the published server module.
+package main
+
+import (
+	"os"
+
+	"go.etcd.io/etcd/server/v3/etcdmain"
+)
+
+func main() { etcdmain.Main(os.Args) }
+EOF
+    go get "go.etcd.io/etcd/server/v3@${ETCD_VERSION}" >/dev/null 2>&1
+    go mod tidy >/dev/null 2>&1
+    go build -o "${BIN_DIR}/etcd" -ldflags "-s -w" .
+}
+
+build_kwok() {
+    [[ -x "${BIN_DIR}/kwok" && -x "${BIN_DIR}/kwokctl" ]] && return 0
+    log "kwok ${KWOK_VERSION}: building"
+    GOBIN="${BIN_DIR}" GOFLAGS="" go install -ldflags "-s -w" \
+        "sigs.k8s.io/kwok/cmd/kwok@${KWOK_VERSION}" "sigs.k8s.io/kwok/cmd/kwokctl@${KWOK_VERSION}"
+}
+
+build_karpenter_kwok() {
+    local dir="${SRC_DIR}/karpenter"
+    [[ -x "${BIN_DIR}/karpenter-kwok" ]] && return 0
+    log "karpenter ${KARPENTER_VERSION} (KWOK provider): building"
+    rm -rf "${dir}" && mkdir -p "${dir}" && cd "${dir}"
+    go mod init localkarpenter >/dev/null 2>&1
+    go get "sigs.k8s.io/karpenter@${KARPENTER_VERSION}" >/dev/null 2>&1
+    cat > tools.go <<'EOF'
+//go:build tools
+
+package tools
+
+import _ "sigs.k8s.io/karpenter/kwok"
+EOF
+    go mod tidy >/dev/null 2>&1 || true
+    # The package is called main in a directory named kwok: rename so it cannot shadow kwok itself.
+    go build -o "${BIN_DIR}/karpenter-kwok" -ldflags "-s -w" sigs.k8s.io/karpenter/kwok
+    # Keep the provider's CRDs next to the binary: the local cluster installs them from here.
+    local moddir
+    moddir="$(go list -m -f '{{.Dir}}' sigs.k8s.io/karpenter)"
+    mkdir -p "${BIN_DIR}/../karpenter-crds"
+    cp "${moddir}"/kwok/charts/crds/*.yaml "${BIN_DIR}/../karpenter-crds/"
+    chmod u+w "${BIN_DIR}/../karpenter-crds/"*.yaml
+}
+
+start=$(date +%s)
+build_kubernetes
+build_etcd
+build_kwok
+build_karpenter_kwok
+"${BIN_DIR}/kube-apiserver" --version
+touch "${STAMP}"
+log "local Kubernetes stand-in built in $(( $(date +%s) - start )) s: ${BIN_DIR}"
