@@ -71,6 +71,7 @@ _model_options = dict(
         target=dict(type="float", default=1.0),
     )),
     cache_size=dict(type="str", default="50Gi"),
+    served_model_name=dict(type="str", default=""),
     nim=dict(type="dict", options=dict(
         image=dict(type="str", required=True),
         tag=dict(type="str", required=True),
@@ -151,6 +152,22 @@ SPEC = dict(
         check_quotas=dict(type="bool", default=True),
     )),
     eks_llm_models=dict(type="list", elements="dict", default=[], options=_model_options),
+    eks_llm_verify=dict(type="dict", default={}, options=dict(
+        enabled=dict(type="bool", default=True),
+        mode=dict(type="str", default="in_cluster", choices=["in_cluster", "controller"]),
+        check_workloads=dict(type="bool", default=True),
+        expect_metrics=dict(type="bool", default=True),
+        check_prometheus=dict(type="bool", default=True),
+        check_hpa=dict(type="bool", default=True),
+        endpoint_overrides=dict(type="dict", default={}),
+        prometheus_url=dict(type="str", default=""),
+        prompts_file=dict(type="str", default=""),
+        concurrency=dict(type="int", default=8),
+        timeout_s=dict(type="int", default=120),
+        max_tokens=dict(type="int", default=64),
+        namespace=dict(type="str", default="llm-verify"),
+        results_dir=dict(type="str", default="reports"),
+    )),
     eks_llm_chart_overrides=dict(type="dict", default={}),
     eks_llm_image_overrides=dict(type="dict", default={}),
     eks_llm_ngc_api_key=dict(type="str", default="", no_log=True),
@@ -405,7 +422,7 @@ def _models(problems, models, pools, ngc_api_key, hf_token):
         if hf_token and not hf_token.startswith("hf_"):
             problems.add("eks_llm_hf_token", "the Hugging Face token does not start with 'hf_' (value hidden)")
         pool_name = model["node_pool"] or (pools[0]["name"] if len(pools) == 1 else None)
-        result = dict(model, node_pool=pool_name, placement={})
+        result = dict(model, node_pool=pool_name, placement={}, served_model_name=_served_model_name(model))
         if pool_name is None:
             problems.add(where + ".node_pool", "several GPU node pools exist (%s): name the one this model runs on" % ", ".join(pools_by_name) if pools
                          else "no GPU node pool is defined: add one to eks_llm_gpu_node_pools")
@@ -421,6 +438,80 @@ def _models(problems, models, pools, ngc_api_key, hf_token):
                              " = %.1f GiB per GPU; %s" % numbers)
         normalised.append(result)
     return normalised
+
+
+URL_RE = re.compile(r"^https?://[^/\s]+(/\S*)?$")
+# Ports of the Services the inference layer creates (Service name = model name, in the model's namespace).
+OPENAI_PORT = 8000
+TRITON_HTTP_PORT = 8000
+TRITON_METRICS_PORT = 8002
+
+
+def _served_model_name(model):
+    """The model name the server lists and requests must name: NIM serves <org>/<model> of its image."""
+    if model["served_model_name"]:
+        return model["served_model_name"]
+    if model["engine"] in ("nim_operator", "nim_chart") and model["nim"]:
+        return "/".join(model["nim"]["image"].split("/")[-2:])
+    return model["name"]
+
+
+def _in_cluster_endpoints(model):
+    host = "%s.%s.svc.cluster.local" % (model["name"], model["namespace"])
+    if model["engine"] == "triton_vllm":
+        return {"base_url": "http://%s:%d" % (host, TRITON_HTTP_PORT), "metrics_url": "http://%s:%d/metrics" % (host, TRITON_METRICS_PORT)}
+    return {"base_url": "http://%s:%d" % (host, OPENAI_PORT), "metrics_url": "http://%s:%d/v1/metrics" % (host, OPENAI_PORT)}
+
+
+def _verify(problems, verify, models, charts):
+    """eks_llm_verify: where the probe runs and which endpoint of every model it talks to."""
+    where = "eks_llm_verify"
+    for key, low, high in (("concurrency", 1, 256), ("timeout_s", 1, 3600), ("max_tokens", 1, 8192)):
+        if not low <= verify[key] <= high:
+            problems.add("%s.%s" % (where, key), "%d given; allowed %d-%d" % (verify[key], low, high))
+    if not DNS_LABEL_RE.match(verify["namespace"]):
+        problems.add(where + ".namespace", "%r is not a valid Kubernetes namespace name (the probe Job runs there)" % verify["namespace"])
+    names = [m["name"] for m in models]
+    overrides = {}
+    for name, override in (verify["endpoint_overrides"] or {}).items():
+        if name not in names:
+            problems.add(where + ".endpoint_overrides", "%r is not a model of eks_llm_models (models: %s)" % (name, ", ".join(names) or "none"))
+        if not isinstance(override, dict) or set(override) - {"base_url", "metrics_url"} or not override.get("base_url"):
+            problems.add("%s.endpoint_overrides.%s" % (where, name), "expected {base_url: http://host:port, metrics_url: http://host:port/path},"
+                         " got %r" % (override,))
+            continue
+        for key, url in sorted(override.items()):
+            if not URL_RE.match(str(url)):
+                problems.add("%s.endpoint_overrides.%s.%s" % (where, name, key), "%r is not an http(s) URL" % (url,))
+        overrides[name] = override
+    endpoints, unreachable = {}, []
+    for model in models:
+        triton = model["engine"] == "triton_vllm"
+        endpoint = _in_cluster_endpoints(model)
+        if model["name"] in overrides:
+            override = overrides[model["name"]]
+            default_metrics = "" if triton else override["base_url"].rstrip("/") + "/v1/metrics"
+            endpoint = {"base_url": override["base_url"], "metrics_url": override.get("metrics_url") or default_metrics}
+            if verify["expect_metrics"] and not endpoint["metrics_url"]:
+                problems.add("%s.endpoint_overrides.%s" % (where, model["name"]), "Triton serves metrics on its own port:"
+                             " give metrics_url (e.g. http://host:8002/metrics) or set expect_metrics: false")
+        elif verify["mode"] == "controller":
+            unreachable.append(model["name"])
+        endpoints[model["name"]] = dict(endpoint, api="triton" if triton else "openai", namespace=model["namespace"],
+                                        served_model_name=model["served_model_name"])
+    if verify["enabled"] and unreachable:
+        problems.add(where + ".endpoint_overrides", "mode controller probes from the controller, which cannot resolve cluster Service"
+                     " names: give base_url (and metrics_url) for %s, or use mode in_cluster" % ", ".join(unreachable))
+    prometheus_url = verify["prometheus_url"]
+    if prometheus_url and not URL_RE.match(prometheus_url):
+        problems.add(where + ".prometheus_url", "%r is not an http(s) URL" % prometheus_url)
+    if not prometheus_url and verify["mode"] == "in_cluster":
+        prometheus_url = "http://%s-prometheus.%s.svc.cluster.local:9090" % (charts["kube-prometheus-stack"]["release"],
+                                                                             PLATFORM["namespaces"]["monitoring"])
+    if verify["enabled"] and verify["check_prometheus"] and not prometheus_url:
+        problems.add(where + ".prometheus_url", "check_prometheus in mode controller needs a Prometheus URL the controller reaches;"
+                     " give prometheus_url or set check_prometheus: false")
+    return dict(verify, endpoint_overrides=overrides, endpoints=endpoints, prometheus_url=prometheus_url)
 
 
 def validate(variables):
@@ -452,6 +543,7 @@ def validate(variables):
     if any(m["engine"] == "triton_vllm" for m in models) and not params["eks_llm_hf_token"]:
         warnings.append("no Hugging Face token (HF_TOKEN / eks_llm_hf_token): gated models such as Llama or Mistral will fail to download")
     charts, images = versions.resolve(params["eks_llm_chart_overrides"], params["eks_llm_image_overrides"], problems)
+    verify = _verify(problems, params["eks_llm_verify"], models, charts)
     if problems.items:
         return None, problems.items, warnings
     name = params["eks_llm_name"]
@@ -472,6 +564,7 @@ def validate(variables):
         "karpenter": params["eks_llm_karpenter"],
         "preflight": params["eks_llm_preflight"],
         "models": models,
+        "verify": verify,
         "engines": sorted(set(m["engine"] for m in models)),
         "service_accounts": dict(SERVICE_ACCOUNTS, triton=[
             {"namespace": ns, "service_account": TRITON_SERVICE_ACCOUNT}
