@@ -76,6 +76,7 @@ _model_options = dict(
         image=dict(type="str", required=True),
         tag=dict(type="str", required=True),
         profile=dict(type="str", default=""),
+        llm_engine=dict(type="str", default="", choices=["", "tensorrt_llm", "vllm", "sglang"]),
     )),
     vllm=dict(type="dict", options=dict(
         model_id=dict(type="str", required=True),
@@ -145,8 +146,32 @@ SPEC = dict(
         retention_days=dict(type="int", default=30),
         fluent_bit=dict(type="bool", default=True),
     )),
+    eks_llm_monitoring=dict(type="dict", default={}, options=dict(
+        enabled=dict(type="bool", default=True),
+        prometheus_retention=dict(type="str", default="15d"),
+        prometheus_storage_size=dict(type="str", default="50Gi"),
+        prometheus_storage_class=dict(type="str", default=""),
+        grafana_enabled=dict(type="bool", default=True),
+        dcgm_exporter=dict(type="bool", default=True),
+        alerts=dict(type="bool", default=True),
+        thresholds=dict(type="dict", default={}, options=dict(
+            gpu_temperature_celsius=dict(type="int", default=85),
+            gpu_memory_used_ratio=dict(type="float", default=0.99),
+            ttft_p99_seconds=dict(type="float", default=2.0),
+            error_ratio=dict(type="float", default=0.05),
+            waiting_requests=dict(type="int", default=10),
+        )),
+    )),
     eks_llm_karpenter=dict(type="dict", default={}, options=dict(
         interruption_queue=dict(type="bool", default=True),
+        node_class_kind=dict(type="str", default="EC2NodeClass", choices=["EC2NodeClass", "KWOKNodeClass"]),
+        replicas=dict(type="int", default=2),
+        cpu_pool=dict(type="bool", default=True),
+        cpu_limit=dict(type="int", default=64),
+    )),
+    eks_llm_gpu_software=dict(type="dict", default={}, options=dict(
+        mode=dict(type="str", default="device_plugin", choices=["device_plugin", "gpu_operator"]),
+        time_slicing_replicas=dict(type="int", default=1),
     )),
     eks_llm_preflight=dict(type="dict", default={}, options=dict(
         check_quotas=dict(type="bool", default=True),
@@ -167,6 +192,15 @@ SPEC = dict(
         max_tokens=dict(type="int", default=64),
         namespace=dict(type="str", default="llm-verify"),
         results_dir=dict(type="str", default="reports"),
+    )),
+    eks_llm_open_webui=dict(type="dict", default={}, options=dict(
+        enabled=dict(type="bool", default=False),
+        namespace=dict(type="str", default="open-webui"),
+        storage_size=dict(type="str", default="5Gi"),
+    )),
+    eks_llm_exposure=dict(type="dict", default={}, options=dict(
+        mode=dict(type="str", default="cluster_ip", choices=["cluster_ip", "internal_nlb"]),
+        source_ranges=dict(type="list", elements="str", default=[]),
     )),
     eks_llm_chart_overrides=dict(type="dict", default={}),
     eks_llm_image_overrides=dict(type="dict", default={}),
@@ -210,6 +244,11 @@ PLATFORM = {
     # Secrets the inference layer creates in each model namespace
     "secrets": {"ngc_registry": "ngc-registry", "ngc_api": "ngc-api", "hf_token": "hf-token"},
 }
+
+# Namespaces models (and Open WebUI) may not use: the inference layer owns the namespaces it creates and
+# removes them with the last model in them.
+RESERVED_NAMESPACES = sorted(set(["default", "kube-system", "kube-public", "kube-node-lease"]
+                                 + list(PLATFORM["namespaces"].values())))
 
 LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653]
 
@@ -384,6 +423,9 @@ def _models(problems, models, pools, ngc_api_key, hf_token):
             problems.add(where + ".engine", "unknown engine %r; allowed: %s" % (model["engine"], ", ".join(ENGINES)))
         if not DNS_LABEL_RE.match(model["namespace"]):
             problems.add(where + ".namespace", "%r is not a valid Kubernetes namespace name" % model["namespace"])
+        elif model["namespace"] in RESERVED_NAMESPACES:
+            problems.add(where + ".namespace", "%r belongs to the cluster or the platform layer; models need their own"
+                         " namespace (reserved: %s)" % (model["namespace"], ", ".join(RESERVED_NAMESPACES)))
         if model["precision"] not in gpu_catalog.BYTES_PER_PARAMETER:
             problems.add(where + ".precision", "%r: allowed %s" % (model["precision"], ", ".join(gpu_catalog.BYTES_PER_PARAMETER)))
         if model["parameters_billion"] <= 0:
@@ -438,6 +480,55 @@ def _models(problems, models, pools, ngc_api_key, hf_token):
                              " = %.1f GiB per GPU; %s" % numbers)
         normalised.append(result)
     return normalised
+
+
+PROMETHEUS_DURATION_RE = re.compile(r"^([0-9]+(y|w|d|h|m|s|ms))+$")
+
+
+def _monitoring(problems, monitoring, models):
+    """eks_llm_monitoring: Prometheus retention/storage and alert thresholds that cannot misfire."""
+    where = "eks_llm_monitoring"
+    if not PROMETHEUS_DURATION_RE.match(monitoring["prometheus_retention"]):
+        problems.add(where + ".prometheus_retention", "%r is not a Prometheus duration like 15d, 12h or 2w" % monitoring["prometheus_retention"])
+    size = monitoring["prometheus_storage_size"]
+    if size and not QUANTITY_RE.match(size):
+        problems.add(where + ".prometheus_storage_size", "%r is not a Kubernetes storage quantity like 50Gi (empty: no volume)" % size)
+    if monitoring["prometheus_storage_class"] and not size:
+        problems.add(where + ".prometheus_storage_class", "a storage class without prometheus_storage_size has no volume to provision")
+    limits = monitoring["thresholds"]
+    if not 40 <= limits["gpu_temperature_celsius"] <= 110:
+        problems.add(where + ".thresholds.gpu_temperature_celsius", "%d: allowed 40-110" % limits["gpu_temperature_celsius"])
+    reserved = max([m["gpu_memory_utilization"] for m in models] or [0.0])
+    if not reserved < limits["gpu_memory_used_ratio"] <= 1.0:
+        problems.add(where + ".thresholds.gpu_memory_used_ratio", "%s: allowed above %s and at most 1.0; vLLM and NIM reserve"
+                     " gpu_memory_utilization of GPU memory up front (highest in eks_llm_models: %s), so a lower"
+                     " threshold would fire as soon as a model starts" % (limits["gpu_memory_used_ratio"], reserved, reserved))
+    if not 0.0 < limits["ttft_p99_seconds"] <= 600:
+        problems.add(where + ".thresholds.ttft_p99_seconds", "%s: allowed above 0 up to 600" % limits["ttft_p99_seconds"])
+    if not 0.0 < limits["error_ratio"] < 1.0:
+        problems.add(where + ".thresholds.error_ratio", "%s: a share of requests, above 0 and below 1" % limits["error_ratio"])
+    if limits["waiting_requests"] < 1:
+        problems.add(where + ".thresholds.waiting_requests", "%d: at least 1" % limits["waiting_requests"])
+    return monitoring
+
+
+def _front_end(problems, webui, exposure, models):
+    if webui["enabled"]:
+        if not any(m["engine"] in ("nim_operator", "nim_chart") for m in models):
+            problems.add("eks_llm_open_webui.enabled", "Open WebUI talks to OpenAI-compatible endpoints; no model uses a NIM"
+                         " engine (nim_operator or nim_chart), so it would have nothing to show")
+        if not DNS_LABEL_RE.match(webui["namespace"]) or webui["namespace"] in RESERVED_NAMESPACES:
+            problems.add("eks_llm_open_webui.namespace", "%r is not a namespace Open WebUI can own (DNS label, not one of %s)"
+                         % (webui["namespace"], ", ".join(RESERVED_NAMESPACES)))
+        if not QUANTITY_RE.match(webui["storage_size"]):
+            problems.add("eks_llm_open_webui.storage_size", "%r is not a Kubernetes storage quantity like 5Gi" % webui["storage_size"])
+    for cidr in exposure["source_ranges"]:
+        try:
+            ipaddress.ip_network(cidr)
+        except ValueError:
+            problems.add("eks_llm_exposure.source_ranges", "%r is not a CIDR block (e.g. 10.0.0.0/8)" % cidr)
+    if exposure["source_ranges"] and exposure["mode"] == "cluster_ip":
+        problems.add("eks_llm_exposure.source_ranges", "source ranges only apply to mode internal_nlb")
 
 
 URL_RE = re.compile(r"^https?://[^/\s]+(/\S*)?$")
@@ -542,6 +633,14 @@ def validate(variables):
     models = _models(problems, params["eks_llm_models"], pools, params["eks_llm_ngc_api_key"], params["eks_llm_hf_token"])
     if any(m["engine"] == "triton_vllm" for m in models) and not params["eks_llm_hf_token"]:
         warnings.append("no Hugging Face token (HF_TOKEN / eks_llm_hf_token): gated models such as Llama or Mistral will fail to download")
+    _front_end(problems, params["eks_llm_open_webui"], params["eks_llm_exposure"], models)
+    monitoring = _monitoring(problems, params["eks_llm_monitoring"], models)
+    if not 1 <= params["eks_llm_karpenter"]["replicas"] <= 3:
+        problems.add("eks_llm_karpenter.replicas", "%d: 1-3 controller replicas (2 keeps Karpenter up during a node replacement)"
+                     % params["eks_llm_karpenter"]["replicas"])
+    if not 1 <= params["eks_llm_gpu_software"]["time_slicing_replicas"] <= 16:
+        problems.add("eks_llm_gpu_software.time_slicing_replicas", "%d: 1 (no sharing) to 16 pods per GPU"
+                     % params["eks_llm_gpu_software"]["time_slicing_replicas"])
     charts, images = versions.resolve(params["eks_llm_chart_overrides"], params["eks_llm_image_overrides"], problems)
     verify = _verify(problems, params["eks_llm_verify"], models, charts)
     if problems.items:
@@ -561,14 +660,19 @@ def validate(variables):
         "efs": params["eks_llm_efs"],
         "model_bucket": params["eks_llm_model_bucket"],
         "logging": params["eks_llm_logging"],
+        "monitoring": monitoring,
         "karpenter": params["eks_llm_karpenter"],
         "preflight": params["eks_llm_preflight"],
         "models": models,
         "verify": verify,
+        "open_webui": params["eks_llm_open_webui"],
+        "exposure": params["eks_llm_exposure"],
         "engines": sorted(set(m["engine"] for m in models)),
         "service_accounts": dict(SERVICE_ACCOUNTS, triton=[
             {"namespace": ns, "service_account": TRITON_SERVICE_ACCOUNT}
             for ns in sorted(set(m["namespace"] for m in models if m["engine"] == "triton_vllm"))]),
+        "gpu_software": params["eks_llm_gpu_software"],
+        "ami_aliases": dict(versions.AMI_ALIASES),
         "charts": charts,
         "images": images,
         "platform": dict(PLATFORM, labels={"app.kubernetes.io/managed-by": MANAGED_BY, "app.kubernetes.io/part-of": name}),

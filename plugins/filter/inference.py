@@ -1,0 +1,55 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to eks_llm.inference
+# Apache License 2.0 (see LICENSE)
+"""Filters exposing the inference layer's object model (plugins/module_utils/inference.py) to the roles."""
+
+from ansible_collections.eks_llm.inference.plugins.module_utils import inference
+
+
+def inference_plan(config, bucket, region):
+    """Everything the inference layer should have for ``eks_llm``: objects per engine, releases, keys."""
+    return inference.plan(config, bucket, region)
+
+
+def inference_selector(config):
+    """Label selector matching every object the inference layer created for this deployment."""
+    return inference.selector(config)
+
+
+def inference_stale(existing, keys):
+    """The labelled objects (k8s_info resources) that are not in the plan's keys."""
+    return inference.stale(existing, keys)
+
+
+def inference_keep_sizes(objects, existing):
+    """Objects with the size of already existing PVCs kept (claims on EFS are neither shrunk nor grown)."""
+    return inference.keep_existing_sizes(objects, existing)
+
+
+def inference_claim_key(ref):
+    """'namespace/name' of a claim reference (PV spec.claimRef, or a PVC entry of inference_stale)."""
+    ref = ref or {}
+    return "%s/%s" % (ref.get("namespace", ""), ref["name"]) if ref.get("name") else ""
+
+
+def inference_object_key(entry):
+    """'Kind namespace/name' of an inference_stale entry, for reports."""
+    return "%s %s/%s" % (entry["kind"], entry.get("namespace") or "", entry["name"])
+
+
+def triton_model_json(model):
+    """The vLLM engine arguments of a model (the content of 1/model.json)."""
+    return inference.triton_model_json(model)
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            "inference_plan": inference_plan,
+            "inference_selector": inference_selector,
+            "inference_stale": inference_stale,
+            "inference_keep_sizes": inference_keep_sizes,
+            "inference_claim_key": inference_claim_key,
+            "inference_object_key": inference_object_key,
+            "triton_model_json": triton_model_json,
+        }

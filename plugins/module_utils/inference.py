@@ -1,0 +1,662 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to eks_llm.inference
+# Apache License 2.0 (see LICENSE)
+"""The Kubernetes objects of the inference layer, computed from the normalised configuration.
+
+Pure functions of ``eks_llm`` (the fact the validator publishes) and a few run-time values (the
+model bucket): no API calls, no secrets. The roles apply what these functions return, and the
+same functions tell the stale-object cleanup what *should* exist, so the two cannot disagree.
+
+Every object carries the common labels plus ``eks-llm/layer: inference``; per-model objects also
+carry ``eks-llm/model`` and ``eks-llm/engine``. Content is written the way the API server stores
+it (canonical quantities, explicit defaults) so that a second apply changes nothing.
+"""
+
+import json
+
+from ansible_collections.eks_llm.inference.plugins.module_utils import gpu_catalog
+
+LAYER_LABEL = "eks-llm/layer"
+LAYER = "inference"
+MODEL_LABEL = "eks-llm/model"
+ENGINE_LABEL = "eks-llm/engine"
+RELEASE_LABEL = "eks-llm/helm-release"
+NIM_ENGINES = ("nim_operator", "nim_chart")
+NIM_API_VERSION = "apps.nvidia.com/v1alpha1"
+HPA_API_VERSION = "autoscaling/v2"
+SERVICE_MONITOR_API_VERSION = "monitoring.coreos.com/v1"
+TRITON_REPOSITORY_PREFIX = "triton/model_repository"
+TRITON_CACHE_MOUNT = "/cache"
+NIM_PORT = 8000
+TRITON_PORTS = (("http", 8000), ("grpc", 8001), ("metrics", 8002))
+
+# Kinds the layer applies, in the order stale objects are deleted: what scales or scrapes a workload
+# first, then workloads (a NIMService before the NIMCache it reads), then what they mount or use.
+CLEANUP_KINDS = (
+    ("autoscaling/v2", "HorizontalPodAutoscaler"),
+    ("monitoring.coreos.com/v1", "ServiceMonitor"),
+    (NIM_API_VERSION, "NIMService"),
+    ("apps/v1", "Deployment"),
+    ("apps/v1", "DaemonSet"),
+    ("v1", "Service"),
+    (NIM_API_VERSION, "NIMCache"),
+    ("v1", "PersistentVolumeClaim"),
+    ("v1", "ServiceAccount"),
+    ("v1", "ConfigMap"),
+    ("v1", "Secret"),
+    ("v1", "Namespace"),
+)
+
+
+def quantity(value):
+    """A number as the API server prints a quantity: 0.5 -> '500m', 2.0 -> '2'."""
+    milli = int(round(float(value) * 1000))
+    return str(milli // 1000) if milli % 1000 == 0 else "%dm" % milli
+
+
+def labels(config, model=None, component=None):
+    """The labels every object of the layer carries (model/engine for per-model objects)."""
+    result = dict(config["platform"]["labels"])
+    result[LAYER_LABEL] = LAYER
+    if model is not None:
+        result[MODEL_LABEL] = model["name"]
+        result[ENGINE_LABEL] = model["engine"]
+    if component:
+        result["app.kubernetes.io/component"] = component
+    return result
+
+
+def selector(config):
+    """Label selector (string) matching every object the layer created for this deployment."""
+    layer = dict(config["platform"]["labels"])
+    layer[LAYER_LABEL] = LAYER
+    return ",".join("%s=%s" % item for item in sorted(layer.items()))
+
+
+def _meta(name, namespace, object_labels, annotations=None):
+    meta = {"name": name, "labels": object_labels}
+    if namespace:
+        meta["namespace"] = namespace
+    if annotations:
+        meta["annotations"] = annotations
+    return meta
+
+
+def replica_resources(model):
+    """CPU/memory/GPU of one replica: tensor_parallel GPUs, half the CPUs and 70% of the memory that come with them.
+
+    The share is taken on the smallest eligible instance type of the pool (per GPU), so a replica fits
+    every instance type placement accepted, with room for the node's daemons.
+    """
+    tp = model["tensor_parallel"]
+    eligible = model["placement"].get("eligible_instance_types") or []
+    facts = [gpu_catalog.INSTANCE_TYPES[t] for t in eligible if t in gpu_catalog.INSTANCE_TYPES]
+    if facts:
+        cpu = min(f["vcpus"] / float(f["gpus"]) for f in facts) * tp / 2.0
+        memory = min(f["memory_gib"] / float(f["gpus"]) for f in facts) * tp * 0.7
+    else:
+        cpu, memory = 2.0 * tp, 8.0 * tp
+    cpu = max(1, int(cpu))
+    memory = max(4, int(memory))
+    resources = {"cpu": str(cpu), "memory": "%dGi" % memory, "nvidia.com/gpu": str(tp)}
+    return {"requests": dict(resources), "limits": {"memory": resources["memory"], "nvidia.com/gpu": str(tp)}}
+
+
+def gpu_products(model):
+    """GPU models (catalog names, e.g. A10G) of the instance types a replica may land on."""
+    products = []
+    for itype in model["placement"].get("eligible_instance_types") or []:
+        product = gpu_catalog.INSTANCE_TYPES[itype]["gpu_model"]
+        if product not in products:
+            products.append(product)
+    return products
+
+
+def node_selection(config, model):
+    """nodeSelector + tolerations that put a replica on the model's GPU node pool and nowhere else."""
+    taint = config["platform"]["gpu_taint"]
+    return (
+        {config["platform"]["pool_label"]: model["node_pool"]},
+        [{"key": taint["key"], "operator": "Equal", "value": taint["value"], "effect": taint["effect"]}],
+    )
+
+
+def service_exposure(config):
+    """Service type and annotations for the model endpoints (eks_llm.exposure)."""
+    exposure = config.get("exposure") or {"mode": "cluster_ip"}
+    if exposure["mode"] == "internal_nlb":
+        annotations = {
+            "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+            "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
+        }
+        return "LoadBalancer", annotations, list(exposure.get("source_ranges") or [])
+    return "ClusterIP", {}, []
+
+
+def _metric_target(config, engine, target):
+    key = "triton" if engine == "triton_vllm" else "openai"
+    return {
+        "type": "Pods",
+        "pods": {
+            "metric": {"name": config["platform"]["autoscaling_metrics"][key]},
+            "target": {"type": "AverageValue", "averageValue": quantity(target)},
+        },
+    }
+
+
+def hpa_behavior():
+    """Scale up at once (double or +4 pods every 15 s), scale down slowly (one pod a minute, 2 min window)."""
+    return {
+        "scaleUp": {
+            "stabilizationWindowSeconds": 0,
+            "selectPolicy": "Max",
+            "policies": [{"type": "Percent", "value": 100, "periodSeconds": 15},
+                         {"type": "Pods", "value": 4, "periodSeconds": 15}],
+        },
+        "scaleDown": {
+            "stabilizationWindowSeconds": 120,
+            "selectPolicy": "Max",
+            "policies": [{"type": "Pods", "value": 1, "periodSeconds": 60}],
+        },
+    }
+
+
+def hpa_spec(config, model):
+    scaling = model["autoscaling"]
+    return {
+        "minReplicas": scaling["min_replicas"],
+        "maxReplicas": scaling["max_replicas"],
+        "metrics": [_metric_target(config, model["engine"], scaling["target"])],
+        "behavior": hpa_behavior(),
+    }
+
+
+def hpa(config, model, kind, name):
+    spec = hpa_spec(config, model)
+    spec["scaleTargetRef"] = {"apiVersion": "apps/v1", "kind": kind, "name": name}
+    return {
+        "apiVersion": HPA_API_VERSION, "kind": "HorizontalPodAutoscaler",
+        "metadata": _meta(model["name"], model["namespace"], labels(config, model)),
+        "spec": spec,
+    }
+
+
+def service_monitor(config, model, match_labels, port, path):
+    monitor_labels = labels(config, model)
+    monitor_labels.update(config["platform"].get("service_monitor_labels") or {})
+    return {
+        "apiVersion": SERVICE_MONITOR_API_VERSION, "kind": "ServiceMonitor",
+        "metadata": _meta(model["name"], model["namespace"], monitor_labels),
+        "spec": {
+            "selector": {"matchLabels": match_labels},
+            "namespaceSelector": {"matchNames": [model["namespace"]]},
+            "endpoints": [{"port": port, "path": path, "interval": "15s"}],
+        },
+    }
+
+
+def model_namespaces(config):
+    """Namespaces of the models (and of Open WebUI when enabled), each once, sorted."""
+    names = set(m["namespace"] for m in config["models"])
+    webui = config.get("open_webui") or {}
+    if webui.get("enabled"):
+        names.add(webui["namespace"])
+    return sorted(names)
+
+
+def namespaces(config):
+    return [{"apiVersion": "v1", "kind": "Namespace", "metadata": _meta(ns, None, labels(config, component="models"))}
+            for ns in model_namespaces(config)]
+
+
+def secret_plan(config):
+    """Which credential Secrets each namespace needs: [{namespace, name, type}] (values are added by the role)."""
+    names = config["platform"]["secrets"]
+    plan = []
+    for ns in model_namespaces(config):
+        engines = set(m["engine"] for m in config["models"] if m["namespace"] == ns)
+        if engines & set(NIM_ENGINES) and config.get("has_ngc_api_key"):
+            plan.append({"namespace": ns, "name": names["ngc_registry"], "type": "kubernetes.io/dockerconfigjson"})
+            plan.append({"namespace": ns, "name": names["ngc_api"], "type": "Opaque"})
+        if "triton_vllm" in engines and config.get("has_hf_token"):
+            plan.append({"namespace": ns, "name": names["hf_token"], "type": "Opaque"})
+    return plan
+
+
+# ---------------------------------------------------------------------------------------------- NIM
+
+
+def _nim_probe(path, period, failures):
+    return {"httpGet": {"path": path, "port": "api"}, "periodSeconds": period, "failureThreshold": failures,
+            "timeoutSeconds": 5}
+
+
+def nim_cache(config, model):
+    """NIMCache: pull the model (profile chosen by id, or by engine/precision/TP/GPU) into a PVC on EFS."""
+    nim = model["nim"]
+    secrets = config["platform"]["secrets"]
+    selection = {}
+    if nim["profile"]:
+        selection["profiles"] = [nim["profile"]]
+    else:
+        selection["precision"] = model["precision"]
+        selection["tensorParallelism"] = str(model["tensor_parallel"])
+        selection["gpus"] = [{"product": product} for product in gpu_products(model)]
+        if nim.get("llm_engine"):
+            selection["engine"] = nim["llm_engine"]
+    return {
+        "apiVersion": NIM_API_VERSION, "kind": "NIMCache",
+        "metadata": _meta(model["name"], model["namespace"], labels(config, model)),
+        "spec": {
+            "source": {"ngc": {
+                "modelPuller": "%s:%s" % (nim["image"], nim["tag"]),
+                "pullSecret": secrets["ngc_registry"],
+                "authSecret": secrets["ngc_api"],
+                "model": selection,
+            }},
+            "storage": {"pvc": {
+                "create": True,
+                "storageClass": config["platform"]["storage_class"],
+                "size": model["cache_size"],
+                "volumeAccessMode": "ReadWriteMany",
+            }},
+        },
+    }
+
+
+def nim_service(config, model):
+    """NIMService: the NIM server on the model's GPU pool, reading the NIMCache, scaled and scraped."""
+    nim = model["nim"]
+    secrets = config["platform"]["secrets"]
+    node_selector, tolerations = node_selection(config, model)
+    service_type, annotations, dummy_ranges = service_exposure(config)
+    service = {"type": service_type, "port": NIM_PORT}
+    if annotations:
+        service["annotations"] = annotations
+    spec = {
+        "labels": labels(config, model),
+        "image": {"repository": nim["image"], "tag": nim["tag"], "pullPolicy": "IfNotPresent",
+                  "pullSecrets": [secrets["ngc_registry"]]},
+        "authSecret": secrets["ngc_api"],
+        "storage": {"nimCache": {"name": model["name"], "profile": nim["profile"]}},
+        "resources": replica_resources(model),
+        "nodeSelector": node_selector,
+        "tolerations": tolerations,
+        "expose": {"service": service},
+        "startupProbe": {"enabled": True, "probe": _nim_probe("/v1/health/ready", 10, 180)},
+        "readinessProbe": {"enabled": True, "probe": _nim_probe("/v1/health/ready", 10, 3)},
+        "livenessProbe": {"enabled": True, "probe": _nim_probe("/v1/health/live", 10, 3)},
+        "metrics": {"enabled": True, "serviceMonitor": {
+            "additionalLabels": dict(config["platform"].get("service_monitor_labels") or {}, **labels(config, model)),
+            "interval": "15s"}},
+    }
+    if model["autoscaling"]["enabled"]:
+        spec["scale"] = {"enabled": True, "hpa": hpa_spec(config, model)}
+    else:
+        spec["replicas"] = model["replicas"]
+    return {
+        "apiVersion": NIM_API_VERSION, "kind": "NIMService",
+        "metadata": _meta(model["name"], model["namespace"], labels(config, model)),
+        "spec": spec,
+    }
+
+
+def nim_operator_objects(config, model):
+    return [nim_cache(config, model), nim_service(config, model)]
+
+
+def nim_chart_store(config, model):
+    """The model store PVC of a nim-llm release (EFS, shared by its replicas)."""
+    store_labels = labels(config, model)
+    store_labels[RELEASE_LABEL] = model["name"]
+    return {
+        "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+        "metadata": _meta(model["name"] + "-model-store", model["namespace"], store_labels),
+        "spec": {
+            "accessModes": ["ReadWriteMany"],
+            "storageClassName": config["platform"]["storage_class"],
+            "resources": {"requests": {"storage": model["cache_size"]}},
+            "volumeMode": "Filesystem",
+        },
+    }
+
+
+def nim_chart_values(config, model):
+    """Values of the nim-llm chart for one model (no secret: the chart reads the Secrets by name)."""
+    nim = model["nim"]
+    secrets = config["platform"]["secrets"]
+    node_selector, tolerations = node_selection(config, model)
+    service_type, annotations, dummy_ranges = service_exposure(config)
+    probe = {"enabled": True, "path": "/v1/health/ready", "periodSeconds": 10, "timeoutSeconds": 5}
+    return {
+        "fullnameOverride": model["name"],
+        "image": {"repository": nim["image"], "tag": nim["tag"], "pullPolicy": "IfNotPresent"},
+        "imagePullSecrets": [{"name": secrets["ngc_registry"]}],
+        "model": {"ngcAPISecret": secrets["ngc_api"], "nimCache": "/model-store", "openaiPort": NIM_PORT},
+        "replicaCount": model["autoscaling"]["min_replicas"] if model["autoscaling"]["enabled"] else model["replicas"],
+        "resources": replica_resources(model),
+        "nodeSelector": node_selector,
+        "tolerations": tolerations,
+        "statefulSet": {"enabled": False},
+        "persistence": {"enabled": True, "existingClaim": model["name"] + "-model-store"},
+        "service": {"type": service_type, "openaiPort": NIM_PORT, "annotations": annotations},
+        "startupProbe": dict(probe, failureThreshold=180, initialDelaySeconds=0),
+        "readinessProbe": dict(probe, failureThreshold=3, initialDelaySeconds=0),
+        "livenessProbe": dict(probe, path="/v1/health/live", failureThreshold=3, initialDelaySeconds=0),
+        # the HPA and ServiceMonitor are ours (labelled, stale-removable), not the chart's
+        "autoscaling": {"enabled": False},
+        "metrics": {"enabled": True, "serviceMonitor": {"enabled": False}},
+    }
+
+
+def nim_chart_release(config, model):
+    chart = config["charts"]["nim-llm"]
+    return {
+        "name": model["name"],
+        "namespace": model["namespace"],
+        "chart_ref": chart["chart_ref"],
+        "chart_repo_url": chart["repo_url"] or None,
+        "chart_version": chart["version"] or None,
+        "values": nim_chart_values(config, model),
+    }
+
+
+def nim_chart_objects(config, model):
+    """Our objects around a nim-llm release: its model store, HPA (when autoscaling) and ServiceMonitor."""
+    objects = [nim_chart_store(config, model)]
+    match = {"app.kubernetes.io/name": "nim-llm", "app.kubernetes.io/instance": model["name"]}
+    objects.append(service_monitor(config, model, match, "http-openai", "/v1/metrics"))
+    if model["autoscaling"]["enabled"]:
+        objects.append(hpa(config, model, "Deployment", model["name"]))
+    return objects
+
+
+# -------------------------------------------------------------------------------------- Triton + vLLM
+
+
+def triton_model_json(model):
+    """1/model.json of the vLLM backend: vLLM engine arguments, stats on so vLLM metrics are exported."""
+    vllm = model["vllm"]
+    engine_args = {
+        "model": vllm["model_id"],
+        "tensor_parallel_size": model["tensor_parallel"],
+        "gpu_memory_utilization": model["gpu_memory_utilization"],
+        "max_model_len": model["max_model_len"],
+        "dtype": vllm["dtype"],
+        "enforce_eager": vllm["enforce_eager"],
+        "disable_log_stats": False,
+    }
+    if vllm["revision"] and vllm["revision"] != "main":
+        engine_args["revision"] = vllm["revision"]
+    return engine_args
+
+
+def triton_repository(bucket):
+    return "s3://%s/%s" % (bucket, TRITON_REPOSITORY_PREFIX)
+
+
+def _triton_probe(path, period, failures):
+    return {"httpGet": {"path": path, "port": "http", "scheme": "HTTP"}, "periodSeconds": period,
+            "failureThreshold": failures, "timeoutSeconds": 5, "successThreshold": 1}
+
+
+def triton_deployment(config, model, bucket, region):
+    """One Triton server per model, loading only that model from the S3 repository."""
+    node_selector, tolerations = node_selection(config, model)
+    pod_labels = labels(config, model, component="server")
+    secrets = config["platform"]["secrets"]
+    env = [
+        {"name": "AWS_DEFAULT_REGION", "value": region},
+        {"name": "HF_HOME", "value": TRITON_CACHE_MOUNT + "/huggingface"},
+        {"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": secrets["hf_token"], "key": "HF_TOKEN", "optional": True}}},
+    ]
+    args = [
+        "--model-repository=%s" % triton_repository(bucket),
+        "--model-control-mode=explicit",
+        "--load-model=%s" % model["name"],
+        "--allow-metrics=true",
+        "--allow-gpu-metrics=true",
+        "--metrics-port=8002",
+        "--exit-on-error=true",
+    ]
+    container = {
+        "name": "triton",
+        "image": config["images"]["triton_vllm"],
+        "imagePullPolicy": "IfNotPresent",
+        "command": ["tritonserver"],
+        "args": args,
+        "env": env,
+        "ports": [{"name": name, "containerPort": port, "protocol": "TCP"} for name, port in TRITON_PORTS],
+        "resources": replica_resources(model),
+        "startupProbe": _triton_probe("/v2/health/ready", 10, 180),
+        "readinessProbe": _triton_probe("/v2/health/ready", 10, 3),
+        "livenessProbe": _triton_probe("/v2/health/live", 15, 3),
+        "volumeMounts": [{"name": "cache", "mountPath": TRITON_CACHE_MOUNT},
+                         {"name": "shm", "mountPath": "/dev/shm"}],
+    }
+    spec = {
+        "selector": {"matchLabels": {MODEL_LABEL: model["name"], ENGINE_LABEL: model["engine"]}},
+        "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+        "template": {
+            "metadata": {"labels": pod_labels},
+            "spec": {
+                "serviceAccountName": "triton",
+                "nodeSelector": node_selector,
+                "tolerations": tolerations,
+                "terminationGracePeriodSeconds": 60,
+                "containers": [container],
+                "volumes": [
+                    {"name": "cache", "persistentVolumeClaim": {"claimName": model["name"] + "-cache"}},
+                    {"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": "%dGi" % (2 * model["tensor_parallel"])}},
+                ],
+            },
+        },
+    }
+    if not model["autoscaling"]["enabled"]:
+        spec["replicas"] = model["replicas"]
+    return {"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": _meta(model["name"], model["namespace"], labels(config, model)), "spec": spec}
+
+
+def triton_objects(config, model, bucket, region):
+    """Per-model Triton objects: HF cache PVC on EFS, Deployment, Service, ServiceMonitor, HPA."""
+    service_type, annotations, source_ranges = service_exposure(config)
+    service_spec = {
+        "type": service_type,
+        "selector": {MODEL_LABEL: model["name"], ENGINE_LABEL: model["engine"]},
+        "ports": [{"name": name, "port": port, "targetPort": name, "protocol": "TCP"} for name, port in TRITON_PORTS],
+    }
+    if source_ranges:
+        service_spec["loadBalancerSourceRanges"] = source_ranges
+    objects = [
+        {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+         "metadata": _meta(model["name"] + "-cache", model["namespace"], labels(config, model)),
+         "spec": {"accessModes": ["ReadWriteMany"], "storageClassName": config["platform"]["storage_class"],
+                  "resources": {"requests": {"storage": model["cache_size"]}}, "volumeMode": "Filesystem"}},
+        triton_deployment(config, model, bucket, region),
+        {"apiVersion": "v1", "kind": "Service",
+         "metadata": _meta(model["name"], model["namespace"], labels(config, model), annotations), "spec": service_spec},
+        service_monitor(config, model, {MODEL_LABEL: model["name"], ENGINE_LABEL: model["engine"]}, "metrics", "/metrics"),
+    ]
+    if model["autoscaling"]["enabled"]:
+        objects.append(hpa(config, model, "Deployment", model["name"]))
+    return objects
+
+
+def triton_shared_objects(config):
+    """Per triton namespace: the `triton` service account (pod identity: read the model bucket) and one
+    image prefetch DaemonSet per GPU pool the namespace's models use."""
+    objects = []
+    image = config["images"]["triton_vllm"]
+    taint = config["platform"]["gpu_taint"]
+    for entry in config["service_accounts"]["triton"]:
+        ns = entry["namespace"]
+        objects.append({"apiVersion": "v1", "kind": "ServiceAccount",
+                        "metadata": _meta(entry["service_account"], ns, labels(config, component="server"))})
+        pools = sorted(set(m["node_pool"] for m in config["models"] if m["engine"] == "triton_vllm" and m["namespace"] == ns))
+        for pool in pools:
+            name = "triton-prefetch-%s" % pool
+            pod_labels = labels(config, component="prefetch")
+            pod_labels["app.kubernetes.io/name"] = name
+            objects.append({
+                "apiVersion": "apps/v1", "kind": "DaemonSet",
+                "metadata": _meta(name, ns, labels(config, component="prefetch")),
+                "spec": {
+                    "selector": {"matchLabels": {"app.kubernetes.io/name": name}},
+                    "template": {
+                        "metadata": {"labels": pod_labels},
+                        "spec": {
+                            "nodeSelector": {config["platform"]["pool_label"]: pool},
+                            "tolerations": [{"key": taint["key"], "operator": "Exists", "effect": taint["effect"]}],
+                            "terminationGracePeriodSeconds": 5,
+                            # pulling the image is the job; the container then idles at no cost
+                            "containers": [{
+                                "name": "prefetch", "image": image, "imagePullPolicy": "IfNotPresent",
+                                "command": ["sleep", "infinity"],
+                                "resources": {"requests": {"cpu": "10m", "memory": "16Mi"},
+                                              "limits": {"cpu": "50m", "memory": "64Mi"}},
+                            }],
+                        },
+                    },
+                },
+            })
+    return objects
+
+
+# ------------------------------------------------------------------------------------------ Open WebUI
+
+
+def open_webui_objects(config):
+    """Open WebUI in front of the OpenAI-compatible endpoints (NIM engines), data on EFS, sign-up off."""
+    webui = config["open_webui"]
+    ns = webui["namespace"]
+    endpoints = ["http://%s.%s.svc.cluster.local:%d/v1" % (m["name"], m["namespace"], NIM_PORT)
+                 for m in config["models"] if m["engine"] in NIM_ENGINES]
+    app_labels = labels(config, component="open-webui")
+    match = {"app.kubernetes.io/name": "open-webui"}
+    app_labels.update(match)
+    env = [
+        {"name": "OPENAI_API_BASE_URLS", "value": ";".join(endpoints)},
+        {"name": "OPENAI_API_KEYS", "value": ";".join("none" for dummy in endpoints)},
+        {"name": "ENABLE_OLLAMA_API", "value": "false"},
+        # the first account to sign up becomes the admin; after it, sign-up is closed
+        {"name": "ENABLE_SIGNUP", "value": "false"},
+        {"name": "WEBUI_AUTH", "value": "true"},
+        {"name": "WEBUI_SECRET_KEY", "valueFrom": {"secretKeyRef": {"name": "open-webui", "key": "WEBUI_SECRET_KEY"}}},
+    ]
+    service_type, annotations, source_ranges = service_exposure(config)
+    service_spec = {"type": service_type, "selector": match,
+                    "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}]}
+    if source_ranges:
+        service_spec["loadBalancerSourceRanges"] = source_ranges
+    return [
+        {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+         "metadata": _meta("open-webui-data", ns, labels(config, component="open-webui")),
+         "spec": {"accessModes": ["ReadWriteMany"], "storageClassName": config["platform"]["storage_class"],
+                  "resources": {"requests": {"storage": webui["storage_size"]}}, "volumeMode": "Filesystem"}},
+        {"apiVersion": "apps/v1", "kind": "Deployment",
+         "metadata": _meta("open-webui", ns, labels(config, component="open-webui")),
+         "spec": {
+             "replicas": 1,
+             "strategy": {"type": "Recreate"},
+             "selector": {"matchLabels": match},
+             "template": {"metadata": {"labels": app_labels}, "spec": {"containers": [{
+                 "name": "open-webui", "image": config["images"]["open_webui"], "imagePullPolicy": "IfNotPresent",
+                 "env": env,
+                 "ports": [{"name": "http", "containerPort": 8080, "protocol": "TCP"}],
+                 "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"memory": "2Gi"}},
+                 "readinessProbe": {"httpGet": {"path": "/health", "port": "http", "scheme": "HTTP"}, "periodSeconds": 10,
+                                    "failureThreshold": 3, "timeoutSeconds": 5, "successThreshold": 1},
+                 "volumeMounts": [{"name": "data", "mountPath": "/app/backend/data"}],
+             }], "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "open-webui-data"}}]}},
+         }},
+        {"apiVersion": "v1", "kind": "Service",
+         "metadata": _meta("open-webui", ns, labels(config, component="open-webui"), annotations), "spec": service_spec},
+    ]
+
+
+# ------------------------------------------------------------------------------------------ the plan
+
+
+def _key(obj):
+    return "%s/%s/%s" % (obj["kind"], obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
+
+
+def operator_namespace(config):
+    """The NIM Operator's namespace, ours while a model uses nim_operator (removed with the last one)."""
+    chart = config["charts"]["k8s-nim-operator"]
+    return {"apiVersion": "v1", "kind": "Namespace",
+            "metadata": _meta(chart["namespace"], None, dict(labels(config, component="nim-operator"),
+                                                             **{RELEASE_LABEL: chart["release"]}))}
+
+
+def model_objects(config, model, bucket, region):
+    if model["engine"] == "nim_operator":
+        return nim_operator_objects(config, model)
+    if model["engine"] == "nim_chart":
+        return nim_chart_objects(config, model)
+    return triton_objects(config, model, bucket, region)
+
+
+def plan(config, bucket, region):
+    """Everything the layer should have: shared objects, per-model objects and releases, and their keys."""
+    models = [{
+        "name": m["name"], "engine": m["engine"], "namespace": m["namespace"],
+        "objects": model_objects(config, m, bucket, region),
+        "release": nim_chart_release(config, m) if m["engine"] == "nim_chart" else None,
+    } for m in config["models"]]
+    result = {
+        "namespaces": namespaces(config),
+        "secrets": secret_plan(config),
+        "operator_namespace": [operator_namespace(config)] if "nim_operator" in config["engines"] else [],
+        "models": models,
+        "triton_shared": triton_shared_objects(config),
+        "open_webui": open_webui_objects(config) if (config.get("open_webui") or {}).get("enabled") else [],
+        "triton_repository_prefix": TRITON_REPOSITORY_PREFIX,
+        "kinds": [{"api_version": api_version, "kind": kind} for api_version, kind in CLEANUP_KINDS],
+    }
+    objects = result["namespaces"] + result["operator_namespace"] + result["triton_shared"] + result["open_webui"]
+    objects += [o for m in models for o in m["objects"]]
+    keys = [_key(o) for o in objects]
+    keys += ["Secret/%s/%s" % (s["namespace"], s["name"]) for s in result["secrets"]]
+    if result["open_webui"]:
+        keys.append("Secret/%s/open-webui" % config["open_webui"]["namespace"])
+    result["keys"] = sorted(set(keys))
+    return result
+
+
+def keep_existing_sizes(objects, existing):
+    """PVC requests cannot shrink and EFS claims cannot grow (EFS is elastic; the size is nominal): keep the
+    size an existing claim was created with, so a changed ``cache_size`` never makes apply fail."""
+    sizes = {}
+    for obj in existing:
+        if obj.get("kind") == "PersistentVolumeClaim":
+            requested = ((obj.get("spec") or {}).get("resources") or {}).get("requests") or {}
+            if requested.get("storage"):
+                sizes[_key(obj)] = requested["storage"]
+    result = []
+    for obj in objects:
+        if obj["kind"] == "PersistentVolumeClaim" and _key(obj) in sizes:
+            obj = json.loads(json.dumps(obj))
+            obj["spec"]["resources"]["requests"]["storage"] = sizes[_key(obj)]
+        result.append(obj)
+    return result
+
+
+def stale(existing, keys):
+    """Objects (k8s_info resources) that carry the layer's labels but are not in ``keys``; children the
+    API server or an operator created (ownerReferences) are left to their owners."""
+    wanted = set(keys)
+    result = []
+    for obj in existing:
+        meta = obj.get("metadata") or {}
+        if meta.get("ownerReferences"):
+            continue
+        if _key(obj) in wanted:
+            continue
+        result.append({
+            "apiVersion": obj.get("apiVersion"), "kind": obj.get("kind"),
+            "namespace": meta.get("namespace", ""), "name": meta["name"],
+            "release": (meta.get("labels") or {}).get(RELEASE_LABEL, ""),
+        })
+    return result
