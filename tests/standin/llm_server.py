@@ -366,7 +366,7 @@ class Engine:
         """Zero the metrics; with settings=True also go back to the settings the endpoint started with."""
         self.stats = {}
         if settings:
-            self.configure({key: value for key, value in self.initial.items()})
+            self.configure(dict(self.initial))
         return self.describe()
 
     def served_models(self):
@@ -757,8 +757,8 @@ class OpenAIFrontend:
             started = loop_time()
             data = prefix + PIECES_JSON[index % len(PIECES_JSON)] + middle + (reason if index == last else b"null") + b"}]}\n\n"
             if chat and not index:
-                data = b"data: " + dumps(dict(head, choices=[{"index": 0, "delta": {"role": "assistant", "content": ""},
-                                                                    "logprobs": None, "finish_reason": None}])).encode() + b"\n\n" + data
+                role = {"index": 0, "delta": {"role": "assistant", "content": ""}, "logprobs": None, "finish_reason": None}
+                data = b"data: " + dumps(dict(head, choices=[role])).encode() + b"\n\n" + data
             await response.write(data)
             job.output_s += loop_time() - started
 
@@ -1169,7 +1169,7 @@ def _answers(info):
         return False
     try:
         for endpoint in info["endpoints"].values():
-            for port in {endpoint["port"], endpoint["metrics_port"]}:
+            for port in sorted({endpoint["port"], endpoint["metrics_port"]}):
                 host = endpoint["host_port"].rsplit(":", 1)[0]
                 if _http_json(f"http://{host}:{port}/_standin/health", timeout=2).get("status") != "ok":
                     return False
