@@ -644,9 +644,10 @@ def keep_existing_sizes(objects, existing):
 
 
 def stale(existing, keys):
-    """Objects (k8s_info resources) that carry the layer's labels but are not in ``keys``; children the
-    API server or an operator created (ownerReferences) are left to their owners."""
+    """Objects (k8s_info resources) that carry the layer's labels but are not in ``keys``, in deletion order
+    (CLEANUP_KINDS); children the API server or an operator created (ownerReferences) are left to their owners."""
     wanted = set(keys)
+    order = dict((kind, index) for index, (dummy, kind) in enumerate(CLEANUP_KINDS))
     result = []
     for obj in existing:
         meta = obj.get("metadata") or {}
@@ -659,4 +660,5 @@ def stale(existing, keys):
             "namespace": meta.get("namespace", ""), "name": meta["name"],
             "release": (meta.get("labels") or {}).get(RELEASE_LABEL, ""),
         })
+    result.sort(key=lambda entry: order.get(entry["kind"], len(CLEANUP_KINDS) - 1))
     return result

@@ -1,0 +1,325 @@
+"""The inference layer's objects, computed from example inventories: engines, placement, autoscaling, stale removal."""
+import copy
+import glob
+import json
+import os
+
+import jinja2
+import jsonschema
+import pytest
+import yaml
+
+from ansible_collections.eks_llm.inference.plugins.filter import inference as inference_filters
+from ansible_collections.eks_llm.inference.plugins.module_utils import inference
+from ansible_collections.eks_llm.inference.plugins.module_utils import inventory_model
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+EXAMPLES = os.path.join(REPO, "inventories", "examples")
+CRDS = os.path.join(REPO, "tests", "standin", "charts", "k8s-nim-operator", "crds")
+NGC_KEY = "nvapi-" + "unit-test-key"
+HF_TOKEN = "hf_" + "unit-test-token"
+
+
+def load(example, **changes):
+    with open(os.path.join(EXAMPLES, example, "group_vars", "all", "main.yml")) as handle:
+        given = yaml.safe_load(handle)
+    given.update(eks_llm_ngc_api_key=NGC_KEY, eks_llm_hf_token=HF_TOKEN)
+    given.update(changes)
+    config, problems, dummy_warnings = inventory_model.validate(given)
+    assert problems == [], problems
+    return config
+
+
+def by_kind(objects, kind):
+    return [o for o in objects if o["kind"] == kind]
+
+
+def test_quantity_is_written_as_the_api_server_stores_it():
+    assert inference.quantity(0.5) == "500m"
+    assert inference.quantity(10) == "10"
+    assert inference.quantity(1.25) == "1250m"
+    assert inference.quantity(1.0) == "1"
+
+
+@pytest.mark.parametrize("example", sorted(os.listdir(EXAMPLES)))
+def test_every_object_carries_the_layer_labels_and_no_secret(example):
+    config = load(example)
+    plan = inference.plan(config, "bucket-1", config["region"])
+    objects = plan["namespaces"] + plan["operator_namespace"] + plan["triton_shared"] + plan["open_webui"]
+    objects += [o for m in plan["models"] for o in m["objects"]]
+    assert objects
+    for obj in objects:
+        object_labels = obj["metadata"]["labels"]
+        assert object_labels["app.kubernetes.io/managed-by"] == "eks_llm.inference"
+        assert object_labels["app.kubernetes.io/part-of"] == config["name"]
+        assert object_labels["eks-llm/layer"] == "inference"
+    for model in plan["models"]:
+        for obj in model["objects"]:
+            assert obj["metadata"]["labels"]["eks-llm/model"] == model["name"]
+            assert obj["metadata"]["labels"]["eks-llm/engine"] == model["engine"]
+    text = json.dumps(plan)
+    assert NGC_KEY not in text and HF_TOKEN not in text
+    assert sorted(set(plan["keys"])) == plan["keys"]
+
+
+def test_nim_operator_cache_selects_the_profile_by_engine_precision_tp_and_gpu():
+    config = load("nim-operator-llama3-8b-tp2-g5-12xlarge")
+    cache, service = config_objects = inference.nim_operator_objects(config, config["models"][0])
+    assert [o["kind"] for o in config_objects] == ["NIMCache", "NIMService"]
+    ngc = cache["spec"]["source"]["ngc"]
+    assert ngc["modelPuller"] == "nvcr.io/nim/meta/llama3-8b-instruct:1.0.3"
+    assert ngc["pullSecret"] == "ngc-registry" and ngc["authSecret"] == "ngc-api"
+    assert ngc["model"] == {"precision": "fp16", "tensorParallelism": "2", "gpus": [{"product": "A10G"}], "engine": "tensorrt_llm"}
+    assert cache["spec"]["storage"]["pvc"] == {"create": True, "storageClass": "efs-ap", "size": "50Gi", "volumeAccessMode": "ReadWriteMany"}
+    spec = service["spec"]
+    assert spec["storage"]["nimCache"]["name"] == cache["metadata"]["name"]
+    assert spec["resources"]["limits"]["nvidia.com/gpu"] == "2" and spec["resources"]["requests"]["nvidia.com/gpu"] == "2"
+    assert spec["nodeSelector"] == {"eks-llm/node-pool": "g5-12xlarge"}
+    assert spec["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Equal", "value": "true", "effect": "NoSchedule"}]
+    assert spec["replicas"] == 1 and "scale" not in spec
+    assert spec["startupProbe"]["probe"]["httpGet"]["path"] == "/v1/health/ready"
+    assert spec["metrics"]["enabled"] is True
+    assert spec["expose"]["service"] == {"type": "ClusterIP", "port": 8000}
+
+
+def test_an_explicit_nim_profile_wins_and_autoscaling_goes_to_the_operator_hpa():
+    config = load("nim-operator-llama3-8b-tp2-g5-12xlarge")
+    model = copy.deepcopy(config["models"][0])
+    model["nim"]["profile"] = "tensorrt_llm-a10g-fp16-tp2-throughput"
+    model["autoscaling"] = {"enabled": True, "min_replicas": 1, "max_replicas": 3, "target": 4}
+    cache, service = inference.nim_operator_objects(config, model)
+    assert cache["spec"]["source"]["ngc"]["model"] == {"profiles": ["tensorrt_llm-a10g-fp16-tp2-throughput"]}
+    scale = service["spec"]["scale"]
+    assert "replicas" not in service["spec"]
+    assert scale["hpa"]["metrics"] == [{"type": "Pods", "pods": {
+        "metric": {"name": "llm_requests_waiting"}, "target": {"type": "AverageValue", "averageValue": "4"}}}]
+    assert (scale["hpa"]["minReplicas"], scale["hpa"]["maxReplicas"]) == (1, 3)
+
+
+def _unknown_fields(value, schema, path="spec"):
+    """Fields of ``value`` a structural schema does not declare (the API server would prune them)."""
+    if schema.get("x-kubernetes-preserve-unknown-fields"):
+        return []
+    found = []
+    if isinstance(value, dict) and "properties" in schema:
+        for key, item in value.items():
+            if key not in schema["properties"]:
+                found.append("%s.%s" % (path, key))
+            else:
+                found += _unknown_fields(item, schema["properties"][key], "%s.%s" % (path, key))
+    elif isinstance(value, dict) and isinstance(schema.get("additionalProperties"), dict):
+        for key, item in value.items():
+            found += _unknown_fields(item, schema["additionalProperties"], "%s.%s" % (path, key))
+    elif isinstance(value, list) and "items" in schema:
+        for index, item in enumerate(value):
+            found += _unknown_fields(item, schema["items"], "%s[%d]" % (path, index))
+    return found
+
+
+@pytest.mark.parametrize("autoscaling", [False, True])
+def test_nim_custom_resources_fit_the_crd_schemas(autoscaling):
+    config = load("nim-operator-llama3-8b-tp2-g5-12xlarge")
+    model = copy.deepcopy(config["models"][0])
+    model["autoscaling"] = {"enabled": autoscaling, "min_replicas": 1, "max_replicas": 4, "target": 0.5}
+    for obj in inference.nim_operator_objects(config, model):
+        with open(os.path.join(CRDS, "apps.nvidia.com_%ss.yaml" % obj["kind"].lower())) as handle:
+            crd = yaml.safe_load(handle)
+        schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+        assert "x-kubernetes-preserve-unknown-fields" not in schema["properties"]["spec"]
+        jsonschema.validate(obj, schema)
+        assert _unknown_fields(obj["spec"], schema["properties"]["spec"]) == []
+
+
+def test_the_crd_schema_check_catches_a_wrong_field():
+    config = load("nim-operator-llama3-8b-tp2-g5-12xlarge")
+    service = inference.nim_service(config, config["models"][0])
+    service["spec"]["gpus"] = 2
+    with open(os.path.join(CRDS, "apps.nvidia.com_nimservices.yaml")) as handle:
+        schema = yaml.safe_load(handle)["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    assert _unknown_fields(service["spec"], schema["properties"]["spec"]) == ["spec.gpus"]
+    service["spec"]["replicas"] = "two"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(service, schema)
+
+
+def test_nim_chart_model_gets_a_store_on_efs_a_correct_hpa_and_a_matching_service_monitor():
+    config = load("nim-llama3-8b-g5-spot-efs")
+    model = config["models"][0]
+    objects = inference.nim_chart_objects(config, model)
+    store = by_kind(objects, "PersistentVolumeClaim")[0]
+    assert store["spec"]["storageClassName"] == "efs-ap" and store["spec"]["accessModes"] == ["ReadWriteMany"]
+    assert store["metadata"]["labels"]["eks-llm/helm-release"] == model["name"]
+    hpa = by_kind(objects, "HorizontalPodAutoscaler")[0]
+    assert hpa["apiVersion"] == "autoscaling/v2"
+    assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": model["name"]}
+    assert hpa["spec"]["metrics"][0]["pods"]["target"] == {"type": "AverageValue", "averageValue": "10"}
+    assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (1, 5)
+    monitor = by_kind(objects, "ServiceMonitor")[0]
+    assert monitor["spec"]["selector"]["matchLabels"] == {"app.kubernetes.io/name": "nim-llm", "app.kubernetes.io/instance": model["name"]}
+    assert monitor["spec"]["endpoints"][0]["path"] == "/v1/metrics"
+    values = inference.nim_chart_values(config, model)
+    assert values["persistence"] == {"enabled": True, "existingClaim": store["metadata"]["name"]}
+    assert values["model"]["ngcAPISecret"] == "ngc-api" and values["imagePullSecrets"] == [{"name": "ngc-registry"}]
+    assert values["fullnameOverride"] == model["name"] and values["statefulSet"] == {"enabled": False}
+    assert values["autoscaling"] == {"enabled": False}
+    assert values["resources"]["limits"]["nvidia.com/gpu"] == "1"
+
+
+def test_nim_chart_values_fit_the_stand_in_chart_schema():
+    config = load("nim-llama3-8b-g5-spot-efs")
+    with open(os.path.join(REPO, "tests", "standin", "charts", "nim-llm", "values.schema.json")) as handle:
+        schema = json.load(handle)
+    jsonschema.validate(inference.nim_chart_values(config, config["models"][0]), schema)
+
+
+def test_triton_model_repository_renders_the_official_vllm_layout():
+    config = load("triton-vllm-opt-350m-hpa-s3")
+    model = config["models"][0]
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(REPO, "model_repository", "vllm_model")),
+                             keep_trailing_newline=True)
+    env.filters["eks_llm.inference.triton_model_json"] = inference_filters.triton_model_json
+    env.filters["to_nice_json"] = lambda value, indent=4, sort_keys=True: json.dumps(value, indent=indent, sort_keys=sort_keys)
+    pbtxt = env.get_template("config.pbtxt.j2").render(triton_vllm_model=model)
+    assert 'name: "opt-350m"' in pbtxt and 'backend: "vllm"' in pbtxt
+    assert "decoupled: true" in pbtxt and "REPORT_CUSTOM_METRICS" in pbtxt
+    assert "gpus" not in pbtxt
+    engine_args = json.loads(env.get_template("1/model.json.j2").render(triton_vllm_model=model))
+    assert engine_args == {"model": "facebook/opt-350m", "tensor_parallel_size": 1, "gpu_memory_utilization": 0.5,
+                           "max_model_len": 2048, "dtype": "auto", "enforce_eager": False, "disable_log_stats": False}
+
+
+def test_triton_deployment_loads_its_model_from_s3_with_pod_identity_and_caches_on_efs():
+    config = load("triton-vllm-opt-350m-hpa-s3")
+    model = config["models"][0]
+    objects = inference.triton_objects(config, model, "bucket-1", "eu-west-1")
+    deployment = by_kind(objects, "Deployment")[0]
+    pod = deployment["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    assert "replicas" not in deployment["spec"]
+    assert pod["serviceAccountName"] == "triton"
+    assert "--model-repository=s3://bucket-1/triton/model_repository" in container["args"]
+    assert "--load-model=opt-350m" in container["args"]
+    assert container["resources"]["limits"]["nvidia.com/gpu"] == "1"
+    assert container["startupProbe"]["httpGet"]["path"] == "/v2/health/ready"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/v2/health/ready"
+    hf_token = [e for e in container["env"] if e["name"] == "HF_TOKEN"][0]
+    assert hf_token["valueFrom"]["secretKeyRef"]["name"] == "hf-token"
+    cache = [v for v in pod["volumes"] if v["name"] == "cache"][0]
+    assert cache == {"name": "cache", "persistentVolumeClaim": {"claimName": "opt-350m-cache"}}
+    assert by_kind(objects, "PersistentVolumeClaim")[0]["spec"]["storageClassName"] == "efs-ap"
+    service = by_kind(objects, "Service")[0]
+    assert [(p["name"], p["port"]) for p in service["spec"]["ports"]] == [("http", 8000), ("grpc", 8001), ("metrics", 8002)]
+    monitor = by_kind(objects, "ServiceMonitor")[0]
+    assert monitor["spec"]["endpoints"][0]["port"] == "metrics"
+    assert monitor["spec"]["selector"]["matchLabels"] == service["spec"]["selector"]
+
+
+def test_triton_hpa_has_the_seed_shape():
+    config = load("triton-vllm-opt-350m-hpa-s3")
+    hpa = by_kind(inference.triton_objects(config, config["models"][0], "b", "eu-west-1"), "HorizontalPodAutoscaler")[0]
+    spec = hpa["spec"]
+    assert (spec["minReplicas"], spec["maxReplicas"]) == (1, 4)
+    assert spec["metrics"] == [{"type": "Pods", "pods": {"metric": {"name": "triton_queue_compute_ratio"},
+                                                         "target": {"type": "AverageValue", "averageValue": "500m"}}}]
+    assert spec["behavior"]["scaleUp"]["stabilizationWindowSeconds"] == 0
+    assert spec["behavior"]["scaleDown"]["stabilizationWindowSeconds"] >= 120
+    assert spec["behavior"]["scaleDown"]["policies"] == [{"type": "Pods", "value": 1, "periodSeconds": 60}]
+
+
+def test_several_triton_models_get_one_gpu_each_and_no_gpu_ids():
+    config = load("triton-vllm-mistral-llama2-g5-24xlarge")
+    plan = inference.plan(config, "b", config["region"])
+    deployments = [o for m in plan["models"] for o in m["objects"] if o["kind"] == "Deployment"]
+    assert [d["metadata"]["name"] for d in deployments] == ["mistral7b", "llama2"]
+    for deployment in deployments:
+        container = deployment["spec"]["template"]["spec"]["containers"][0]
+        assert container["resources"]["requests"]["nvidia.com/gpu"] == "1"
+        assert "CUDA_VISIBLE_DEVICES" not in json.dumps(deployment)
+        assert deployment["spec"]["template"]["spec"]["nodeSelector"] == {"eks-llm/node-pool": "g5-24xlarge"}
+    # one GPU's share of a g5.24xlarge: 4 of the 4 replicas fit one node
+    assert container["resources"]["requests"]["cpu"] == "12" and container["resources"]["requests"]["memory"] == "67Gi"
+    prefetch = by_kind(plan["triton_shared"], "DaemonSet")
+    assert [d["metadata"]["name"] for d in prefetch] == ["triton-prefetch-g5-24xlarge"]
+    assert prefetch[0]["spec"]["template"]["spec"]["nodeSelector"] == {"eks-llm/node-pool": "g5-24xlarge"}
+    service = [o for m in plan["models"] for o in m["objects"] if o["kind"] == "Service"][0]
+    assert service["spec"]["type"] == "LoadBalancer"
+    assert service["metadata"]["annotations"]["service.beta.kubernetes.io/aws-load-balancer-internal"] == "true"
+    assert service["spec"]["loadBalancerSourceRanges"] == ["10.0.0.0/16"]
+
+
+def _as_existing(objects):
+    return [dict(o, metadata=dict(o["metadata"], uid="u")) for o in objects]
+
+
+def test_switching_engine_marks_the_old_engines_objects_stale_and_nothing_else():
+    triton = load("triton-vllm-opt-350m-hpa-s3")
+    existing = _as_existing(inference.plan(triton, "b", "eu-west-1")["namespaces"]
+                            + [o for m in inference.plan(triton, "b", "eu-west-1")["models"] for o in m["objects"]])
+    existing.append({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "opt-350m-abc", "namespace": "triton",
+                                                                      "ownerReferences": [{"kind": "ReplicaSet"}]}})
+    switched = load("triton-vllm-opt-350m-hpa-s3", eks_llm_models=[{
+        "name": "opt-350m", "engine": "nim_operator", "namespace": "triton", "parameters_billion": 0.35,
+        "nim": {"image": "nvcr.io/nim/facebook/opt-350m", "tag": "1.0.0"}}])
+    plan = inference.plan(switched, "b", "eu-west-1")
+    stale = inference.stale(existing, plan["keys"])
+    assert sorted((s["kind"], s["name"]) for s in stale) == [
+        ("Deployment", "opt-350m"), ("HorizontalPodAutoscaler", "opt-350m"), ("PersistentVolumeClaim", "opt-350m-cache"),
+        ("Service", "opt-350m"), ("ServiceMonitor", "opt-350m")]
+    back = inference.plan(triton, "b", "eu-west-1")
+    assert inference.stale(existing, back["keys"]) == []
+    chart_store = _as_existing([inference.nim_chart_store(switched, switched["models"][0])])
+    assert inference.stale(chart_store, plan["keys"])[0]["release"] == "opt-350m"
+    assert inference.stale(existing, [])[-1]["kind"] == "Namespace"
+
+
+def test_existing_claims_keep_their_size():
+    config = load("triton-vllm-opt-350m-hpa-s3")
+    objects = inference.triton_objects(config, config["models"][0], "b", "eu-west-1")
+    existing = [{"kind": "PersistentVolumeClaim", "metadata": {"name": "opt-350m-cache", "namespace": "triton"},
+                 "spec": {"resources": {"requests": {"storage": "20Gi"}}}}]
+    kept = inference.keep_existing_sizes(objects, existing)
+    assert by_kind(kept, "PersistentVolumeClaim")[0]["spec"]["resources"]["requests"]["storage"] == "20Gi"
+    assert by_kind(objects, "PersistentVolumeClaim")[0]["spec"]["resources"]["requests"]["storage"] == "50Gi"
+
+
+def test_secrets_follow_the_engines_of_each_namespace():
+    config = load("nim-llama3-8b-g5-spot-efs")
+    assert [(s["namespace"], s["name"], s["type"]) for s in inference.secret_plan(config)] == [
+        ("nim", "ngc-registry", "kubernetes.io/dockerconfigjson"), ("nim", "ngc-api", "Opaque")]
+    triton = load("triton-vllm-opt-350m-hpa-s3")
+    assert [(s["namespace"], s["name"]) for s in inference.secret_plan(triton)] == [("triton", "hf-token")]
+
+
+def test_open_webui_points_at_the_nim_endpoints_with_data_on_efs():
+    config = load("nim-llama3-8b-g5-spot-efs")
+    objects = inference.plan(config, "", config["region"])["open_webui"]
+    deployment = by_kind(objects, "Deployment")[0]
+    env = dict((e["name"], e.get("value")) for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"])
+    assert env["OPENAI_API_BASE_URLS"] == "http://llama3-8b-instruct.nim.svc.cluster.local:8000/v1"
+    assert env["ENABLE_SIGNUP"] == "false"
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == config["images"]["open_webui"]
+    assert by_kind(objects, "PersistentVolumeClaim")[0]["spec"]["storageClassName"] == "efs-ap"
+
+
+@pytest.mark.parametrize("changes, expected", [
+    ({"eks_llm_models": [{"name": "m", "engine": "triton_vllm", "namespace": "monitoring", "parameters_billion": 0.35,
+                          "vllm": {"model_id": "facebook/opt-350m"}}]}, "belongs to the cluster or the platform layer"),
+    ({"eks_llm_open_webui": {"enabled": True}}, "no model uses a NIM engine"),
+    ({"eks_llm_exposure": {"source_ranges": ["10.0.0.0/8"]}}, "only apply to mode internal_nlb"),
+    ({"eks_llm_exposure": {"mode": "internal_nlb", "source_ranges": ["nope"]}}, "is not a CIDR block"),
+])
+def test_front_end_and_namespace_problems(changes, expected):
+    with open(os.path.join(EXAMPLES, "triton-vllm-opt-350m-hpa-s3", "group_vars", "all", "main.yml")) as handle:
+        given = yaml.safe_load(handle)
+    given.update(changes)
+    config, problems, dummy_warnings = inventory_model.validate(given)
+    assert config is None and expected in "\n".join(problems)
+
+
+def test_examples_cover_every_engine_and_seed_feature():
+    configs = [load(os.path.basename(path)) for path in glob.glob(os.path.join(EXAMPLES, "*"))]
+    engines = set(m["engine"] for c in configs for m in c["models"])
+    assert engines == {"nim_operator", "nim_chart", "triton_vllm"}
+    assert any(c["open_webui"]["enabled"] for c in configs)
+    assert any(len(c["models"]) > 1 for c in configs)
+    assert any(m["tensor_parallel"] == 2 for c in configs for m in c["models"])
