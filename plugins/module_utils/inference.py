@@ -48,6 +48,20 @@ CLEANUP_KINDS = (
 )
 
 
+def efs_claim(config, name, namespace, object_labels, size):
+    """A ReadWriteMany claim on the platform's EFS storage class (one access point per claim)."""
+    return {
+        "apiVersion": "v1", "kind": "PersistentVolumeClaim",
+        "metadata": _meta(name, namespace, object_labels),
+        "spec": {
+            "accessModes": ["ReadWriteMany"],
+            "storageClassName": config["platform"]["storage_class"],
+            "resources": {"requests": {"storage": size}},
+            "volumeMode": "Filesystem",
+        },
+    }
+
+
 def quantity(value):
     """A number as the API server prints a quantity: 0.5 -> '500m', 2.0 -> '2'."""
     milli = int(round(float(value) * 1000))
@@ -309,16 +323,7 @@ def nim_chart_store(config, model):
     """The model store PVC of a nim-llm release (EFS, shared by its replicas)."""
     store_labels = labels(config, model)
     store_labels[RELEASE_LABEL] = model["name"]
-    return {
-        "apiVersion": "v1", "kind": "PersistentVolumeClaim",
-        "metadata": _meta(model["name"] + "-model-store", model["namespace"], store_labels),
-        "spec": {
-            "accessModes": ["ReadWriteMany"],
-            "storageClassName": config["platform"]["storage_class"],
-            "resources": {"requests": {"storage": model["cache_size"]}},
-            "volumeMode": "Filesystem",
-        },
-    }
+    return efs_claim(config, model["name"] + "-model-store", model["namespace"], store_labels, model["cache_size"])
 
 
 def nim_chart_values(config, model):
@@ -469,10 +474,7 @@ def triton_objects(config, model, bucket, region):
     if source_ranges:
         service_spec["loadBalancerSourceRanges"] = source_ranges
     objects = [
-        {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
-         "metadata": _meta(model["name"] + "-cache", model["namespace"], labels(config, model)),
-         "spec": {"accessModes": ["ReadWriteMany"], "storageClassName": config["platform"]["storage_class"],
-                  "resources": {"requests": {"storage": model["cache_size"]}}, "volumeMode": "Filesystem"}},
+        efs_claim(config, model["name"] + "-cache", model["namespace"], labels(config, model), model["cache_size"]),
         triton_deployment(config, model, bucket, region),
         {"apiVersion": "v1", "kind": "Service",
          "metadata": _meta(model["name"], model["namespace"], labels(config, model), annotations), "spec": service_spec},
@@ -550,10 +552,7 @@ def open_webui_objects(config):
     if source_ranges:
         service_spec["loadBalancerSourceRanges"] = source_ranges
     return [
-        {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
-         "metadata": _meta("open-webui-data", ns, labels(config, component="open-webui")),
-         "spec": {"accessModes": ["ReadWriteMany"], "storageClassName": config["platform"]["storage_class"],
-                  "resources": {"requests": {"storage": webui["storage_size"]}}, "volumeMode": "Filesystem"}},
+        efs_claim(config, "open-webui-data", ns, labels(config, component="open-webui"), webui["storage_size"]),
         {"apiVersion": "apps/v1", "kind": "Deployment",
          "metadata": _meta("open-webui", ns, labels(config, component="open-webui")),
          "spec": {
