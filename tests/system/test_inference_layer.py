@@ -1,0 +1,191 @@
+"""The inference layer against the local stand-ins: real kube-apiserver, scheduler, KWOK and Karpenter's KWOK provider.
+
+Each seed's example inventory (its models, pools, front end) is deployed with site.yml on top of the local
+inventory's settings (endpoints, stand-in charts), re-run for changed=0, read back from the API server and the
+bucket, and torn down. Without the local Kubernetes stand-in (fixture ``local_kubernetes`` from
+tests/system/conftest.py, which yields the kubeconfig path) the cluster tests are skipped with the reason;
+the placement test needs no cluster.
+"""
+import json
+import os
+
+import pytest
+import yaml
+
+from tests.system.conftest import LOCAL_INVENTORY, REPO, aws, run_playbook
+
+FAKE_NGC_KEY = "nvapi-" + "INFERENCETEST-" + "0123456789" * 3
+FAKE_HF_TOKEN = "hf_" + "INFERENCETEST" + "abcdefghij" * 3
+SECRETS_ENV = {"NGC_API_KEY": FAKE_NGC_KEY, "HF_TOKEN": FAKE_HF_TOKEN}
+EXAMPLES = os.path.join(REPO, "inventories", "examples")
+STANDIN_CHARTS = os.path.join(REPO, "tests", "standin", "charts")
+# what an example inventory contributes; everything else (endpoints, platform stand-ins) comes from the local one
+EXAMPLE_KEYS = ("eks_llm_gpu_node_pools", "eks_llm_models", "eks_llm_open_webui", "eks_llm_exposure")
+SELECTOR = "app.kubernetes.io/managed-by=eks_llm.inference,eks-llm/layer=inference"
+KINDS = (("autoscaling/v2", "HorizontalPodAutoscaler"), ("monitoring.coreos.com/v1", "ServiceMonitor"),
+         ("apps.nvidia.com/v1alpha1", "NIMService"), ("apps.nvidia.com/v1alpha1", "NIMCache"), ("apps/v1", "Deployment"),
+         ("apps/v1", "DaemonSet"), ("v1", "Service"), ("v1", "PersistentVolumeClaim"), ("v1", "ServiceAccount"),
+         ("v1", "Secret"), ("v1", "Namespace"))
+
+
+@pytest.fixture(scope="module")
+def kubeconfig(request):
+    """The local Kubernetes stand-in's kubeconfig (plug point: the `local_kubernetes` fixture of conftest.py)."""
+    try:
+        return request.getfixturevalue("local_kubernetes")
+    except pytest.FixtureLookupError:
+        pytest.skip("the local Kubernetes stand-in is not available: tests/system/conftest.py has no `local_kubernetes`"
+                    " fixture (it starts kube-apiserver + KWOK + Karpenter's KWOK provider built by"
+                    " tests/standin/k8s/build.sh)")
+
+
+def inventory_from(tmp_path, example, **changes):
+    """The local inventory with an example's models, pools and front end, NIM charts pointed at the stand-ins."""
+    target = tmp_path / example
+    target.mkdir()
+    (target / "group_vars" / "all").mkdir(parents=True)
+    with open(os.path.join(LOCAL_INVENTORY, "hosts.yml")) as handle:
+        (target / "hosts.yml").write_text(handle.read())
+    with open(os.path.join(LOCAL_INVENTORY, "group_vars", "all", "main.yml")) as handle:
+        data = yaml.safe_load(handle)
+    with open(os.path.join(EXAMPLES, example, "group_vars", "all", "main.yml")) as handle:
+        seed = yaml.safe_load(handle)
+    for key in EXAMPLE_KEYS:
+        if key in seed:
+            data[key] = seed[key]
+    overrides = dict(data.get("eks_llm_chart_overrides") or {})
+    overrides["k8s-nim-operator"] = {"chart_ref": os.path.join(STANDIN_CHARTS, "k8s-nim-operator")}
+    overrides["nim-llm"] = {"chart_ref": os.path.join(STANDIN_CHARTS, "nim-llm")}
+    data["eks_llm_chart_overrides"] = overrides
+    data.update(changes)
+    (target / "group_vars" / "all" / "main.yml").write_text(yaml.safe_dump(data, sort_keys=False))
+    return str(target), data
+
+
+def k8s_client(kubeconfig):
+    kubernetes = pytest.importorskip("kubernetes")
+    return kubernetes.dynamic.DynamicClient(kubernetes.config.new_client_from_config(config_file=kubeconfig))
+
+
+def labelled(client):
+    """{'Kind ns/name': object} of everything the inference layer created."""
+    found = {}
+    for api_version, kind in KINDS:
+        try:
+            resource = client.resources.get(api_version=api_version, kind=kind)
+        except Exception:  # pylint: disable=broad-except  # kind not served (CRD absent): nothing of it exists
+            continue
+        for item in resource.get(label_selector=SELECTOR).items:
+            item = item.to_dict()
+            found["%s %s/%s" % (kind, item["metadata"].get("namespace") or "", item["metadata"]["name"])] = item
+    return found
+
+
+def pods_of(client, namespace, selector):
+    return [p.to_dict() for p in client.resources.get(api_version="v1", kind="Pod").get(namespace=namespace, label_selector=selector).items]
+
+
+def assert_on_pool(client, pods, pool, gpus):
+    """Every pod is bound to a node of the named GPU pool and asks for the GPUs of its model."""
+    assert pods, "no pods"
+    for pod in pods:
+        node_name = pod["spec"].get("nodeName")
+        assert node_name, "pod %s is not scheduled" % pod["metadata"]["name"]
+        node = client.resources.get(api_version="v1", kind="Node").get(name=node_name).to_dict()
+        assert node["metadata"]["labels"].get("eks-llm/node-pool") == pool
+        assert node["metadata"]["labels"].get("eks-llm/gpu") == "true"
+        requested = pod["spec"]["containers"][0]["resources"]["limits"]["nvidia.com/gpu"]
+        assert str(requested) == str(gpus)
+
+
+def assert_no_secret(*results):
+    for result in results:
+        assert FAKE_NGC_KEY not in result.output and FAKE_HF_TOKEN not in result.output
+
+
+def test_a_placement_that_cannot_fit_fails_preflight_with_the_numbers(tmp_path):
+    inventory, dummy = inventory_from(tmp_path, "triton-vllm-opt-350m-hpa-s3", eks_llm_models=[{
+        "name": "llama-70b", "engine": "triton_vllm", "parameters_billion": 70, "precision": "bf16",
+        "vllm": {"model_id": "meta-llama/Llama-3.1-70B-Instruct"}}])
+    result = run_playbook("site.yml", inventory=inventory, env=SECRETS_ENV)
+    assert result.returncode != 0
+    assert "cannot be placed on node pool 'gpu-g4dn'" in result.output, result
+    assert "130.4 GiB of bf16 weights" in result.output and "leaving" in result.output
+    assert "nothing was created" in result.output
+    assert_no_secret(result)
+
+
+SEEDS = {
+    # example: {model: (namespace, engine, pool, gpus)}
+    "triton-vllm-opt-350m-hpa-s3": {"opt-350m": ("triton", "triton_vllm", "gpu-g4dn", 1)},
+    "triton-vllm-mistral-llama2-g5-24xlarge": {"mistral7b": ("triton-vllm", "triton_vllm", "g5-24xlarge", 1),
+                                               "llama2": ("triton-vllm", "triton_vllm", "g5-24xlarge", 1)},
+    "nim-llama3-8b-g5-spot-efs": {"llama3-8b-instruct": ("nim", "nim_chart", "g5-gpu-karpenter", 1)},
+    "nim-operator-llama3-8b-tp2-g5-12xlarge": {"meta-llama3-8b-instruct": ("nim-service", "nim_operator", "g5-12xlarge", 2)},
+}
+
+
+def model_pods(client, namespace, name, engine):
+    if engine == "nim_chart":
+        return pods_of(client, namespace, "app.kubernetes.io/instance=%s" % name)
+    return pods_of(client, namespace, "eks-llm/model=%s,eks-llm/engine=%s" % (name, engine))
+
+
+@pytest.mark.parametrize("example", sorted(SEEDS))
+def test_each_seed_converges_is_idempotent_and_tears_down(tmp_path, standin, kubeconfig, example):
+    inventory, data = inventory_from(tmp_path, example)
+    first = run_playbook("site.yml", inventory=inventory, env=SECRETS_ENV)
+    assert first.returncode == 0, first
+    client = k8s_client(kubeconfig)
+    objects = labelled(client)
+    for name, (namespace, engine, pool, gpus) in SEEDS[example].items():
+        if engine == "nim_operator":
+            for kind in ("NIMCache", "NIMService"):
+                status = objects["%s %s/%s" % (kind, namespace, name)].get("status") or {}
+                assert status.get("state") == "Ready", (kind, status)
+            service = objects["NIMService %s/%s" % (namespace, name)]["spec"]
+            assert service["resources"]["limits"]["nvidia.com/gpu"] == str(gpus)
+            assert service["nodeSelector"] == {"eks-llm/node-pool": pool}
+        else:
+            assert_on_pool(client, model_pods(client, namespace, name, engine), pool, gpus)
+    if any(engine == "triton_vllm" for dummy_ns, engine, dummy_pool, dummy_gpus in SEEDS[example].values()):
+        bucket = [b["Name"] for b in aws("s3").list_buckets()["Buckets"] if b["Name"].startswith(data["eks_llm_name"] + "-models-")][0]
+        listed = aws("s3").list_objects_v2(Bucket=bucket, Prefix="triton/model_repository/").get("Contents", [])
+        keys = sorted(o["Key"] for o in listed)
+        expected = sorted("triton/model_repository/%s/%s" % (m, f) for m in SEEDS[example] for f in ("config.pbtxt", "1/model.json"))
+        assert keys == expected
+        for model in data["eks_llm_models"]:
+            body = aws("s3").get_object(Bucket=bucket, Key="triton/model_repository/%s/1/model.json" % model["name"])["Body"].read()
+            engine_args = json.loads(body)
+            assert engine_args["model"] == model["vllm"]["model_id"]
+            assert engine_args["tensor_parallel_size"] == model.get("tensor_parallel", 1)
+            assert engine_args["disable_log_stats"] is False
+    second = run_playbook("site.yml", inventory=inventory, env=SECRETS_ENV)
+    assert second.returncode == 0 and second.changed == 0, second
+    gone = run_playbook("teardown.yml", inventory=inventory, env=SECRETS_ENV)
+    assert gone.returncode == 0, gone
+    assert_no_secret(first, second, gone)
+
+
+def test_switching_engine_and_back_leaves_nothing_stale(tmp_path, standin, kubeconfig):
+    triton_model = {"name": "opt-350m", "engine": "triton_vllm", "namespace": "llm", "parameters_billion": 0.35,
+                    "precision": "fp16", "vllm": {"model_id": "facebook/opt-350m"}}
+    nim_model = {"name": "opt-350m", "engine": "nim_operator", "namespace": "llm", "parameters_billion": 0.35,
+                 "precision": "fp16", "nim": {"image": "nvcr.io/nim/facebook/opt-350m", "tag": "1.0.0"}}
+    client = None
+    seen = {}
+    for step, model in (("triton", triton_model), ("nim", nim_model), ("back", triton_model)):
+        (tmp_path / step).mkdir()
+        inventory, dummy = inventory_from(tmp_path / step, "triton-vllm-opt-350m-hpa-s3", eks_llm_models=[model])
+        result = run_playbook("site.yml", inventory=inventory, env=SECRETS_ENV)
+        assert result.returncode == 0, result
+        assert_no_secret(result)
+        client = client or k8s_client(kubeconfig)
+        seen[step] = set(labelled(client))
+        assert any(" llm/" in k for k in seen[step]), seen[step]
+    assert seen["back"] == seen["triton"]
+    assert not any(k.startswith(("NIMService", "NIMCache")) for k in seen["back"])
+    assert not any(k.startswith(("Deployment llm/", "PersistentVolumeClaim llm/opt-350m-cache")) for k in seen["nim"])
+    assert "Namespace /nim-operator" in seen["nim"] and "Namespace /nim-operator" not in seen["back"]
+    assert run_playbook("teardown.yml", inventory=inventory, env=SECRETS_ENV).returncode == 0
+    assert labelled(client) == {}
