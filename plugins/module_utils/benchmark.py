@@ -224,6 +224,15 @@ def _genai_perf_run(data):
     }
 
 
+def _aiperf_errors(data):
+    """error_request_count, which AIPerf leaves out when there were none (error_summary is then [])."""
+    count = _count(data, "error_request_count")
+    summary = data.get("error_summary")
+    if count is None and isinstance(summary, list):
+        count = sum(int(number(e.get("count")) or 0) for e in summary if isinstance(e, dict))
+    return count
+
+
 def _aiperf_run(data, path):
     config = data["input_config"]
     endpoint = config["endpoint"]
@@ -246,7 +255,7 @@ def _aiperf_run(data, path):
         "streaming": bool(endpoint.get("streaming")),
         "concurrency": profiling[0].get("concurrency"),
         "request_rate": profiling[0].get("rate"),
-        "error_count": _count(data, "error_request_count"),
+        "error_count": _aiperf_errors(data),
         "goodput": _scalar(data, "goodput"),
         "goodput_slos": slos if isinstance(slos, dict) and slos else None,
     }
