@@ -255,8 +255,8 @@ def test_switching_engine_marks_the_old_engines_objects_stale_and_nothing_else()
     triton = load("triton-vllm-opt-350m-hpa-s3")
     existing = _as_existing(inference.plan(triton, "b", "eu-west-1")["namespaces"]
                             + [o for m in inference.plan(triton, "b", "eu-west-1")["models"] for o in m["objects"]])
-    existing.append({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "opt-350m-abc", "namespace": "triton",
-                                                                      "ownerReferences": [{"kind": "ReplicaSet"}]}})
+    owned = {"name": "opt-350m-abc", "namespace": "triton", "ownerReferences": [{"kind": "ReplicaSet"}]}
+    existing.append({"apiVersion": "v1", "kind": "Pod", "metadata": owned})
     switched = load("triton-vllm-opt-350m-hpa-s3", eks_llm_models=[{
         "name": "opt-350m", "engine": "nim_operator", "namespace": "triton", "parameters_billion": 0.35,
         "nim": {"image": "nvcr.io/nim/facebook/opt-350m", "tag": "1.0.0"}}])
