@@ -421,11 +421,8 @@ def main():
     if module._diff:
         result["diff"] = diffs
     if failures and params["fail_on_slo"]:
-        module.fail_json(
-            msg="%d of %d SLO checks failed:\n%s" % (len(failures), len(evaluations),
-                                                    benchmark.slo_table(failures, failures_only=True)),
-            **result
-        )
+        table = benchmark.slo_table(failures, failures_only=True)
+        module.fail_json(msg="%d of %d SLO checks failed:\n%s" % (len(failures), len(evaluations), table), **result)
     module.exit_json(**result)
 
 

@@ -32,7 +32,7 @@ options:
         appended, or AIPerf's C(--artifact-dir)).
       - In a directory, files named C(profile_export_aiperf.json) or C(*_genai_perf.json) are
         candidates; AIPerf's per-phase copies under C(phases/<phase>/) are not. More than one candidate
-        is an error that lists them (for example the C(concurrency_N/) runs of an AIPerf sweep): name
+        is an error that lists them (for example the C(concurrency_N/) runs of an AIPerf sweep); name
         one of them.
     type: path
     required: true

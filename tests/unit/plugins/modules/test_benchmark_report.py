@@ -306,8 +306,8 @@ def test_second_run_changes_nothing(run, tmp_path, two_engines):
     # A new title changes the two files that carry it, nothing else.
     retitled = run(dict(args, title="Another title"), diff=True)
     assert retitled["changed"] is True
-    assert [d["after_header"] for d in retitled["diff"]] == [os.path.join(out, "report.md"),
-                                                            os.path.join(out, "report.json")]
+    assert [d["after_header"] for d in retitled["diff"]] == [
+        os.path.join(out, "report.md"), os.path.join(out, "report.json")]
     assert "# Another title" in retitled["diff"][0]["after"]
     assert "# LLM inference benchmark" in retitled["diff"][0]["before"]
 
@@ -319,8 +319,8 @@ def test_check_mode_writes_nothing(run, tmp_path, two_engines):
     assert result["changed"] is True
     assert not os.path.exists(out)
     assert result["files"][0] == os.path.join(out, "report.md")
-    assert [d["after_header"] for d in result["diff"]] == [os.path.join(out, n) for n in
-                                                         ["report.md", "results.csv", "report.json"] + PLOT_NAMES]
+    assert [d["after_header"] for d in result["diff"]] == [
+        os.path.join(out, n) for n in ["report.md", "results.csv", "report.json"] + PLOT_NAMES]
     assert result["diff"][3]["after"].startswith("(PNG image, ")
     run(args)
     before = dict((name, read(os.path.join(out, name))) for name in os.listdir(out))
@@ -342,8 +342,8 @@ def test_check_mode_with_failing_slo_still_fails_and_writes_nothing(run, tmp_pat
 def test_non_streaming_runs_leave_out_the_latency_plots(run, tmp_path):
     out = str(tmp_path / "r")
     result = run({"results": sweep(h.GENAI_PERF_COMPLETIONS, LLAMA, "nim", [1, 2, 4]), "output_dir": out})
-    assert [os.path.basename(f) for f in result["files"][3:]] == ["throughput_vs_concurrency.png",
-                                                                 "throughput_vs_latency.png"]
+    assert [os.path.basename(f) for f in result["files"][3:]] == [
+        "throughput_vs_concurrency.png", "throughput_vs_latency.png"]
     assert png_size(os.path.join(out, "throughput_vs_latency.png")) == (600, 500)  # no TTFT panel
     report = read(os.path.join(out, "report.md")).decode()
     assert "Time to first token p50/p99 vs concurrency: not drawn, no run streamed (TTFT needs streaming)." in report

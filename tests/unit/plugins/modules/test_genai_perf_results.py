@@ -8,6 +8,7 @@ import os
 import shutil
 
 import pytest
+import yaml
 
 from ansible_collections.eks_llm.inference.plugins.modules import genai_perf_results
 from ansible_collections.eks_llm.inference.tests.unit.plugins.modules import benchmark_harness as h
@@ -170,11 +171,11 @@ def test_aiperf_phase_copies_are_not_candidates(run, tmp_path):
         shutil.copy(os.path.join(directory, "profile_export_aiperf.json"), os.path.join(directory, "phases", phase))
     assert run({"path": directory})["path"] == os.path.join(directory, "profile_export_aiperf.json")
     # Named directly, the warmup phase's export is refused; the profiling phase's is read.
-    failure = run.failing({"path": os.path.join(directory, "phases", "warmup", "profile_export_aiperf.json")})
+    warmup = os.path.join(directory, "phases", "warmup", "profile_export_aiperf.json")
+    failure = run.failing({"path": warmup})
     assert failure["msg"] == (
         "%s is the export of AIPerf's warmup phase, not of the measurement; read the run's "
-        "profile_export_aiperf.json two directories up" % os.path.join(directory, "phases", "warmup",
-                                                                          "profile_export_aiperf.json"))
+        "profile_export_aiperf.json two directories up" % warmup)
     profiling = os.path.join(directory, "phases", "profiling", "profile_export_aiperf.json")
     assert run({"path": profiling})["metrics"]["request_count"] == 32
 
@@ -235,3 +236,8 @@ def test_check_mode_reads_the_same(run):
 
 def test_path_is_required(run):
     assert "missing required arguments: path" in run.failing({})["msg"]
+
+
+def test_every_returned_metric_is_documented(run):
+    documented = yaml.safe_load(genai_perf_results.RETURN)["metrics"]["contains"]
+    assert sorted(documented) == sorted(run({"path": h.AIPERF_CHAT})["metrics"])
