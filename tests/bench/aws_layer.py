@@ -79,10 +79,10 @@ def main():
     args = parser.parse_args()
     with StandIn(time_scale=args.time_scale) as standin:
         env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), **standin.env())
-        first = run("site.yml", env)
+        first = run("playbooks/aws.yml", env)
         timeline = standin.timeline()
-        second = run("site.yml", env)
-        run("teardown.yml", env)
+        second = run("playbooks/aws.yml", env)
+        run("playbooks/teardown.yml", env)
     seconds = {op["operation"]: op["real_seconds"] for op in timeline}
     chain = sum(seconds.get(name, 0) for name in CHAIN_OPERATIONS) + max(
         [op["real_seconds"] for op in timeline if op["operation"] == "CreateAddon"] or [0])

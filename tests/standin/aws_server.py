@@ -36,9 +36,10 @@ DEFAULT_PORT = 5055
 
 def install():
     """Patch moto (idempotent). Must run before the first request builds moto's Flask apps."""
-    from . import ec2_ext, efs_ext, eks_ext, kms_ext, quotas_ext  # pylint: disable=import-outside-toplevel
+    from . import ec2_ext, efs_csi_ext, efs_ext, eks_ext, kms_ext, quotas_ext  # pylint: disable=import-outside-toplevel
 
     eks_ext.install()
+    efs_csi_ext.install()
     efs_ext.install()
     ec2_ext.install()
     quotas_ext.install()
@@ -192,10 +193,12 @@ class StandIn:
         reset()
 
     @staticmethod
-    def configure(time_scale=None, throttle_rate=None, quotas=None, cluster_endpoint=None, cluster_ca=None, throttle_seed=None):
-        """Change settings; None leaves a setting alone, "" clears cluster_endpoint / cluster_ca."""
+    def configure(time_scale=None, throttle_rate=None, quotas=None, cluster_endpoint=None, cluster_ca=None, throttle_seed=None,
+                  kube_admin_kubeconfig=None):
+        """Change settings; None leaves a setting alone, "" clears cluster_endpoint / cluster_ca / kube_admin_kubeconfig."""
         given = {"time_scale": time_scale, "throttle_rate": throttle_rate, "quotas": quotas,
-                 "cluster_endpoint": cluster_endpoint, "cluster_ca": cluster_ca, "throttle_seed": throttle_seed}
+                 "cluster_endpoint": cluster_endpoint, "cluster_ca": cluster_ca, "throttle_seed": throttle_seed,
+                 "kube_admin_kubeconfig": kube_admin_kubeconfig}
         return config.update({key: value for key, value in given.items() if value is not None})
 
     @staticmethod

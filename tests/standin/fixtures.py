@@ -13,7 +13,7 @@ import pytest
 
 from tests.standin.aws_server import StandIn
 
-DEFAULTS = {"time_scale": 0.0, "throttle_rate": 0.0, "quotas": {}, "cluster_endpoint": "", "cluster_ca": ""}
+DEFAULTS = {"time_scale": 0.0, "throttle_rate": 0.0, "quotas": {}, "cluster_endpoint": "", "cluster_ca": "", "kube_admin_kubeconfig": ""}
 
 
 _RUNNING = []  # moto's state is per process: share one server even if the fixture is registered twice

@@ -3,6 +3,7 @@
 These are system tests: real ansible-playbook processes, the real amazon.aws / community.aws
 modules and ours, and a stateful stand-in of AWS (tests/standin) instead of an account.
 """
+import json
 import os
 import re
 import shutil
@@ -117,3 +118,58 @@ def leftovers(name=DEPLOYMENT):
 @pytest.fixture
 def standin(aws_standin_clean):
     return aws_standin_clean
+
+
+@pytest.fixture(scope="session")
+def local_kubernetes(aws_standin, tmp_path_factory):
+    """The local Kubernetes stand-in (kube-apiserver + KWOK + Karpenter's KWOK provider) wired to the AWS stand-in.
+
+    Skipped, saying how to build it, on a machine without the binaries; `make test` builds them first.
+    """
+    from tests.standin.k8s import cluster  # pylint: disable=import-outside-toplevel
+
+    if not cluster.built():
+        pytest.skip("local Kubernetes stand-in not built on this machine: run `make local-k8s-build` (tests/standin/k8s/build.sh)")
+    state_dir = str(tmp_path_factory.mktemp("local-stand-ins"))
+    assert cluster.main(["start", "--state-dir", state_dir, "--aws-endpoint", aws_standin.endpoint_url]) == 0
+    with open(os.path.join(state_dir, "k8s", "state.json"), encoding="utf-8") as handle:
+        state = json.load(handle)
+    charts = {"EKS_LLM_UPSTREAM_CHARTS": cluster.upstream_charts(),
+              "EKS_LLM_STANDIN_CHARTS": os.path.join(REPO, "tests", "standin", "charts")}
+    saved = dict((key, os.environ.get(key)) for key in charts)
+    os.environ.update(charts)
+    try:
+        yield state
+    finally:
+        cluster.main(["stop", "--state-dir", state_dir])
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture
+def platform_standin(aws_standin, local_kubernetes):
+    """A blank AWS account whose EKS clusters answer with the local API server, and a cluster without nodes."""
+    from tests.standin.fixtures import DEFAULTS  # pylint: disable=import-outside-toplevel
+
+    aws_standin.reset()
+    aws_standin.configure(**DEFAULTS)
+    aws_standin.configure(**local_kubernetes["aws_settings"])
+    kubectl(local_kubernetes, "delete", "nodes", "-l", "eks.amazonaws.com/nodegroup", "--wait=false")
+    yield local_kubernetes
+    aws_standin.configure(**DEFAULTS)
+
+
+def kubectl(state, *args, check=True, stdin=None):
+    """kubectl as the cluster admin of the local stand-in (the tests' own view, independent of the collection)."""
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "kubectl"), "--kubeconfig", state["kubeconfig"]] + list(args),
+                          input=stdin, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False, timeout=120)
+    if check and proc.returncode != 0:
+        raise AssertionError("kubectl %s failed: %s" % (" ".join(args), proc.stdout))
+    return proc.stdout
+
+
+def kube_objects(state, kind, *args):
+    return json.loads(kubectl(state, "get", kind, "-o", "json", *args))["items"]

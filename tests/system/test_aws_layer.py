@@ -66,43 +66,43 @@ def test_deploy_rerun_teardown_and_secrets_never_printed(standin, tmp_path):
          "vllm": {"model_id": "facebook/opt-350m"}}, NIM_MODEL]})
     secrets_env = {"NGC_API_KEY": FAKE_NGC_KEY, "HF_TOKEN": FAKE_HF_TOKEN}
 
-    first = run_playbook("site.yml", inventory, args=["-vvv"], env=secrets_env)
+    first = run_playbook("playbooks/aws.yml", inventory, args=["-vvv"], env=secrets_env)
     assert first.returncode == 0, first
     grafana_password = assert_deployed()
     for secret in (FAKE_NGC_KEY, FAKE_HF_TOKEN, grafana_password):
         assert secret not in first.output
 
-    second = run_playbook("site.yml", inventory, env=secrets_env)
+    second = run_playbook("playbooks/aws.yml", inventory, env=secrets_env)
     assert second.returncode == 0, second
     assert second.changed == 0, second
     assert grafana_password == assert_deployed()  # never regenerated
 
-    teardown = run_playbook("teardown.yml", inventory, env=secrets_env)
+    teardown = run_playbook("playbooks/teardown.yml", inventory, env=secrets_env)
     assert teardown.returncode == 0, teardown
     assert "Nothing tagged" in teardown.output
     assert leftovers() == []
     assert grafana_password not in teardown.output
 
-    again = run_playbook("teardown.yml", inventory, env=secrets_env)
+    again = run_playbook("playbooks/teardown.yml", inventory, env=secrets_env)
     assert again.returncode == 0, again
     assert again.changed == 0, again
 
 
 def test_teardown_after_a_run_killed_half_way(standin):
-    output = run_playbook_until("site.yml", "Start EFS and create the model bucket")
+    output = run_playbook_until("playbooks/aws.yml", "Start EFS and create the model bucket")
     assert "Start EFS" in output
     assert leftovers(), "the killed run should have created something"
-    teardown = run_playbook("teardown.yml")
+    teardown = run_playbook("playbooks/teardown.yml")
     assert teardown.returncode == 0, teardown
     assert leftovers() == []
 
 
 def test_converges_with_a_fifth_of_aws_calls_throttled(standin):
     standin.configure(throttle_rate=0.2, throttle_seed=7)
-    deploy = run_playbook("site.yml")
+    deploy = run_playbook("playbooks/aws.yml")
     throttled = standin.stats()
     assert deploy.returncode == 0, deploy
-    teardown = run_playbook("teardown.yml")
+    teardown = run_playbook("playbooks/teardown.yml")
     assert teardown.returncode == 0, teardown
     standin.configure(throttle_rate=0.0)
     assert leftovers() == []
@@ -124,7 +124,7 @@ def test_converges_with_a_fifth_of_aws_calls_throttled(standin):
 ])
 def test_bad_inventory_fails_in_preflight_and_creates_nothing(standin, tmp_path, changes, remove, message):
     inventory = write_inventory(tmp_path, changes=changes, remove=remove)
-    result = run_playbook("site.yml", inventory)
+    result = run_playbook("playbooks/aws.yml", inventory)
     assert result.returncode != 0, result
     assert message in result.output, result
     assert "The inventory has" in result.output
@@ -139,7 +139,7 @@ def test_existing_vpc_is_used_and_left_in_place(standin, tmp_path):
                for cidr, zone in (("10.60.0.0/19", "us-west-2a"), ("10.60.32.0/19", "us-west-2b"))]
     inventory = write_inventory(tmp_path, changes={"eks_llm_network": {"vpc_id": vpc, "private_subnet_ids": subnets}})
 
-    deploy = run_playbook("site.yml", inventory)
+    deploy = run_playbook("playbooks/aws.yml", inventory)
     assert deploy.returncode == 0, deploy
     cluster = aws("eks").describe_cluster(name=DEPLOYMENT)["cluster"]
     assert sorted(cluster["resourcesVpcConfig"]["subnetIds"]) == sorted(subnets)
@@ -147,7 +147,7 @@ def test_existing_vpc_is_used_and_left_in_place(standin, tmp_path):
     tagged = ec2.describe_subnets(SubnetIds=subnets)["Subnets"]
     assert all({"Key": "karpenter.sh/discovery", "Value": DEPLOYMENT} in s["Tags"] for s in tagged)
 
-    teardown = run_playbook("teardown.yml", inventory)
+    teardown = run_playbook("playbooks/teardown.yml", inventory)
     assert teardown.returncode == 0, teardown
     assert leftovers() == []
     assert ec2.describe_vpcs(VpcIds=[vpc])["Vpcs"], "the user's VPC must stay"

@@ -28,15 +28,10 @@ KINDS = (("autoscaling/v2", "HorizontalPodAutoscaler"), ("monitoring.coreos.com/
          ("v1", "Secret"), ("v1", "Namespace"))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def kubeconfig(request):
-    """The local Kubernetes stand-in's kubeconfig (plug point: the `local_kubernetes` fixture of conftest.py)."""
-    try:
-        return request.getfixturevalue("local_kubernetes")
-    except pytest.FixtureLookupError:
-        pytest.skip("the local Kubernetes stand-in is not available: tests/system/conftest.py has no `local_kubernetes`"
-                    " fixture (it starts kube-apiserver + KWOK + Karpenter's KWOK provider built by"
-                    " tests/standin/k8s/build.sh)")
+    """Admin kubeconfig of the local Kubernetes stand-in, with the AWS stand-in answering for it (conftest.platform_standin)."""
+    return request.getfixturevalue("platform_standin")["kubeconfig"]
 
 
 def inventory_from(tmp_path, example, **changes):

@@ -19,7 +19,11 @@ if [[ "${1:-}" == "--print-bin-dir" ]]; then
     echo "${BIN_DIR}"
     exit 0
 fi
-if [[ -f "${STAMP}" ]]; then
+mkdir -p "${CACHE_ROOT}"
+# One build at a time: a second caller (CI starts the build early, `make system` asks again) waits for it.
+exec 9>"${CACHE_ROOT}/.build.lock"
+flock 9
+if [[ -f "${STAMP}" && -f "${CACHE_ROOT}/${K8S_STANDIN_ID}/upstream-crds/.complete" ]]; then
     echo "local Kubernetes stand-in already built in ${BIN_DIR}"
     exit 0
 fi
@@ -27,8 +31,9 @@ fi
 mkdir -p "${BIN_DIR}" "${SRC_DIR}"
 export GOFLAGS="-mod=mod"
 export CGO_ENABLED=0
-# Karpenter needs a newer Go than the machine may have; the proxy serves the toolchain.
-export GOTOOLCHAIN="${GOTOOLCHAIN:-auto}"
+# Karpenter needs Go >= 1.26.10 (the proxy serves toolchains); building everything with the same toolchain
+# lets the components share one build cache (client-go, apimachinery... are compiled once).
+export GOTOOLCHAIN="${GOTOOLCHAIN:-go1.26.10+auto}"
 log() { echo "[$(date +%H:%M:%S)] $*"; }
 
 build_kubernetes() {
@@ -126,11 +131,29 @@ EOF
     chmod u+w "${BIN_DIR}/../karpenter-crds/"*.yaml
 }
 
+fetch_upstream() {
+    # CRDs and the Karpenter chart from the upstream Go modules (the proxy serves whole repositories):
+    # the local API server validates our objects against the real schemas.
+    local crds="${CACHE_ROOT}/${K8S_STANDIN_ID}/upstream-crds" charts="${CACHE_ROOT}/${K8S_STANDIN_ID}/upstream-charts"
+    [[ -f "${crds}/.complete" ]] && return 0
+    log "upstream CRDs and charts: karpenter-provider-aws ${KARPENTER_VERSION}, prometheus-operator ${PROMETHEUS_OPERATOR_VERSION}"
+    mkdir -p "${crds}" "${charts}"
+    local aws prom
+    aws="$(cd /tmp && GOFLAGS= go mod download -json "github.com/aws/karpenter-provider-aws@${KARPENTER_VERSION}" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')"
+    prom="$(cd /tmp && GOFLAGS= go mod download -json "github.com/prometheus-operator/prometheus-operator@${PROMETHEUS_OPERATOR_VERSION}" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')"
+    cp "${aws}/pkg/apis/crds/karpenter.k8s.aws_ec2nodeclasses.yaml" "${crds}/"
+    cp "${prom}"/example/prometheus-operator-crd/monitoring.coreos.com_*.yaml "${crds}/"
+    rm -rf "${charts}/karpenter" && cp -r "${aws}/charts/karpenter" "${charts}/karpenter"
+    chmod -R u+w "${crds}" "${charts}"
+    touch "${crds}/.complete"
+}
+
 start=$(date +%s)
 build_kubernetes
 build_etcd
 build_kwok
 build_karpenter_kwok
+fetch_upstream
 "${BIN_DIR}/kube-apiserver" --version
 touch "${STAMP}"
 log "local Kubernetes stand-in built in $(( $(date +%s) - start )) s: ${BIN_DIR}"

@@ -41,7 +41,13 @@ def bin_dir():
 
 
 def built():
-    return os.path.exists(os.path.join(bin_dir(), ".complete"))
+    root = os.path.dirname(bin_dir())
+    return os.path.exists(os.path.join(root, "bin", ".complete")) and os.path.exists(os.path.join(root, "upstream-crds", ".complete"))
+
+
+def upstream_charts():
+    """Charts the build took from upstream modules (the real Karpenter chart)."""
+    return os.path.join(os.path.dirname(bin_dir()), "upstream-charts")
 
 
 def _paths(state_dir):
@@ -189,8 +195,7 @@ def cmd_start(args):
                 "--kube-controller-manager-binary", os.path.join(bins, "kube-controller-manager"),
                 "--kube-scheduler-binary", os.path.join(bins, "kube-scheduler"),
                 "--etcd-binary", os.path.join(bins, "etcd"),
-                "--kwok-controller-binary", os.path.join(bins, "kwok"),
-                "--kubectl-binary", os.path.join(os.path.dirname(sys.executable), "kubectl")]
+                "--kwok-controller-binary", os.path.join(bins, "kwok")]
     _kwokctl(bins, paths, "delete", "cluster", check=False)
     _kwokctl(bins, paths, "create", "cluster", "--runtime", "binary", "--kube-authorization", "--wait", "90s",
              "--kubeconfig", paths["admin.kubeconfig"], *binaries, *extra)
@@ -215,6 +220,8 @@ def cmd_start(args):
         json.dump(state, handle, indent=1)
     with open(paths["env.sh"], "w", encoding="utf-8") as handle:
         handle.write("export EKS_LLM_LOCAL_KUBECONFIG=%s\n" % paths["admin.kubeconfig"])
+        handle.write("export EKS_LLM_UPSTREAM_CHARTS=%s\n" % upstream_charts())
+        handle.write("export EKS_LLM_STANDIN_CHARTS=%s\n" % os.path.join(os.path.dirname(HERE), "charts"))
     print("local Kubernetes running at %s (Karpenter KWOK provider pid %d) in %.0f s; admin kubeconfig %s"
           % (endpoint, pid, time.time() - started, paths["admin.kubeconfig"]))
     return 0

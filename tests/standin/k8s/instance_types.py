@@ -7,6 +7,7 @@ instance labels (karpenter.k8s.aws/instance-family, ...), so NodePools written f
 same way here; the provider registers offering requirement keys as well-known labels.
 """
 import json
+import re
 
 from ansible_collections.eks_llm.inference.plugins.module_utils import gpu_catalog
 
@@ -16,6 +17,12 @@ CPU_TYPES = {"m6i.large": (2, 8), "m6i.xlarge": (4, 16), "m6i.2xlarge": (8, 32),
 PRICE_PER_GPU = {"T4": 0.53, "A10G": 1.01, "L4": 0.80, "L40S": 1.86, "A100": 4.10, "H100": 6.88, "H200": 7.90}
 SPOT_DISCOUNT = 0.4
 NVIDIA_GPU = "nvidia.com/gpu"
+
+
+def _family_labels(family, size):
+    category, generation = re.match(r"^([a-z]+)(\d+)", family).groups()
+    return {"karpenter.k8s.aws/instance-family": family, "karpenter.k8s.aws/instance-size": size,
+            "karpenter.k8s.aws/instance-category": category, "karpenter.k8s.aws/instance-generation": generation}
 
 
 def _offerings(zones, capacity_types, price, labels):
@@ -35,14 +42,12 @@ def instance_types(zones, capacity_types=("spot", "on-demand")):
     result = []
     for name, spec in sorted(gpu_catalog.INSTANCE_TYPES.items()):
         family, size = name.split(".", 1)
-        labels = {
-            "karpenter.k8s.aws/instance-family": family,
-            "karpenter.k8s.aws/instance-size": size,
+        labels = dict(_family_labels(family, size), **{
             "karpenter.k8s.aws/instance-gpu-count": str(spec["gpus"]),
             "karpenter.k8s.aws/instance-gpu-name": spec["gpu_model"].lower(),
             "karpenter.k8s.aws/instance-gpu-manufacturer": "nvidia",
             "karpenter.k8s.aws/instance-gpu-memory": str(spec["gpu_memory_mib"]),
-        }
+        })
         price = PRICE_PER_GPU[spec["gpu_model"]] * spec["gpus"] + 0.05 * spec["vcpus"]
         result.append({
             "name": name, "architecture": "amd64", "operatingSystems": ["linux"],
@@ -52,7 +57,7 @@ def instance_types(zones, capacity_types=("spot", "on-demand")):
         })
     for name, (vcpus, memory_gib) in sorted(CPU_TYPES.items()):
         family, size = name.split(".", 1)
-        labels = {"karpenter.k8s.aws/instance-family": family, "karpenter.k8s.aws/instance-size": size}
+        labels = _family_labels(family, size)
         result.append({
             "name": name, "architecture": "amd64", "operatingSystems": ["linux"],
             "resources": {"cpu": str(vcpus), "memory": "%dGi" % memory_gib, "pods": "110", "ephemeral-storage": "100Gi"},

@@ -1,0 +1,103 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to eks_llm.inference
+# Apache License 2.0 (see LICENSE)
+"""Filters for the platform layer: Karpenter node classes and the wiring checks."""
+
+
+def karpenter_node_classes(pools, cpu_pool=True, cpu_volume_gib=100):
+    """One node class per (kind, AMI family) in use; a GPU class's volume fits the largest pool using it.
+
+    Returns [{name, ami_family, volume_gib}], e.g. gpu-al2023 / gpu-bottlerocket / cpu-al2023.
+    """
+    classes = {}
+    for pool in pools:
+        name = "gpu-%s" % pool["ami_family"]
+        volume = max(classes.get(name, {}).get("volume_gib", 0), int(pool["data_volume_gib"]))
+        classes[name] = {"name": name, "ami_family": pool["ami_family"], "volume_gib": volume}
+    if cpu_pool:
+        classes["cpu-al2023"] = {"name": "cpu-al2023", "ami_family": "al2023", "volume_gib": cpu_volume_gib}
+    return [classes[name] for name in sorted(classes)]
+
+
+def _tolerates(tolerations, taint):
+    for toleration in tolerations or []:
+        key, operator = toleration.get("key"), toleration.get("operator", "Equal")
+        effect = toleration.get("effect")
+        if effect and effect != taint.get("effect"):
+            continue
+        if operator == "Exists" and (key is None or key == taint.get("key")):
+            return True
+        if operator == "Equal" and key == taint.get("key") and str(toleration.get("value", "")) == str(taint.get("value", "")):
+            return True
+    return False
+
+
+def _selects(pod_spec, labels):
+    """Whether nodeSelector and required node affinity of a pod spec accept a node with these labels."""
+    for key, value in (pod_spec.get("nodeSelector") or {}).items():
+        if labels.get(key) != value:
+            return False
+    terms = (((pod_spec.get("affinity") or {}).get("nodeAffinity") or {})
+             .get("requiredDuringSchedulingIgnoredDuringExecution") or {}).get("nodeSelectorTerms") or []
+    if not terms:
+        return True
+    for term in terms:
+        if all(_matches(expression, labels) for expression in term.get("matchExpressions") or []):
+            return True
+    return False
+
+
+def _matches(expression, labels):
+    key, operator, values = expression["key"], expression["operator"], expression.get("values") or []
+    if operator == "In":
+        return labels.get(key) in values
+    if operator == "NotIn":
+        return labels.get(key) not in values
+    if operator == "Exists":
+        return key in labels
+    if operator == "DoesNotExist":
+        return key not in labels
+    if operator in ("Gt", "Lt"):
+        try:
+            number, limit = int(labels.get(key)), int(values[0])
+        except (TypeError, ValueError, IndexError):
+            return False
+        return number > limit if operator == "Gt" else number < limit
+    return False
+
+
+def daemonset_coverage(daemonsets, nodepools):
+    """Problems (strings) for every GPU NodePool a DaemonSet could not land on.
+
+    A DaemonSet lands on a pool's nodes when its pod template tolerates every taint of the pool and
+    its node selection accepts the labels every node of the pool carries (the NodePool template's
+    labels plus the single-valued In requirements).
+    """
+    problems = []
+    for pool in nodepools:
+        template = pool["spec"]["template"]
+        labels = dict((template.get("metadata") or {}).get("labels") or {})
+        labels["karpenter.sh/nodepool"] = pool["metadata"]["name"]
+        for requirement in template["spec"].get("requirements") or []:
+            if requirement.get("operator") == "In" and len(requirement.get("values") or []) == 1:
+                labels[requirement["key"]] = requirement["values"][0]
+        taints = template["spec"].get("taints") or []
+        for daemonset in daemonsets:
+            pod_spec = daemonset["spec"]["template"]["spec"]
+            where = "DaemonSet %s/%s on NodePool %s" % (daemonset["metadata"]["namespace"], daemonset["metadata"]["name"], pool["metadata"]["name"])
+            untolerated = [t for t in taints if not _tolerates(pod_spec.get("tolerations"), t)]
+            if untolerated:
+                problems.append("%s: does not tolerate taint(s) %s" % (where, ", ".join(
+                    "%s=%s:%s" % (t["key"], t.get("value", ""), t["effect"]) for t in untolerated)))
+            elif not _selects(pod_spec, labels):
+                problems.append("%s: its node selection %s does not match the pool's node labels %s" % (
+                    where, (pod_spec.get("nodeSelector") or {}) or (pod_spec.get("affinity") or {}).get("nodeAffinity"), labels))
+    return problems
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            "karpenter_node_classes": karpenter_node_classes,
+            "daemonset_coverage": daemonset_coverage,
+        }

@@ -1,0 +1,134 @@
+"""The platform layer on a real local Kubernetes: kube-apiserver validates every object, the scheduler places
+pods, Karpenter (its KWOK provider) turns our NodePools into simulated GPU nodes.
+
+The AWS stand-in answers DescribeCluster with the local API server and authenticates EKS tokens for it, so the
+collection connects exactly as it does to EKS (cluster -> kubeconfig with the EKS exec credential -> kubernetes.core).
+"""
+import json
+import time
+
+import pytest
+
+from tests.system.conftest import kube_objects, kubectl, leftovers, run_playbook
+
+GPU_POOL = "gpu-g5"
+UP_TO_PLATFORM = "tests/system/playbooks/up_to_platform.yml"
+
+
+def deploy(args=()):
+    return run_playbook(UP_TO_PLATFORM, args=list(args))
+
+
+def wait_for(predicate, timeout=120, interval=1.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    return predicate()
+
+
+def gpu_pod(name, tolerate=True):
+    spec = {
+        "containers": [{"name": "cuda", "image": "nvcr.io/nvidia/cuda:12.6.3-base-ubuntu24.04",
+                        "resources": {"limits": {"nvidia.com/gpu": "1"}, "requests": {"cpu": "1", "memory": "2Gi"}}}],
+        "nodeSelector": {"eks-llm/node-pool": GPU_POOL},
+    }
+    if tolerate:
+        spec["tolerations"] = [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"}, "spec": spec}
+
+
+def test_platform_deploys_schedules_gpu_pods_reruns_clean_and_tears_down(platform_standin):
+    state = platform_standin
+    first = deploy()
+    assert first.returncode == 0 and first.failed == 0, first
+
+    pools = dict((p["metadata"]["name"], p) for p in kube_objects(state, "nodepools.karpenter.sh"))
+    assert set(pools) == {GPU_POOL, "cpu"}
+    gpu = pools[GPU_POOL]["spec"]["template"]
+    assert gpu["spec"]["nodeClassRef"] == {"group": "karpenter.kwok.sh", "kind": "KWOKNodeClass", "name": "gpu-al2023"}
+    assert {"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"} in gpu["spec"]["taints"]
+    assert gpu["metadata"]["labels"]["eks-llm/gpu"] == "true"
+    assert pools[GPU_POOL]["spec"]["limits"] == {"nvidia.com/gpu": "8"}
+    classes = kube_objects(state, "ec2nodeclasses.karpenter.k8s.aws")
+    assert sorted(c["metadata"]["name"] for c in classes) == ["cpu-al2023", "gpu-al2023"]
+    assert all(c["spec"]["metadataOptions"]["httpTokens"] == "required" for c in classes)
+    storage_class = json.loads(kubectl(state, "get", "storageclass", "efs-ap", "-o", "json"))
+    assert storage_class["parameters"]["provisioningMode"] == "efs-ap"
+    assert storage_class["parameters"]["fileSystemId"].startswith("fs-")
+    daemonsets = kube_objects(state, "daemonsets", "-n", "gpu-system")
+    assert [d["metadata"]["name"] for d in daemonsets] == ["nvidia-device-plugin"]
+    # the core node group's nodes joined, and Karpenter runs on them
+    core = kube_objects(state, "nodes", "-l", "eks.amazonaws.com/nodegroup")
+    assert len(core) == 2
+    karpenter = kube_objects(state, "pods", "-n", "karpenter")
+    assert karpenter and all(p["spec"]["nodeName"] in [n["metadata"]["name"] for n in core] for p in karpenter)
+
+    # a GPU pod with the toleration makes Karpenter create a g5 node of our pool, and runs there
+    apply(state, gpu_pod("wants-a-gpu"))
+    apply(state, gpu_pod("forgot-the-toleration", tolerate=False))
+
+    def running():
+        pod = json.loads(kubectl(state, "get", "pod", "wants-a-gpu", "-n", "default", "-o", "json"))
+        return pod if pod["status"].get("phase") == "Running" else None
+    pod = wait_for(running, timeout=180)
+    assert pod, kubectl(state, "describe", "pod", "wants-a-gpu", "-n", "default")
+    node = json.loads(kubectl(state, "get", "node", pod["spec"]["nodeName"], "-o", "json"))
+    labels = node["metadata"]["labels"]
+    assert labels["karpenter.sh/nodepool"] == GPU_POOL
+    assert labels["node.kubernetes.io/instance-type"].startswith("g5.")
+    assert labels["eks-llm/gpu"] == "true"
+    assert node["status"]["allocatable"]["nvidia.com/gpu"] in ("1", "4", "8")
+    untolerated = json.loads(kubectl(state, "get", "pod", "forgot-the-toleration", "-n", "default", "-o", "json"))
+    assert not untolerated["spec"].get("nodeName"), "a pod without the GPU toleration was placed on %s" % untolerated["spec"].get("nodeName")
+    kubectl(state, "delete", "pod", "wants-a-gpu", "forgot-the-toleration", "-n", "default", "--wait=false")
+
+    second = deploy()
+    assert second.returncode == 0 and second.changed == 0, second
+
+    teardown = run_playbook("teardown.yml")
+    assert teardown.returncode == 0, teardown
+    assert kube_objects(state, "nodepools.karpenter.sh") == []
+    assert kube_objects(state, "nodeclaims.karpenter.sh") == []
+    assert kube_objects(state, "nodes", "-l", "karpenter.sh/nodepool") == []
+    assert kube_objects(state, "ec2nodeclasses.karpenter.k8s.aws") == []
+    assert kube_objects(state, "daemonsets", "-n", "gpu-system") == []
+    assert leftovers() == []
+
+
+def apply(state, manifest):
+    kubectl(state, "apply", "-f", "-", stdin=json.dumps(manifest))
+
+
+@pytest.mark.parametrize("override, expected", [
+    ({"karpenter_gpu_node_pools": [{"name": "gpu-bad", "instance_types": ["g5.xlarge"], "instance_families": [],
+                                    "resolved_instance_types": ["g5.xlarge"], "capacity_types": ["on-demand"], "gpu_limit": 1,
+                                    "ami_family": "al2023", "data_volume_gib": 100, "weight": 10,
+                                    "consolidate_after": "ten minutes", "expire_after": "720h"}]},
+     "spec.disruption.consolidateAfter"),
+], ids=["malformed-consolidate-after"])
+def test_the_api_server_rejects_an_invalid_nodepool_and_the_play_says_so(platform_standin, tmp_path, override, expected):
+    extra = tmp_path / "extra.json"
+    extra.write_text(json.dumps(override))
+    result = deploy(["-e", "@%s" % extra])
+    assert result.returncode != 0
+    assert "gpu-bad" in result.output, result
+    assert expected in result.output, result
+    assert "gpu-bad" not in [p["metadata"]["name"] for p in kube_objects(platform_standin, "nodepools.karpenter.sh")]
+    teardown = run_playbook("teardown.yml")
+    assert teardown.returncode == 0, teardown
+
+
+def test_the_wiring_check_fails_when_the_gpu_daemonset_label_is_broken(platform_standin, tmp_path):
+    extra = tmp_path / "extra.json"
+    broken = {"gpu_taint": {"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}, "gpu_node_label": "eks-llm/gpu-typo",
+              "pool_label": "eks-llm/node-pool", "labels": {}}
+    extra.write_text(json.dumps({"gpu_software_platform": broken}))
+    result = deploy(["-e", "@%s" % extra])
+    assert result.returncode != 0
+    assert "DaemonSet gpu-system/nvidia-device-plugin on NodePool gpu-g5" in result.output, result
+    assert "eks-llm/gpu-typo" in result.output, result
+    teardown = run_playbook("teardown.yml")
+    assert teardown.returncode == 0, teardown
