@@ -877,20 +877,20 @@ def _labels(rows):
     return dict((key, group_label(key, with_profile)) for key, _members in groups(rows))
 
 
-def _percentile_plot(rows, metric, title, ylabel, matplotlib_classes):
+def _concurrency_plot(rows, lines, title, ylabel, matplotlib_classes):
+    """One line per model/engine/profile and (metric, stat, line style, marker, label suffix) in `lines`."""
     figure_class, canvas_class = matplotlib_classes
     labels = _labels(rows)
     figure = figure_class(figsize=(8, 5))
     axes = figure.add_subplot(1, 1, 1)
     drawn = False
     for index, (key, members) in enumerate(groups(rows)):
-        color = "C%d" % (index % 10)
-        for stat, style in (("p50", "-"), ("p99", "--")):
+        for metric, stat, style, marker, suffix in lines:
             points = _series(members, metric, stat)
             if points:
                 drawn = True
-                axes.plot([p[0] for p in points], [p[1] for p in points], style, marker="o", color=color,
-                          label="%s %s" % (labels[key], stat))
+                axes.plot([p[0] for p in points], [p[1] for p in points], style, marker=marker,
+                          color="C%d" % (index % 10), label=labels[key] + suffix)
     if not drawn:
         return None
     axes.set_title(title)
@@ -901,25 +901,8 @@ def _percentile_plot(rows, metric, title, ylabel, matplotlib_classes):
     return _png(figure, canvas_class)
 
 
-def _throughput_plot(rows, matplotlib_classes):
-    figure_class, canvas_class = matplotlib_classes
-    labels = _labels(rows)
-    figure = figure_class(figsize=(8, 5))
-    axes = figure.add_subplot(1, 1, 1)
-    drawn = False
-    for key, members in groups(rows):
-        points = _series(members, "output_token_throughput_per_s", None)
-        if points:
-            drawn = True
-            axes.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=labels[key])
-    if not drawn:
-        return None
-    axes.set_title("Output token throughput vs concurrency")
-    axes.set_ylabel("Output tokens/s")
-    _concurrency_axis(axes, rows)
-    axes.legend(fontsize="small")
-    figure.tight_layout()
-    return _png(figure, canvas_class)
+def _percentiles(metric):
+    return [(metric, "p50", "-", "o", " p50"), (metric, "p99", "--", "s", " p99")]
 
 
 def _tradeoff_plot(rows, matplotlib_classes):
@@ -958,9 +941,10 @@ def _tradeoff_plot(rows, matplotlib_classes):
 def render_plots(rows, matplotlib_classes):
     """([(file name, PNG bytes, caption)], [notes on the plots left out for lack of data])."""
     images = [
-        _throughput_plot(rows, matplotlib_classes),
-        _percentile_plot(rows, "time_to_first_token_ms", PLOTS[1][1], "ms", matplotlib_classes),
-        _percentile_plot(rows, "inter_token_latency_ms", PLOTS[2][1], "ms", matplotlib_classes),
+        _concurrency_plot(rows, [("output_token_throughput_per_s", None, "-", "o", "")], PLOTS[0][1], "Output tokens/s",
+                          matplotlib_classes),
+        _concurrency_plot(rows, _percentiles("time_to_first_token_ms"), PLOTS[1][1], "ms", matplotlib_classes),
+        _concurrency_plot(rows, _percentiles("inter_token_latency_ms"), PLOTS[2][1], "ms", matplotlib_classes),
         _tradeoff_plot(rows, matplotlib_classes),
     ]
     plots = [(name, image, caption) for (name, caption, _why), image in zip(PLOTS, images) if image is not None]
