@@ -11,8 +11,9 @@ pinned python image inside the cluster. For every model of the spec it checks, o
   expected served names), a completion, a chat completion, a streamed chat completion, the prompt
   set sent concurrently, and the metrics series (with or without the ``vllm:`` prefix);
 * Triton: ``/v2/health/live``, ``/v2/health/ready``, ``/v2/models/<m>/ready``, the repository index
-  (exactly the expected models), a generate and a generate_stream request, the prompt set through
-  generate, and the ``nv_inference_*`` series of the model;
+  (exactly the expected models), a generate and a generate_stream request (``exclude_input_in_output``,
+  so an echoed prompt is not mistaken for an answer), the prompt set through generate, and the
+  ``nv_inference_*`` series of the model;
 * optionally Prometheus: an active scrape target of the model's Service whose health is up.
 
 Every check records what was expected and what came back; nothing passes by default (an empty
@@ -323,15 +324,16 @@ class ModelProbe(object):
 
     def triton_generate(self, prompt):
         path = "/v2/models/%s/generate" % urllib.parse.quote(self.served, safe="")
-        body = http_json("POST", self.base + path, self.timeout,
-                         {"text_input": prompt, "parameters": {"stream": False, "temperature": 0, "max_tokens": self.max_tokens}})
+        parameters = {"stream": False, "temperature": 0, "max_tokens": self.max_tokens, "exclude_input_in_output": True}
+        body = http_json("POST", self.base + path, self.timeout, {"text_input": prompt, "parameters": parameters})
         if isinstance(body, dict) and "error" in body:
             raise ProbeError("error from generate: %s" % excerpt(body["error"]))
         return self.non_empty(body["text_output"], "text_output")
 
     def triton_generate_stream(self):
         path = "/v2/models/%s/generate_stream" % urllib.parse.quote(self.served, safe="")
-        payload = {"text_input": SMOKE_PROMPT, "parameters": {"stream": True, "temperature": 0, "max_tokens": self.max_tokens}}
+        payload = {"text_input": SMOKE_PROMPT, "parameters": {"stream": True, "temperature": 0, "max_tokens": self.max_tokens,
+                                                              "exclude_input_in_output": True}}
         parts, events = [], 0
         for data in sse_events("POST", self.base + path, self.timeout, payload):
             event = json.loads(data)

@@ -141,7 +141,7 @@ PROMPTS = probe.read_prompts(PROMPTS_PATH)
 
 
 def nim_spec(server, **changes):
-    spec = {"timeout_s": 2, "concurrency": 5, "max_tokens": 16, "prompts": PROMPTS,
+    spec = {"timeout_s": 10, "concurrency": 5, "max_tokens": 16, "prompts": PROMPTS,
             "models": [{"name": "llama3-8b", "api": "openai", "base_url": server.url, "namespace": "llm",
                         "served_model_name": NIM_NAME, "metrics_url": server.url + "/v1/metrics"}]}
     spec.update(changes)
@@ -149,7 +149,7 @@ def nim_spec(server, **changes):
 
 
 def triton_spec(server, **changes):
-    spec = {"timeout_s": 2, "concurrency": 5, "max_tokens": 16, "prompts": PROMPTS,
+    spec = {"timeout_s": 10, "concurrency": 5, "max_tokens": 16, "prompts": PROMPTS,
             "models": [{"name": "opt-350m", "api": "triton", "base_url": server.url, "namespace": "llm",
                         "metrics_url": server.url + "/metrics"}]}
     spec.update(changes)
@@ -191,6 +191,7 @@ def test_healthy_triton_passes_every_check(triton):
                                                "generate_stream", "prompt_set", "metrics"])
     generate = [p for m, path, p in triton.requests if path == "/v2/models/opt-350m/generate"]
     assert len(generate) == 21 and generate[0]["parameters"]["max_tokens"] == 16
+    assert all(p["parameters"]["exclude_input_in_output"] is True for p in generate)
 
 
 @pytest.mark.parametrize("route, answer, check, message", [
@@ -343,7 +344,7 @@ def test_percentile_is_nearest_rank():
 def test_main_prints_one_result_line_and_exits_by_outcome(triton, tmp_path, capsys):
     spec_file = tmp_path / "spec.json"
     model = {"name": "opt-350m", "api": "triton", "base_url": triton.url, "metrics_url": triton.url + "/metrics"}
-    spec_file.write_text(json.dumps({"timeout_s": 2, "models": [model]}))
+    spec_file.write_text(json.dumps({"timeout_s": 10, "models": [model]}))
     output = tmp_path / "out.json"
     assert probe.main(["--spec", str(spec_file), "--prompts", PROMPTS_PATH, "--output", str(output)]) == 0
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith(probe.RESULT_MARKER)]
@@ -363,7 +364,7 @@ def test_main_prints_one_result_line_and_exits_by_outcome(triton, tmp_path, caps
 
 def test_single_model_command_line_like_the_seed_client(nim, capsys):
     code = probe.main(["--api", "openai", "--base-url", nim.url, "--model", NIM_NAME, "--prompts", PROMPTS_PATH,
-                       "--concurrency", "20", "--timeout", "5"])
+                       "--concurrency", "20", "--timeout", "30"])
     err = capsys.readouterr().err
     assert code == 0, err
     assert "Model meta/llama3-8b-instruct - Request 19:" in err

@@ -1,0 +1,261 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to eks_llm.inference
+# Apache License 2.0 (see LICENSE)
+"""Filters of the verify role: judge what the Kubernetes API returned, read the probe's result, write the report.
+
+Every check is a record ``{model, check, ok, expected, got}``; ``ok`` is None for a check the inventory
+switched off (then ``got`` says which setting). Nothing passes by default: a missing object, an empty
+list or an unknown value is a failure that says what came back.
+"""
+
+import json
+
+RESULT_MARKER = "EKS_LLM_PROBE_RESULT "
+
+
+def _check(model, name, ok, expected, got):
+    return {"model": model, "check": name, "ok": ok, "expected": expected, "got": got}
+
+
+def _by_item(results):
+    """Registered loop results -> {(namespace, name, kind): [resources]} (kind may be absent)."""
+    found = {}
+    for result in results or []:
+        item = result.get("item") or {}
+        key = (item.get("namespace"), item.get("name"), item.get("kind"))
+        found[key] = result.get("resources") or []
+    return found
+
+
+def _condition(obj, kind):
+    for condition in (obj.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == kind:
+            return condition
+    return {}
+
+
+def _rollout(obj):
+    """(complete, description) of a Deployment or StatefulSet."""
+    spec, status, meta = obj.get("spec") or {}, obj.get("status") or {}, obj.get("metadata") or {}
+    wanted = spec.get("replicas", 1)
+    ready = status.get("readyReplicas", 0)
+    updated = status.get("updatedReplicas", 0)
+    available = status.get("availableReplicas", ready)
+    observed = status.get("observedGeneration", 0) >= meta.get("generation", 1)
+    got = "%s %s/%s: %d/%d ready, %d updated, %d available%s" % (
+        obj.get("kind"), meta.get("namespace"), meta.get("name"), ready, wanted, updated, available,
+        "" if observed else ", generation %s not observed yet" % meta.get("generation"))
+    if obj.get("kind") == "StatefulSet" and status.get("updateRevision") != status.get("currentRevision"):
+        return False, got + ", revision %s not rolled out" % status.get("updateRevision")
+    return wanted >= 1 and observed and ready == wanted and updated == wanted and available == wanted, got
+
+
+def workload_kinds(models):
+    """What to read for each model: [{name, namespace, kind, api_version}]."""
+    reads = []
+    for model in models:
+        if model["engine"] == "nim_operator":
+            kinds = [("apps.nvidia.com/v1alpha1", "NIMCache"), ("apps.nvidia.com/v1alpha1", "NIMService")]
+        else:
+            kinds = [("apps/v1", "Deployment"), ("apps/v1", "StatefulSet")]
+        reads.extend({"name": model["name"], "namespace": model["namespace"], "kind": kind, "api_version": api}
+                     for api, kind in kinds)
+    return reads
+
+
+def service_pod_selectors(service_results):
+    """[{name, namespace, selector: 'k=v,...'}] for every model Service found with a selector."""
+    reads = []
+    for result in service_results or []:
+        item = result.get("item") or {}
+        for service in result.get("resources") or []:
+            selector = (service.get("spec") or {}).get("selector") or {}
+            if selector:
+                reads.append({"name": item["name"], "namespace": item["namespace"],
+                              "selector": ",".join("%s=%s" % (k, v) for k, v in sorted(selector.items()))})
+    return reads
+
+
+def workload_checks(models, workload_results, service_results, pod_results, nodes, pool_label):
+    """Checks of every model's workload: rolled out / Ready, Service with a selector, pods Ready on the model's pool."""
+    workloads, services, pods = _by_item(workload_results), _by_item(service_results), _by_item(pod_results)
+    node_pools = dict(((n.get("metadata") or {}).get("name"), ((n.get("metadata") or {}).get("labels") or {}).get(pool_label))
+                      for n in nodes or [])
+    checks = []
+    for model in models:
+        name, namespace = model["name"], model["namespace"]
+        where = "%s/%s" % (namespace, name)
+        if model["engine"] == "nim_operator":
+            for kind in ("NIMCache", "NIMService"):
+                found = workloads.get((namespace, name, kind)) or []
+                state = ((found[0].get("status") or {}).get("state") if found else None)
+                got = "%s %s: state %s" % (kind, where, state) if found else "no %s %s" % (kind, where)
+                if found and state != "Ready":
+                    message = _condition(found[0], "Ready").get("message") or _condition(found[0], "Failed").get("message")
+                    got += " (%s)" % message if message else ""
+                checks.append(_check(name, kind.lower(), found != [] and state == "Ready", "%s %s with status.state Ready" % (kind, where), got))
+        else:
+            found = (workloads.get((namespace, name, "Deployment")) or []) + (workloads.get((namespace, name, "StatefulSet")) or [])
+            if found:
+                ok, got = _rollout(found[0])
+            else:
+                ok, got = False, "neither a Deployment nor a StatefulSet %s" % where
+            checks.append(_check(name, "rollout", ok, "Deployment or StatefulSet %s rolled out, every replica ready" % where, got))
+        service = services.get((namespace, name, None)) or []
+        selector = ((service[0].get("spec") or {}).get("selector") or {}) if service else {}
+        if not service:
+            got = "no Service %s" % where
+        elif not selector:
+            got = "Service %s has no pod selector" % where
+        else:
+            got = "Service %s selects %s" % (where, ", ".join("%s=%s" % kv for kv in sorted(selector.items())))
+        checks.append(_check(name, "service", bool(selector), "Service %s selecting the model's pods" % where, got))
+        model_pods = [p for p in pods.get((namespace, name, None)) or [] if not (p.get("metadata") or {}).get("deletionTimestamp")]
+        expected = "Ready pods of Service %s, all on nodes labelled %s=%s" % (where, pool_label, model["node_pool"])
+        if not selector:
+            checks.append(_check(name, "pods", False, expected, "no pods to judge: %s" % got))
+            continue
+        if not model_pods:
+            checks.append(_check(name, "pods", False, expected, "no pods match the Service's selector"))
+            continue
+        problems, placed = [], []
+        for pod in model_pods:
+            pod_name = pod["metadata"]["name"]
+            node = (pod.get("spec") or {}).get("nodeName")
+            ready = _condition(pod, "Ready").get("status") == "True"
+            if not ready:
+                problems.append("pod %s not Ready (phase %s)" % (pod_name, (pod.get("status") or {}).get("phase")))
+            if not node:
+                problems.append("pod %s not scheduled" % pod_name)
+            elif node_pools.get(node) != model["node_pool"]:
+                problems.append("pod %s on node %s (%s=%s)" % (pod_name, node, pool_label, node_pools.get(node) or "unlabelled"))
+            else:
+                placed.append("%s on %s" % (pod_name, node))
+        checks.append(_check(name, "pods", not problems, expected, "; ".join(problems) if problems else ", ".join(placed)))
+    return checks
+
+
+def hpa_value(resources, metric):
+    """The current value of the HPA's custom pods metric, or '' when unknown (what kubectl shows as <unknown>)."""
+    for hpa in resources or []:
+        for current in (hpa.get("status") or {}).get("currentMetrics") or []:
+            pods = current.get("pods") or {}
+            if current.get("type") == "Pods" and (pods.get("metric") or {}).get("name") == metric:
+                value = (pods.get("current") or {}).get("averageValue")
+                if value not in (None, ""):
+                    return str(value)
+    return ""
+
+
+def hpa_checks(models, hpa_results, metrics):
+    """For every autoscaled model: its HPA exists and its custom metric has a current value."""
+    found = _by_item(hpa_results)
+    checks = []
+    for model in models:
+        if not model["autoscaling"]["enabled"]:
+            continue
+        metric = metrics["triton" if model["engine"] == "triton_vllm" else "openai"]
+        where = "%s/%s" % (model["namespace"], model["name"])
+        expected = "HPA %s with a current value of pods metric %s" % (where, metric)
+        hpas = found.get((model["namespace"], model["name"], None)) or []
+        value = hpa_value(hpas, metric)
+        if not hpas:
+            got = "no HPA %s" % where
+        elif value:
+            got = "%s = %s" % (metric, value)
+        else:
+            active = _condition(hpas[0], "ScalingActive")
+            got = "%s is <unknown>%s" % (metric, " (ScalingActive %s: %s)" % (active.get("reason"), active.get("message")) if active else "")
+        checks.append(_check(model["name"], "hpa_metric", bool(value), expected, got))
+    return checks
+
+
+def probe_result(text, source):
+    """The probe's JSON result from its output (stdout or a Job log); a failed 'probe' check when there is none."""
+    for line in reversed((text or "").splitlines()):
+        line = line.strip()
+        if line.startswith(RESULT_MARKER):
+            try:
+                result = json.loads(line[len(RESULT_MARKER):])
+            except ValueError as error:
+                got = "an unreadable result line (%s)" % error
+                break
+            if isinstance(result, dict) and isinstance(result.get("checks"), list):
+                return result
+            got = "a result line without checks"
+            break
+    else:
+        tail = [line for line in (text or "").splitlines() if line.strip()][-5:]
+        got = "no %sline; last output: %s" % (RESULT_MARKER, " | ".join(tail) or "(none)")
+    return {"ok": False, "prompts": {}, "checks": [_check("*", "probe", False, "one result line from llm_probe (%s)" % source, got)]}
+
+
+def skipped(models, checks, setting):
+    """Records of checks the inventory switched off, so the report shows them instead of hiding them."""
+    return [_check(m["name"], c, None, "skipped", "switched off by eks_llm_verify.%s" % setting) for m in models for c in checks]
+
+
+def _escape(text):
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def report(checks, prompts, meta):
+    """The run's report: summary, failures, and the Markdown a person reads."""
+    failed = [c for c in checks if c["ok"] is False]
+    passed = [c for c in checks if c["ok"] is True]
+    skips = [c for c in checks if c["ok"] is None]
+    ok = not failed and bool(passed)
+    messages = ["%s: %s: expected %s; got %s" % (c["model"], c["check"], c["expected"], c["got"]) for c in failed]
+    lines = [
+        "# Verify report: %s" % meta.get("deployment"),
+        "",
+        "- run: %s (mode %s)" % (meta.get("run"), meta.get("mode")),
+        "- verdict: **%s** (%d passed, %d failed, %d skipped)" % ("PASS" if ok else "FAIL", len(passed), len(failed), len(skips)),
+        "",
+        "| model | check | result | expected | got |",
+        "|---|---|---|---|---|",
+    ]
+    for c in checks:
+        result = {True: "pass", False: "**FAIL**", None: "skipped"}[c["ok"]]
+        lines.append("| %s | %s | %s | %s | %s |" % (_escape(c["model"]), _escape(c["check"]), result, _escape(c["expected"]), _escape(c["got"])))
+    for model, prompt_report in sorted((prompts or {}).items()):
+        if not prompt_report:
+            continue
+        latency = prompt_report["latency_ms"]
+        summary = "latency ms: min %s, p50 %s, p90 %s, max %s, mean %s" % (
+            latency["min"], latency["p50"], latency["p90"], latency["max"], latency["mean"])
+        lines += ["", "## Prompts: %s" % model, "", prompt_report["verdict"], "", summary,
+                  "", "| # | latency ms | ok | answer (start) |", "|---|---|---|---|"]
+        for answer in prompt_report["answers"]:
+            text = answer["text"] if answer["ok"] else answer["error"]
+            lines.append("| %d | %s | %s | %s |" % (answer["index"], answer["latency_ms"], "yes" if answer["ok"] else "**no**",
+                                                    _escape(text[:80])))
+    if failed:
+        lines += ["", "## Failed checks", ""] + ["%d. %s" % (i + 1, m) for i, m in enumerate(messages)]
+    return {"ok": ok, "passed": len(passed), "failed": len(failed), "skipped": len(skips), "failures": messages,
+            "markdown": "\n".join(lines) + "\n",
+            "document": dict(meta, ok=ok, checks=checks, prompts=prompts or {})}
+
+
+def answers_text(prompt_report):
+    """The prompt set's answers the way the seed client stores them: one block a prompt, '=========' between."""
+    blocks = []
+    for answer in (prompt_report or {}).get("answers") or []:
+        body = answer["text"] if answer["ok"] else "FAILED: " + answer["error"]
+        blocks.append("Request %d (%.2f ms): %s\n\n%s\n" % (answer["index"], answer["latency_ms"], answer["prompt"], body.strip()))
+    return "\n=========\n\n".join(blocks) + ("\n=========\n" if blocks else "")
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            "verify_workload_kinds": workload_kinds,
+            "verify_service_pod_selectors": service_pod_selectors,
+            "verify_workload_checks": workload_checks,
+            "verify_hpa_value": hpa_value,
+            "verify_hpa_checks": hpa_checks,
+            "verify_probe_result": probe_result,
+            "verify_skipped": skipped,
+            "verify_report": report,
+            "verify_answers_text": answers_text,
+        }

@@ -1,0 +1,116 @@
+"""Filters of the verify role: Kubernetes objects judged into checks that can fail, probe output read back, the report."""
+import json
+
+from ansible_collections.eks_llm.inference.plugins.filter import verify
+
+POOL = "eks-llm/node-pool"
+TRITON = {"name": "opt-350m", "namespace": "llm", "engine": "triton_vllm", "node_pool": "gpu-g5", "autoscaling": {"enabled": True}}
+NIM_OP = {"name": "llama3-8b", "namespace": "nim", "engine": "nim_operator", "node_pool": "gpu-g5", "autoscaling": {"enabled": False}}
+METRICS = {"openai": "llm_requests_waiting", "triton": "triton_queue_compute_ratio"}
+
+
+def deployment(ready=1, replicas=1, generation=1, observed=1):
+    return {"kind": "Deployment", "metadata": {"name": "opt-350m", "namespace": "llm", "generation": generation},
+            "spec": {"replicas": replicas},
+            "status": {"observedGeneration": observed, "readyReplicas": ready, "updatedReplicas": replicas, "availableReplicas": ready}}
+
+
+def pod(name, node, ready=True):
+    return {"metadata": {"name": name}, "spec": {"nodeName": node},
+            "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True" if ready else "False"}]}}
+
+
+def node(name, pool):
+    return {"metadata": {"name": name, "labels": {POOL: pool} if pool else {}}}
+
+
+SERVICE = {"spec": {"selector": {"eks-llm/model": "opt-350m", "eks-llm/engine": "triton_vllm"}}}
+
+
+def judge(workloads, services, pods, nodes, models=(TRITON,)):
+    workload_results = [{"item": {"name": m["name"], "namespace": m["namespace"], "kind": kind}, "resources": workloads.get((m["name"], kind), [])}
+                        for m in models for kind in ("Deployment", "StatefulSet", "NIMCache", "NIMService")]
+    service_results = [{"item": m, "resources": services.get(m["name"], [])} for m in models]
+    pod_results = [{"item": {"name": m["name"], "namespace": m["namespace"], "selector": "x"}, "resources": pods.get(m["name"], [])}
+                   for m in models]
+    return dict((c["check"], c) for c in verify.workload_checks(list(models), workload_results, service_results, pod_results, nodes, POOL))
+
+
+def test_a_rolled_out_model_on_its_pool_passes():
+    checks = judge({("opt-350m", "Deployment"): [deployment()]}, {"opt-350m": [SERVICE]}, {"opt-350m": [pod("p1", "n1")]},
+                   [node("n1", "gpu-g5")])
+    assert [c["ok"] for c in checks.values()] == [True, True, True]
+    assert checks["pods"]["got"] == "p1 on n1"
+
+
+def test_missing_or_unready_things_fail_saying_what_came_back():
+    checks = judge({}, {}, {}, [])
+    assert checks["rollout"]["got"] == "neither a Deployment nor a StatefulSet llm/opt-350m"
+    assert checks["service"]["got"] == "no Service llm/opt-350m"
+    assert not any(c["ok"] for c in checks.values())
+    checks = judge({("opt-350m", "Deployment"): [deployment(ready=0, generation=2, observed=1)]}, {"opt-350m": [SERVICE]},
+                   {"opt-350m": []}, [])
+    assert checks["rollout"]["got"] == "Deployment llm/opt-350m: 0/1 ready, 1 updated, 0 available, generation 2 not observed yet"
+    assert checks["pods"]["got"] == "no pods match the Service's selector"
+
+
+def test_pods_off_their_pool_or_not_ready_fail():
+    checks = judge({("opt-350m", "Deployment"): [deployment(replicas=2, ready=2)]}, {"opt-350m": [SERVICE]},
+                   {"opt-350m": [pod("p1", "n1", ready=False), pod("p2", "cpu-1")]}, [node("n1", "gpu-g5"), node("cpu-1", None)])
+    assert checks["pods"]["ok"] is False
+    assert checks["pods"]["got"] == "pod p1 not Ready (phase Running); pod p2 on node cpu-1 (eks-llm/node-pool=unlabelled)"
+
+
+def test_nim_operator_needs_ready_nimcache_and_nimservice():
+    cache = {"status": {"state": "Ready"}}
+    service = {"status": {"state": "NotReady", "conditions": [{"type": "Ready", "status": "False", "message": "pull back-off"}]}}
+    checks = judge({("llama3-8b", "NIMCache"): [cache], ("llama3-8b", "NIMService"): [service]}, {}, {}, [], models=(NIM_OP,))
+    assert checks["nimcache"]["ok"] is True
+    assert checks["nimservice"]["ok"] is False and checks["nimservice"]["got"] == "NIMService nim/llama3-8b: state NotReady (pull back-off)"
+
+
+def hpa(value=None, active=None):
+    status = {"currentMetrics": []}
+    if value is not None:
+        status["currentMetrics"] = [{"type": "Pods", "pods": {"metric": {"name": "triton_queue_compute_ratio"}, "current": {"averageValue": value}}}]
+    if active:
+        status["conditions"] = [{"type": "ScalingActive", "status": "False", "reason": "FailedGetPodsMetric", "message": active}]
+    return {"status": status}
+
+
+def test_hpa_metric_must_have_a_value():
+    models = [TRITON, NIM_OP]
+    ok = verify.hpa_checks(models, [{"item": TRITON, "resources": [hpa("250m")]}], METRICS)
+    assert [(c["model"], c["ok"], c["got"]) for c in ok] == [("opt-350m", True, "triton_queue_compute_ratio = 250m")]
+    unknown = verify.hpa_checks(models, [{"item": TRITON, "resources": [hpa(active="no metrics returned")]}], METRICS)[0]
+    assert unknown["ok"] is False
+    assert unknown["got"] == "triton_queue_compute_ratio is <unknown> (ScalingActive FailedGetPodsMetric: no metrics returned)"
+    assert verify.hpa_checks(models, [{"item": TRITON, "resources": []}], METRICS)[0]["got"] == "no HPA llm/opt-350m"
+
+
+def test_probe_result_is_read_from_noisy_output_or_is_a_failed_check():
+    line = verify.RESULT_MARKER + json.dumps({"ok": True, "checks": [{"model": "m", "check": "c", "ok": True}], "prompts": {}})
+    assert verify.probe_result("Model m - Request 1: 0.1s\n" + line + "\n", "x")["ok"] is True
+    missing = verify.probe_result("Traceback (most recent call last):\nImportError: boom\n", "Job llm-verify/llm-probe-1")
+    assert missing["checks"][0]["ok"] is False
+    assert missing["checks"][0]["got"].endswith("last output: Traceback (most recent call last): | ImportError: boom")
+    assert "unreadable" in verify.probe_result(verify.RESULT_MARKER + "{trunc", "x")["checks"][0]["got"]
+
+
+def test_report_fails_on_any_failure_and_never_on_nothing():
+    good = {"model": "m", "check": "health_ready", "ok": True, "expected": "HTTP 200", "got": "HTTP 200"}
+    bad = {"model": "m", "check": "metrics", "ok": False, "expected": "series a|b", "got": "missing series a|b"}
+    meta = {"deployment": "d", "run": "r", "mode": "controller"}
+    assert verify.report([good], {}, meta)["ok"] is True
+    assert verify.report([], {}, meta)["ok"] is False
+    assert verify.report(verify.skipped([TRITON], ["pods"], "check_workloads"), {}, meta)["ok"] is False
+    failed = verify.report([good, bad], {}, meta)
+    assert failed["ok"] is False and failed["failures"] == ["m: metrics: expected series a|b; got missing series a|b"]
+    assert "| m | metrics | **FAIL** | series a\\|b | missing series a\\|b |" in failed["markdown"]
+
+
+def test_answers_text_has_one_block_a_prompt():
+    text = verify.answers_text({"answers": [
+        {"index": 0, "prompt": "p0", "latency_ms": 12.5, "ok": True, "text": "a0", "error": ""},
+        {"index": 1, "prompt": "p1", "latency_ms": 3.0, "ok": False, "text": "", "error": "HTTP 500"}]})
+    assert text == "Request 0 (12.50 ms): p0\n\na0\n\n=========\n\nRequest 1 (3.00 ms): p1\n\nFAILED: HTTP 500\n\n=========\n"
