@@ -5,7 +5,9 @@
 
 The fixtures under fixtures/benchmark/ are the output of genai-perf 0.0.16 and AIPerf 0.13.0
 themselves (run against a stand-in server; genai-perf with a stand-in perf_analyzer), with
-the artifact, tokenizer and server paths replaced by production-looking ones.
+the artifact, tokenizer and server paths replaced by production-looking ones. The tools write
+their CSVs with CRLF line ends; the copies here have LF (ansible-test's line-endings rule),
+they only show what the modules must not read.
 """
 
 import os
