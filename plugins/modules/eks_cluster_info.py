@@ -78,7 +78,7 @@ cluster:
     version: "1.33"
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import AnsibleEKSModule
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import describe_cluster

@@ -39,6 +39,11 @@ class StandinEFSResponse(EFSResponse):
             raise FileSystemNotFound(fs_id)
         return self.efs_backend.file_systems_by_id[fs_id]
 
+    def describe_tags(self):
+        """The original tags API (DescribeTags), which community.aws.efs_info still calls; moto only has ListTagsForResource."""
+        fs = self._fs()
+        return json.dumps({"Tags": self.efs_backend.list_tags_for_resource(fs.file_system_id)}), JSON
+
     def put_backup_policy(self):
         fs = self._fs()
         status = (self._get_param("BackupPolicy") or {}).get("Status")
@@ -135,5 +140,6 @@ def install():
     if not getattr(EFSBackend.create_file_system, "standin", False):
         EFSBackend.create_file_system = _timed_create(EFSBackend.create_file_system, "CreateFileSystem", "file_system_id")
         EFSBackend.create_mount_target = _timed_create(EFSBackend.create_mount_target, "CreateMountTarget", "mount_target_id")
+    efs_urls.url_paths["/2015-02-01/tags/<file_system_id>/"] = StandinEFSResponse.dispatch
     for path in efs_urls.url_paths:
         efs_urls.url_paths[path] = StandinEFSResponse.dispatch

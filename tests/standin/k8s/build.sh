@@ -100,10 +100,19 @@ EOF
 }
 
 build_kwok() {
-    [[ -x "${BIN_DIR}/kwok" && -x "${BIN_DIR}/kwokctl" ]] && return 0
-    log "kwok ${KWOK_VERSION}: building"
-    GOBIN="${BIN_DIR}" GOFLAGS="" go install -ldflags "-s -w" \
-        "sigs.k8s.io/kwok/cmd/kwok@${KWOK_VERSION}" "sigs.k8s.io/kwok/cmd/kwokctl@${KWOK_VERSION}"
+    local stages="${BIN_DIR}/../kwok-stages" moddir
+    if [[ ! -x "${BIN_DIR}/kwok" || ! -x "${BIN_DIR}/kwokctl" ]]; then
+        log "kwok ${KWOK_VERSION}: building"
+        GOBIN="${BIN_DIR}" GOFLAGS="" go install -ldflags "-s -w" \
+            "sigs.k8s.io/kwok/cmd/kwok@${KWOK_VERSION}" "sigs.k8s.io/kwok/cmd/kwokctl@${KWOK_VERSION}"
+    fi
+    # With Stage CRs enabled, kwok runs only the stages that exist as objects: keep the upstream
+    # node and pod lifecycle stages next to the binaries, the cluster start applies them.
+    moddir="$(cd /tmp && GOFLAGS= go mod download -json "sigs.k8s.io/kwok@${KWOK_VERSION}" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')"
+    mkdir -p "${stages}"
+    cp "${moddir}"/kustomize/stage/node/fast/node-initialize.yaml "${moddir}"/kustomize/stage/node/heartbeat/node-heartbeat.yaml \
+       "${moddir}"/kustomize/stage/pod/fast/pod-*.yaml "${stages}/"
+    chmod u+w "${stages}"/*.yaml
 }
 
 build_karpenter_kwok() {
@@ -127,7 +136,7 @@ EOF
     local moddir
     moddir="$(go list -m -f '{{.Dir}}' sigs.k8s.io/karpenter)"
     mkdir -p "${BIN_DIR}/../karpenter-crds"
-    cp "${moddir}"/kwok/charts/crds/*.yaml "${BIN_DIR}/../karpenter-crds/"
+    cp "${moddir}"/kwok/charts/crds/*.yaml "${moddir}"/kwok/apis/crds/*.yaml "${BIN_DIR}/../karpenter-crds/"
     chmod u+w "${BIN_DIR}/../karpenter-crds/"*.yaml
 }
 

@@ -84,14 +84,17 @@ def _kwokctl(bins, paths, *args, check=True):
 
 def _kubectl(kubeconfig, *args, stdin=None):
     kubectl = os.path.join(os.path.dirname(sys.executable), "kubectl")
-    return subprocess.run([kubectl, "--kubeconfig", kubeconfig] + list(args), input=stdin, check=True, capture_output=True, text=True)
+    proc = subprocess.run([kubectl, "--kubeconfig", kubeconfig] + list(args), input=stdin, check=False, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise subprocess.CalledProcessError(proc.returncode, proc.args, proc.stdout, "kubectl %s: %s" % (" ".join(args), proc.stderr))
+    return proc
 
 
 def _upstream_crds(bins):
     """CRD files the build fetched from the upstream modules (never committed to this repository)."""
     root = os.path.dirname(bins)
     files = []
-    for sub in ("karpenter-crds", "upstream-crds"):
+    for sub in ("karpenter-crds", "upstream-crds", "kwok-stages"):
         folder = os.path.join(root, sub)
         if os.path.isdir(folder):
             files += [os.path.join(folder, name) for name in sorted(os.listdir(folder)) if name.endswith(".yaml")]
@@ -197,7 +200,7 @@ def cmd_start(args):
                 "--etcd-binary", os.path.join(bins, "etcd"),
                 "--kwok-controller-binary", os.path.join(bins, "kwok")]
     _kwokctl(bins, paths, "delete", "cluster", check=False)
-    _kwokctl(bins, paths, "create", "cluster", "--runtime", "binary", "--kube-authorization", "--wait", "90s",
+    _kwokctl(bins, paths, "create", "cluster", "--runtime", "binary", "--kube-authorization", "--wait", "90s", "--enable-crds", "Stage",
              "--kubeconfig", paths["admin.kubeconfig"], *binaries, *extra)
     if not _api_ready(paths["admin.kubeconfig"], time.time() + 90):
         print("the API server did not become ready; see %s" % paths["kwokctl.log"], file=sys.stderr)

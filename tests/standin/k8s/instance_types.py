@@ -7,9 +7,16 @@ instance labels (karpenter.k8s.aws/instance-family, ...), so NodePools written f
 same way here; the provider registers offering requirement keys as well-known labels.
 """
 import json
+import os
 import re
+import sys
 
-from ansible_collections.eks_llm.inference.plugins.module_utils import gpu_catalog
+try:
+    from ansible_collections.eks_llm.inference.plugins.module_utils import gpu_catalog
+except ImportError:  # run from the repository: `make setup` links the collection under .cache/collections
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))),
+                                    ".cache", "collections"))
+    from ansible_collections.eks_llm.inference.plugins.module_utils import gpu_catalog
 
 # A few general-purpose types for the CPU NodePool (vCPU, GiB).
 CPU_TYPES = {"m6i.large": (2, 8), "m6i.xlarge": (4, 16), "m6i.2xlarge": (8, 32), "c6i.xlarge": (4, 8), "c6i.2xlarge": (8, 16)}
