@@ -79,8 +79,7 @@ def _principal(arn):
 def _clusters():
     for account in list(eks_backends):
         for region in list(eks_backends[account]):
-            for cluster in list(eks_backends[account][region].clusters.values()):
-                yield cluster
+            yield from list(eks_backends[account][region].clusters.values())
 
 
 def _entry_for(principal):
