@@ -10,7 +10,7 @@ INVENTORY ?= inventories/local
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup local-up local-down local-k8s-build deploy teardown test lint sanity unit system molecule bench clean
+.PHONY: setup aiperf local-up local-down local-k8s-build deploy teardown test lint sanity unit system molecule bench clean
 
 $(BIN)/ansible-playbook: requirements.txt tests/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -63,7 +63,21 @@ sanity: setup
 unit: setup
 	$(BIN)/python -m pytest -q tests/unit tests/standin
 
-system: setup local-k8s-build
+# AIPerf (the benchmark runner of controller mode and of the local sweep) in its own virtualenv: its dependencies are
+# heavy and must not mix with the collection's. Pinned; only PyPI is needed.
+AIPERF_VENV := .cache/aiperf-venv
+AIPERF := $(AIPERF_VENV)/bin/aiperf
+AIPERF_VERSION := 0.13.0
+
+$(AIPERF):
+	$(PYTHON) -m venv $(AIPERF_VENV)
+	$(AIPERF_VENV)/bin/pip install --quiet --upgrade pip
+	$(AIPERF_VENV)/bin/pip install --quiet aiperf==$(AIPERF_VERSION)
+	touch $@
+
+aiperf: $(AIPERF)
+
+system: setup local-k8s-build $(AIPERF)
 	$(BIN)/python -m pytest -q tests/system
 
 # molecule copies the collection into ~/.ansible/collections; drop an old copy so this tree is tested.

@@ -15,6 +15,8 @@ import re
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
+from ansible_collections.eks_llm.inference.plugins.module_utils import benchmark as benchmark_results
+from ansible_collections.eks_llm.inference.plugins.module_utils import benchmark_plan
 from ansible_collections.eks_llm.inference.plugins.module_utils import gpu_catalog
 from ansible_collections.eks_llm.inference.plugins.module_utils import versions
 
@@ -192,6 +194,32 @@ SPEC = dict(
         max_tokens=dict(type="int", default=64),
         namespace=dict(type="str", default="llm-verify"),
         results_dir=dict(type="str", default="reports"),
+    )),
+    eks_llm_benchmark=dict(type="dict", default={}, options=dict(
+        enabled=dict(type="bool", default=False),
+        runner=dict(type="str", default="genai_perf", choices=list(benchmark_plan.RUNNERS)),
+        mode=dict(type="str", default="in_cluster", choices=list(benchmark_plan.MODES)),
+        profiles=dict(type="list", elements="dict", default=[], options=dict(
+            name=dict(type="str", required=True),
+            input_tokens=dict(type="int", default=128),
+            output_tokens=dict(type="int", default=128),
+            concurrencies=dict(type="list", elements="int", default=[8, 16, 32, 64, 128]),
+            request_count=dict(type="int", default=0),
+            warmup_requests=dict(type="int", default=10),
+            streaming=dict(type="bool", default=True),
+            endpoint_type=dict(type="str", default="", choices=[""] + list(benchmark_plan.ENDPOINT_TYPES)),
+        )),
+        models=dict(type="list", elements="str", default=[]),
+        tokenizer=dict(type="dict", default={}),
+        goodput=dict(type="dict", default={}),
+        slos=dict(type="list", elements="dict", default=[]),
+        fail_on_slo=dict(type="bool", default=True),
+        endpoint_overrides=dict(type="dict", default={}),
+        results_dir=dict(type="str", default="reports"),
+        baseline=dict(type="str", default=""),
+        aiperf_bin=dict(type="str", default="aiperf"),
+        request_timeout_s=dict(type="int", default=600),
+        run_timeout_s=dict(type="int", default=3600),
     )),
     eks_llm_open_webui=dict(type="dict", default={}, options=dict(
         enabled=dict(type="bool", default=False),
@@ -643,6 +671,9 @@ def validate(variables):
                      % params["eks_llm_gpu_software"]["time_slicing_replicas"])
     charts, images = versions.resolve(params["eks_llm_chart_overrides"], params["eks_llm_image_overrides"], problems)
     verify = _verify(problems, params["eks_llm_verify"], models, charts)
+    bench = benchmark_plan.validate(problems, params["eks_llm_benchmark"], models, {
+        "in_cluster_endpoints": _in_cluster_endpoints, "url_re": URL_RE, "slo_metrics": benchmark_results.SLO_METRICS,
+        "slo_stats": benchmark_results.SLO_STATS, "goodput_keys": benchmark_results.GOODPUT_THRESHOLDS})
     if problems.items:
         return None, problems.items, warnings
     name = params["eks_llm_name"]
@@ -665,6 +696,7 @@ def validate(variables):
         "preflight": params["eks_llm_preflight"],
         "models": models,
         "verify": verify,
+        "benchmark": bench,
         "open_webui": params["eks_llm_open_webui"],
         "exposure": params["eks_llm_exposure"],
         "engines": sorted(set(m["engine"] for m in models)),
