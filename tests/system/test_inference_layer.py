@@ -1,6 +1,6 @@
 """The inference layer against the local stand-ins: real kube-apiserver, scheduler, KWOK and Karpenter's KWOK provider.
 
-Each seed's example inventory (its models, pools, front end) is deployed with site.yml on top of the local
+Each seed's example inventory (its models, pools, front end) is deployed (platform + inference layers on one AWS layer per module) on top of the local
 inventory's settings (endpoints, stand-in charts), re-run for changed=0, read back from the API server and the
 bucket, and torn down. Without the local Kubernetes stand-in (fixture ``local_kubernetes`` from
 tests/system/conftest.py, which yields the kubeconfig path) the cluster tests are skipped with the reason;
@@ -28,10 +28,25 @@ KINDS = (("autoscaling/v2", "HorizontalPodAutoscaler"), ("monitoring.coreos.com/
          ("v1", "Secret"), ("v1", "Namespace"))
 
 
-@pytest.fixture
-def kubeconfig(request):
-    """Admin kubeconfig of the local Kubernetes stand-in, with the AWS stand-in answering for it (conftest.platform_standin)."""
-    return request.getfixturevalue("platform_standin")["kubeconfig"]
+KUBE_LAYERS = "tests/system/playbooks/platform_and_inference.yml"
+
+
+@pytest.fixture(scope="module")
+def kubeconfig(aws_standin, local_kubernetes):
+    """The AWS layer, created once for the module on the AWS stand-in pointed at the local API server; yields the
+    admin kubeconfig (the tests' own view). Each test deploys the Kubernetes layers on it; the module ends with
+    teardown.yml."""
+    from tests.standin.fixtures import DEFAULTS  # pylint: disable=import-outside-toplevel
+
+    aws_standin.reset()
+    aws_standin.configure(**DEFAULTS)
+    aws_standin.configure(**local_kubernetes["aws_settings"])
+    created = run_playbook("playbooks/aws.yml", env=SECRETS_ENV)
+    assert created.returncode == 0, created
+    yield local_kubernetes["kubeconfig"]
+    gone = run_playbook("teardown.yml", env=SECRETS_ENV)
+    assert gone.returncode == 0, gone
+    aws_standin.configure(**DEFAULTS)
 
 
 def inventory_from(tmp_path, example, **changes):
@@ -127,9 +142,9 @@ def model_pods(client, namespace, name, engine):
 
 
 @pytest.mark.parametrize("example", sorted(SEEDS))
-def test_each_seed_converges_is_idempotent_and_tears_down(tmp_path, standin, kubeconfig, example):
+def test_each_seed_converges_is_idempotent_and_tears_down(tmp_path, kubeconfig, example):
     inventory, data = inventory_from(tmp_path, example)
-    first = run_playbook("site.yml", inventory=inventory, env=SECRETS_ENV)
+    first = run_playbook(KUBE_LAYERS, inventory=inventory, env=SECRETS_ENV)
     assert first.returncode == 0, first
     client = k8s_client(kubeconfig)
     objects = labelled(client)
@@ -155,14 +170,15 @@ def test_each_seed_converges_is_idempotent_and_tears_down(tmp_path, standin, kub
             assert engine_args["model"] == model["vllm"]["model_id"]
             assert engine_args["tensor_parallel_size"] == model.get("tensor_parallel", 1)
             assert engine_args["disable_log_stats"] is False
-    second = run_playbook("site.yml", inventory=inventory, env=SECRETS_ENV)
+    second = run_playbook(KUBE_LAYERS, inventory=inventory, env=SECRETS_ENV)
     assert second.returncode == 0 and second.changed == 0, second
-    gone = run_playbook("teardown.yml", inventory=inventory, env=SECRETS_ENV)
+    gone = run_playbook("playbooks/teardown_inference.yml", inventory=inventory, env=SECRETS_ENV)
     assert gone.returncode == 0, gone
+    assert labelled(client) == {}
     assert_no_secret(first, second, gone)
 
 
-def test_switching_engine_and_back_leaves_nothing_stale(tmp_path, standin, kubeconfig):
+def test_switching_engine_and_back_leaves_nothing_stale(tmp_path, kubeconfig):
     triton_model = {"name": "opt-350m", "engine": "triton_vllm", "namespace": "llm", "parameters_billion": 0.35,
                     "precision": "fp16", "vllm": {"model_id": "facebook/opt-350m"}}
     nim_model = {"name": "opt-350m", "engine": "nim_operator", "namespace": "llm", "parameters_billion": 0.35,
@@ -172,7 +188,7 @@ def test_switching_engine_and_back_leaves_nothing_stale(tmp_path, standin, kubec
     for step, model in (("triton", triton_model), ("nim", nim_model), ("back", triton_model)):
         (tmp_path / step).mkdir()
         inventory, dummy = inventory_from(tmp_path / step, "triton-vllm-opt-350m-hpa-s3", eks_llm_models=[model])
-        result = run_playbook("site.yml", inventory=inventory, env=SECRETS_ENV)
+        result = run_playbook(KUBE_LAYERS, inventory=inventory, env=SECRETS_ENV)
         assert result.returncode == 0, result
         assert_no_secret(result)
         client = client or k8s_client(kubeconfig)
@@ -182,5 +198,5 @@ def test_switching_engine_and_back_leaves_nothing_stale(tmp_path, standin, kubec
     assert not any(k.startswith(("NIMService", "NIMCache")) for k in seen["back"])
     assert not any(k.startswith(("Deployment llm/", "PersistentVolumeClaim llm/opt-350m-cache")) for k in seen["nim"])
     assert "Namespace /nim-operator" in seen["nim"] and "Namespace /nim-operator" not in seen["back"]
-    assert run_playbook("teardown.yml", inventory=inventory, env=SECRETS_ENV).returncode == 0
+    assert run_playbook("playbooks/teardown_inference.yml", inventory=inventory, env=SECRETS_ENV).returncode == 0
     assert labelled(client) == {}

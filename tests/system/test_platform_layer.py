@@ -51,15 +51,19 @@ def test_platform_deploys_schedules_gpu_pods_reruns_clean_and_tears_down(platfor
     assert gpu["spec"]["nodeClassRef"] == {"group": "karpenter.kwok.sh", "kind": "KWOKNodeClass", "name": "gpu-al2023"}
     assert {"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"} in gpu["spec"]["taints"]
     assert gpu["metadata"]["labels"]["eks-llm/gpu"] == "true"
-    assert pools[GPU_POOL]["spec"]["limits"] == {"nvidia.com/gpu": "8"}
+    assert str(pools[GPU_POOL]["spec"]["limits"]["nvidia.com/gpu"]) == "8"
     classes = kube_objects(state, "ec2nodeclasses.karpenter.k8s.aws")
     assert sorted(c["metadata"]["name"] for c in classes) == ["cpu-al2023", "gpu-al2023"]
     assert all(c["spec"]["metadataOptions"]["httpTokens"] == "required" for c in classes)
     storage_class = json.loads(kubectl(state, "get", "storageclass", "efs-ap", "-o", "json"))
     assert storage_class["parameters"]["provisioningMode"] == "efs-ap"
     assert storage_class["parameters"]["fileSystemId"].startswith("fs-")
-    daemonsets = kube_objects(state, "daemonsets", "-n", "gpu-system")
-    assert [d["metadata"]["name"] for d in daemonsets] == ["nvidia-device-plugin"]
+    daemonsets = [d["metadata"]["name"] for d in kube_objects(state, "daemonsets", "-n", "gpu-system")]
+    assert sorted(daemonsets) == ["dcgm-exporter", "nvidia-device-plugin"]
+    # monitoring: Prometheus (from the stand-in chart) selects our ServiceMonitors; the adapter rules exist
+    monitors = [m["metadata"]["name"] for m in kube_objects(state, "servicemonitors.monitoring.coreos.com", "-A")]
+    assert "dcgm-exporter" in monitors
+    assert kube_objects(state, "prometheusrules.monitoring.coreos.com", "-n", "monitoring")
     # the core node group's nodes joined, and Karpenter runs on them
     core = kube_objects(state, "nodes", "-l", "eks.amazonaws.com/nodegroup")
     assert len(core) == 2
