@@ -267,9 +267,11 @@ def tool_args(runner, target, profile, concurrency, request_count, artifact_dir,
              "--output-tokens-mean", str(osl), "--output-tokens-stddev", "0",
              "--extra-inputs", "max_tokens:%d" % osl, "--extra-inputs", "min_tokens:%d" % osl,
              "--extra-inputs", "ignore_eos:true",
-             "--concurrency", str(concurrency), "--request-count", str(request_count),
-             "--warmup-request-count", str(profile["warmup_requests"]),
-             "--random-seed", "0", "--tokenizer", target["tokenizer"]]
+             "--concurrency", str(concurrency), "--request-count", str(request_count)]
+    if profile["warmup_requests"]:
+        # AIPerf rejects 0; no warmup is the flag left out, for both tools
+        args += ["--warmup-request-count", str(profile["warmup_requests"])]
+    args += ["--random-seed", "0", "--tokenizer", target["tokenizer"]]
     if target["tokenizer_revision"]:
         args += ["--tokenizer-revision", target["tokenizer_revision"]]
     args += ["--artifact-dir", artifact_dir]

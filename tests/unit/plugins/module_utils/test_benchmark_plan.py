@@ -87,6 +87,8 @@ def test_kserve_uses_triton_grpc_with_the_vllm_backend():
     assert option(run["argv"], "-u") == ["opt-350m.llm.svc.cluster.local:8001"]
     assert option(run["argv"], "--endpoint-type") == ["kserve"] and option(run["argv"], "--backend") == ["vllm"]
     assert option(run["argv"], "--request-count") == ["40"]
+    bench["profiles"][0]["warmup_requests"] = 0
+    assert "--warmup-request-count" not in benchmark_plan.plan_runs(bench, "/r", "X")[0]["argv"]
 
 
 def test_controller_aiperf_against_overrides_with_a_tokenizer_directory():
