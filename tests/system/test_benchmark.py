@@ -223,7 +223,7 @@ def test_in_cluster_jobs_are_accepted_run_off_the_gpu_nodes_and_complete(tmp_pat
         "enabled": True, "mode": "in_cluster", "runner": "genai_perf",
         "tokenizer": {"llama31-8b": "/opt/tokenizers/llama-3.1-8b-instruct"},
         "profiles": [{"name": "isl128-osl128", "concurrencies": [8, 16], "request_count": 200}],
-        "results_dir": str(tmp_path / "reports")}})
+        "run_timeout_s": 120, "results_dir": str(tmp_path / "reports")}})
     state = json.dumps({"cluster_access_state": {"kubeconfig": cluster["kubeconfig"]}})
     result, dummy_runs = benchmark(inventory, extra=["-e", state])
     # KWOK completes the pods without running genai-perf: every Job completes, none prints an export, and the

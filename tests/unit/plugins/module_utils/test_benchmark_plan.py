@@ -147,8 +147,8 @@ def test_endpoint_types_must_fit_the_engine_and_the_runner():
     assert "profiles.a.endpoint_type: a serves llama3-8b with the OpenAI API (NIM): endpoint_type chat or completions, not generate" in text
     assert "profiles.b.endpoint_type: b serves opt-350m with Triton: endpoint_type generate (HTTP) or kserve" in text
     assert "profiles.c.endpoint_type: AIPerf has no Triton gRPC client" in text
-    assert "controller runs the benchmark on the controller" in problems_of({"enabled": True, "runner": "aiperf", "mode": "controller",
-                                                                              "tokenizer": {"llama3-8b": "/t", "opt-350m": "/t"}})
+    controller = {"enabled": True, "runner": "aiperf", "mode": "controller", "tokenizer": {"llama3-8b": "/t", "opt-350m": "/t"}}
+    assert "controller runs the benchmark on the controller" in problems_of(controller)
 
 
 def test_job_runs_off_the_gpu_nodes_and_prints_its_export():
