@@ -48,7 +48,7 @@ local-k8s-build:
 
 LOCAL_ENV := source $(LOCAL_DIR)/env.sh && source $(LOCAL_DIR)/k8s/env.sh
 
-deploy: local-up
+deploy: local-up $(LOCAL_TOKENIZER)
 	$(LOCAL_ENV) && $(BIN)/ansible-playbook site.yml -i $(INVENTORY)
 
 teardown: local-up
@@ -73,6 +73,11 @@ $(AIPERF):
 	$(PYTHON) -m venv $(AIPERF_VENV)
 	$(AIPERF_VENV)/bin/pip install --quiet --upgrade pip
 	$(AIPERF_VENV)/bin/pip install --quiet aiperf==$(AIPERF_VERSION)
+
+# The local demo's tokenizer: word-level, so AIPerf counts tokens the way the LLM stand-in does.
+LOCAL_TOKENIZER := $(AIPERF_VENV)/tokenizer/tokenizer.json
+$(LOCAL_TOKENIZER): $(AIPERF)
+	$(AIPERF_VENV)/bin/python tests/system/tiny_tokenizer.py $(AIPERF_VENV)/tokenizer
 	touch $@
 
 aiperf: $(AIPERF)

@@ -57,6 +57,12 @@ def playbook_command(playbook, inventory, args):
 def run_playbook(playbook, inventory=LOCAL_INVENTORY, args=(), env=None, timeout=1800):
     proc = subprocess.run(playbook_command(playbook, inventory, args), cwd=REPO, env=playbook_env(env),
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, timeout=timeout, check=False)
+    log_dir = os.environ.get("EKS_LLM_TEST_LOG_DIR")  # keep every run's full output for debugging
+    if log_dir:
+        os.makedirs(log_dir, exist_ok=True)
+        name = "%s-%s.log" % (time.strftime("%H%M%S"), os.path.basename(playbook))
+        with open(os.path.join(log_dir, name), "w", encoding="utf-8") as handle:
+            handle.write(proc.stdout)
     return PlaybookResult(proc.returncode, proc.stdout)
 
 
@@ -135,7 +141,9 @@ def local_kubernetes(aws_standin, tmp_path_factory):
     with open(os.path.join(state_dir, "k8s", "state.json"), encoding="utf-8") as handle:
         state = json.load(handle)
     charts = {"EKS_LLM_UPSTREAM_CHARTS": cluster.upstream_charts(),
-              "EKS_LLM_STANDIN_CHARTS": os.path.join(REPO, "tests", "standin", "charts")}
+              "EKS_LLM_STANDIN_CHARTS": os.path.join(REPO, "tests", "standin", "charts"),
+              # the collection's kubeconfig for this cluster, apart from any other local cluster on the machine
+              "EKS_LLM_KUBE_DIR": os.path.join(state_dir, "kube")}
     saved = dict((key, os.environ.get(key)) for key in charts)
     os.environ.update(charts)
     try:

@@ -40,11 +40,24 @@ def gpu_pod(name, tolerate=True):
     return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"}, "spec": spec}
 
 
-def test_platform_deploys_schedules_gpu_pods_reruns_clean_and_tears_down(platform_standin):
-    state = platform_standin
+@pytest.fixture(scope="module")
+def deployed(aws_standin, local_kubernetes):
+    """preflight + AWS + platform deployed once for the module (the tests below run in file order; the last one
+    tears down). Yields the local cluster's state."""
+    from tests.standin.fixtures import DEFAULTS  # pylint: disable=import-outside-toplevel
+
+    aws_standin.reset()
+    aws_standin.configure(**DEFAULTS)
+    aws_standin.configure(**local_kubernetes["aws_settings"])
+    kubectl(local_kubernetes, "delete", "nodes", "-l", "eks.amazonaws.com/nodegroup", "--wait=false")
     first = deploy()
     assert first.returncode == 0 and first.failed == 0, first
+    yield local_kubernetes
+    aws_standin.configure(**DEFAULTS)
 
+
+def test_platform_objects_are_in_place_and_gpu_pods_get_a_node_of_their_pool(deployed):
+    state = deployed
     pools = dict((p["metadata"]["name"], p) for p in kube_objects(state, "nodepools.karpenter.sh"))
     assert set(pools) == {GPU_POOL, "cpu"}
     gpu = pools[GPU_POOL]["spec"]["template"]
@@ -60,7 +73,7 @@ def test_platform_deploys_schedules_gpu_pods_reruns_clean_and_tears_down(platfor
     assert storage_class["parameters"]["fileSystemId"].startswith("fs-")
     daemonsets = [d["metadata"]["name"] for d in kube_objects(state, "daemonsets", "-n", "gpu-system")]
     assert sorted(daemonsets) == ["dcgm-exporter", "nvidia-device-plugin"]
-    # monitoring: Prometheus (from the stand-in chart) selects our ServiceMonitors; the adapter rules exist
+    # monitoring: our ServiceMonitors and alert rules exist (Prometheus selects them; checked by the role's wiring check)
     monitors = [m["metadata"]["name"] for m in kube_objects(state, "servicemonitors.monitoring.coreos.com", "-A")]
     assert "dcgm-exporter" in monitors
     assert kube_objects(state, "prometheusrules.monitoring.coreos.com", "-n", "monitoring")
@@ -89,9 +102,42 @@ def test_platform_deploys_schedules_gpu_pods_reruns_clean_and_tears_down(platfor
     assert not untolerated["spec"].get("nodeName"), "a pod without the GPU toleration was placed on %s" % untolerated["spec"].get("nodeName")
     kubectl(state, "delete", "pod", "wants-a-gpu", "forgot-the-toleration", "-n", "default", "--wait=false")
 
+
+def test_a_second_run_changes_nothing(deployed):
     second = deploy()
     assert second.returncode == 0 and second.changed == 0, second
 
+
+def apply(state, manifest):
+    kubectl(state, "apply", "-f", "-", stdin=json.dumps(manifest))
+
+
+def test_the_api_server_rejects_an_invalid_nodepool_and_the_play_says_so(deployed, tmp_path):
+    pool = {"name": "gpu-bad", "instance_types": ["g5.xlarge"], "instance_families": [], "resolved_instance_types": ["g5.xlarge"],
+            "capacity_types": ["on-demand"], "gpu_limit": 1, "ami_family": "al2023", "data_volume_gib": 100, "weight": 10,
+            "consolidate_after": "ten minutes", "expire_after": "720h"}
+    extra = tmp_path / "extra.json"
+    extra.write_text(json.dumps({"karpenter_gpu_node_pools": [pool]}))
+    result = run_playbook("playbooks/platform.yml", args=["-e", "@%s" % extra])
+    assert result.returncode != 0
+    assert "gpu-bad" in result.output, result
+    assert "spec.disruption.consolidateAfter" in result.output, result
+    assert "gpu-bad" not in [p["metadata"]["name"] for p in kube_objects(deployed, "nodepools.karpenter.sh")]
+
+
+def test_the_wiring_check_fails_when_the_gpu_daemonset_label_is_broken(deployed, tmp_path):
+    broken = {"gpu_taint": {"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}, "gpu_node_label": "eks-llm/gpu-typo",
+              "pool_label": "eks-llm/node-pool", "labels": {}}
+    extra = tmp_path / "extra.json"
+    extra.write_text(json.dumps({"gpu_software_platform": broken}))
+    result = run_playbook("playbooks/platform.yml", args=["-e", "@%s" % extra])
+    assert result.returncode != 0
+    assert "DaemonSet gpu-system/nvidia-device-plugin on NodePool gpu-g5" in result.output, result
+    assert "eks-llm/gpu-typo" in result.output, result
+
+
+def test_teardown_removes_the_platform_before_the_cluster_and_leaves_nothing(deployed):
+    state = deployed
     teardown = run_playbook("teardown.yml")
     assert teardown.returncode == 0, teardown
     assert kube_objects(state, "nodepools.karpenter.sh") == []
@@ -100,39 +146,3 @@ def test_platform_deploys_schedules_gpu_pods_reruns_clean_and_tears_down(platfor
     assert kube_objects(state, "ec2nodeclasses.karpenter.k8s.aws") == []
     assert kube_objects(state, "daemonsets", "-n", "gpu-system") == []
     assert leftovers() == []
-
-
-def apply(state, manifest):
-    kubectl(state, "apply", "-f", "-", stdin=json.dumps(manifest))
-
-
-@pytest.mark.parametrize("override, expected", [
-    ({"karpenter_gpu_node_pools": [{"name": "gpu-bad", "instance_types": ["g5.xlarge"], "instance_families": [],
-                                    "resolved_instance_types": ["g5.xlarge"], "capacity_types": ["on-demand"], "gpu_limit": 1,
-                                    "ami_family": "al2023", "data_volume_gib": 100, "weight": 10,
-                                    "consolidate_after": "ten minutes", "expire_after": "720h"}]},
-     "spec.disruption.consolidateAfter"),
-], ids=["malformed-consolidate-after"])
-def test_the_api_server_rejects_an_invalid_nodepool_and_the_play_says_so(platform_standin, tmp_path, override, expected):
-    extra = tmp_path / "extra.json"
-    extra.write_text(json.dumps(override))
-    result = deploy(["-e", "@%s" % extra])
-    assert result.returncode != 0
-    assert "gpu-bad" in result.output, result
-    assert expected in result.output, result
-    assert "gpu-bad" not in [p["metadata"]["name"] for p in kube_objects(platform_standin, "nodepools.karpenter.sh")]
-    teardown = run_playbook("teardown.yml")
-    assert teardown.returncode == 0, teardown
-
-
-def test_the_wiring_check_fails_when_the_gpu_daemonset_label_is_broken(platform_standin, tmp_path):
-    extra = tmp_path / "extra.json"
-    broken = {"gpu_taint": {"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}, "gpu_node_label": "eks-llm/gpu-typo",
-              "pool_label": "eks-llm/node-pool", "labels": {}}
-    extra.write_text(json.dumps({"gpu_software_platform": broken}))
-    result = deploy(["-e", "@%s" % extra])
-    assert result.returncode != 0
-    assert "DaemonSet gpu-system/nvidia-device-plugin on NodePool gpu-g5" in result.output, result
-    assert "eks-llm/gpu-typo" in result.output, result
-    teardown = run_playbook("teardown.yml")
-    assert teardown.returncode == 0, teardown
