@@ -181,3 +181,15 @@ def kubectl(state, *args, check=True, stdin=None):
 
 def kube_objects(state, kind, *args):
     return json.loads(kubectl(state, "get", kind, "-o", "json", *args))["items"]
+
+
+def pytest_collection_modifyitems(items):
+    """Tests that need the local Kubernetes stand-in are marked `kubernetes`, so `make system` can run the others
+    while the stand-in's first build is still going (CI starts it in the background)."""
+    for item in items:
+        if "local_kubernetes" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.kubernetes)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "kubernetes: needs the local Kubernetes stand-in (tests/standin/k8s)")
