@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Kubernetes exec credential plugin for EKS, for kubeconfigs that must work without the AWS CLI.
 
 Prints an ExecCredential whose token is what `aws eks get-token` produces: k8s-aws-v1. followed by
