@@ -89,6 +89,10 @@ def write_inventory(tmp_path, changes=None, remove=()):
     data = yaml.safe_load(vars_file.read_text())
     for key in remove:
         data.pop(key, None)
+    if "eks_llm_models" in (changes or {}):
+        # the local inventory's verify and benchmark point at the LLM stand-in for its own model only
+        data["eks_llm_verify"] = {"enabled": False}
+        data["eks_llm_benchmark"] = {"enabled": False}
     data.update(changes or {})
     vars_file.write_text(yaml.safe_dump(data, sort_keys=False))
     return str(target)
