@@ -114,6 +114,17 @@ def test_all_problems_are_reported_at_once():
     assert config is None and len(problems) >= 3
 
 
+def _with_inventory_dir(value, inventory_dir):
+    """Render the one magic variable inventories use in nested values, as Ansible would."""
+    if isinstance(value, dict):
+        return dict((k, _with_inventory_dir(v, inventory_dir)) for k, v in value.items())
+    if isinstance(value, list):
+        return [_with_inventory_dir(v, inventory_dir) for v in value]
+    if isinstance(value, str):
+        return value.replace("{{ inventory_dir }}", inventory_dir)
+    return value
+
+
 def test_every_example_inventory_passes():
     inventories = glob.glob(os.path.join(REPO, "inventories", "*", "group_vars", "all", "main.yml"))
     inventories += glob.glob(os.path.join(REPO, "inventories", "examples", "*", "group_vars", "all", "main.yml"))
@@ -122,6 +133,7 @@ def test_every_example_inventory_passes():
         with open(path) as handle:
             given = yaml.safe_load(handle)
         given = dict((k, v) for k, v in given.items() if not (isinstance(v, str) and "{{" in v))
+        given = _with_inventory_dir(given, os.path.dirname(os.path.dirname(os.path.dirname(path))))
         given.update(eks_llm_ngc_api_key="nvapi-test", eks_llm_hf_token="hf_test")
         config, problems, dummy_warnings = inventory_model.validate(given)
         assert problems == [], "%s: %s" % (path, problems)
