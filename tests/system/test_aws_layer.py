@@ -24,7 +24,7 @@ def assert_deployed(name=DEPLOYMENT):
     assert [n["State"] for n in ec2.describe_nat_gateways(Filter=tag)["NatGateways"]] == ["available"]
     eks = aws("eks")
     cluster = eks.describe_cluster(name=name)["cluster"]
-    assert cluster["status"] == "ACTIVE" and cluster["version"] == "1.33"
+    assert cluster["status"] == "ACTIVE" and cluster["version"] == "1.34"
     assert cluster["tags"]["eks-llm:deployment"] == name
     assert cluster["encryptionConfig"][0]["resources"] == ["secrets"]
     assert cluster["accessConfig"]["authenticationMode"] == "API"
