@@ -82,8 +82,9 @@ def resolve(chart_overrides, image_overrides, problems):
             continue
         charts[name].update(override)
         if charts[name]["chart_ref"].startswith(("/", "./", "../")):
-            # a chart directory carries its own version; helm rejects a different one
+            # a chart directory carries its own version (helm rejects a different one) and needs no repository
             charts[name]["version"] = override.get("version", "")
+            charts[name]["repo_url"] = override.get("repo_url", "")
     images = dict(IMAGES)
     for name, image in (image_overrides or {}).items():
         if name not in images:

@@ -88,6 +88,9 @@ def inventory_from(tmp_path, example, **changes):
     overrides["k8s-nim-operator"] = {"chart_ref": os.path.join(STANDIN_CHARTS, "k8s-nim-operator")}
     overrides["nim-llm"] = {"chart_ref": os.path.join(STANDIN_CHARTS, "nim-llm")}
     data["eks_llm_chart_overrides"] = overrides
+    # verify and benchmark (their own tests) are pointed at the LLM stand-in for the local inventory's model only
+    data["eks_llm_verify"] = {"enabled": False}
+    data["eks_llm_benchmark"] = {"enabled": False}
     data.update(changes)
     (target / "group_vars" / "all" / "main.yml").write_text(yaml.safe_dump(data, sort_keys=False))
     return str(target), data
