@@ -197,3 +197,5 @@ def pytest_collection_modifyitems(items):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "kubernetes: needs the local Kubernetes stand-in (tests/standin/k8s)")
+    config.addinivalue_line("markers", "inference_cluster: the inference layer on the local Kubernetes (make system-inference;"
+                                       " not in make test until issue 4 is done)")

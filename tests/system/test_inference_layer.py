@@ -168,6 +168,9 @@ def model_pods(client, namespace, name, engine):
     return pods_of(client, namespace, "eks-llm/model=%s,eks-llm/engine=%s" % (name, engine))
 
 
+# Not in `make test` yet (issue 4 open): the combined run waits on an internal-NLB Service that no local controller
+# gives an address, and the file takes ~25 min on 2 cores. Run it with `make system-inference`.
+@pytest.mark.inference_cluster
 def test_all_seeds_together_converge_are_idempotent_and_tear_down(tmp_path, kubeconfig):
     """The four seeds' models, pools and front ends in one inventory (one deployment, so the module stays within
     the CI budget): every model where its seed says, the bucket holding the rendered Triton repository, a second
@@ -207,6 +210,7 @@ def test_all_seeds_together_converge_are_idempotent_and_tear_down(tmp_path, kube
     assert_no_secret(first, second, gone)
 
 
+@pytest.mark.inference_cluster
 def test_switching_engine_and_back_leaves_nothing_stale(tmp_path, kubeconfig):
     triton_model = {"name": "opt-350m", "engine": "triton_vllm", "namespace": "llm", "parameters_billion": 0.35,
                     "precision": "fp16", "vllm": {"model_id": "facebook/opt-350m"}}
