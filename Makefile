@@ -10,7 +10,7 @@ INVENTORY ?= inventories/local
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup aiperf system-inference local-up local-down local-k8s-build deploy teardown test lint sanity unit system molecule bench clean
+.PHONY: setup aiperf system-inference local-up local-down local-k8s-build deploy demo teardown test lint sanity unit system molecule bench clean
 
 $(BIN)/ansible-playbook: requirements.txt tests/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,9 @@ LOCAL_ENV := source $(LOCAL_DIR)/env.sh && source $(LOCAL_DIR)/k8s/env.sh
 
 deploy: local-up $(LOCAL_TOKENIZER)
 	$(LOCAL_ENV) && $(BIN)/ansible-playbook site.yml -i $(INVENTORY)
+
+# The same as deploy: the whole job on the local stand-ins, ending with a verify and a benchmark report (reports/).
+demo: deploy
 
 teardown: local-up
 	$(LOCAL_ENV) && $(BIN)/ansible-playbook teardown.yml -i $(INVENTORY)
