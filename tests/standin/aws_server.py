@@ -246,6 +246,16 @@ def process_alive(pid):
     return not (stat and stat.rsplit(")", 1)[-1].split()[0] in ("Z", "X"))
 
 
+def terminate(pid, grace=10):
+    """SIGTERM the process, SIGKILL it if it is still there after `grace` seconds."""
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.time() + grace
+    while process_alive(pid) and time.time() < deadline:
+        time.sleep(0.05)
+    if process_alive(pid):
+        os.kill(pid, signal.SIGKILL)
+
+
 def _answers(port):
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/_standin/health", timeout=2) as response:
@@ -306,12 +316,7 @@ def cmd_stop(args):
     running = _running(paths)
     if running:
         pid = running[0]
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.time() + 10
-        while process_alive(pid) and time.time() < deadline:
-            time.sleep(0.05)
-        if process_alive(pid):
-            os.kill(pid, signal.SIGKILL)
+        terminate(pid)
         print(f"AWS stand-in (pid {pid}) stopped")
     else:
         print("AWS stand-in not running")

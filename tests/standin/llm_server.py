@@ -75,7 +75,7 @@ import uuid
 
 from aiohttp import web
 
-from .aws_server import REPO, process_alive
+from .aws_server import REPO, process_alive, terminate
 
 FLAVORS = ("nim", "vllm", "triton")
 FAULTS = ("not_ready", "wrong_models", "server_error", "stalled_stream", "missing_metrics", "empty_output")
@@ -1225,12 +1225,7 @@ def stop_daemon(state_dir):
     paths = _paths(state_dir)
     pid = _running_pid(paths)
     if pid:
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.time() + 10
-        while process_alive(pid) and time.time() < deadline:
-            time.sleep(0.05)
-        if process_alive(pid):
-            os.kill(pid, signal.SIGKILL)
+        terminate(pid)
     for name in ("llm_server.pid", "llm_endpoints.json"):
         if os.path.exists(paths[name]):
             os.remove(paths[name])

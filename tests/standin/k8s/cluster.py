@@ -18,7 +18,6 @@ import argparse
 import base64
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -28,6 +27,7 @@ import urllib.request
 import yaml
 
 from . import instance_types
+from ..aws_server import process_alive, terminate
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -61,18 +61,6 @@ def _free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    try:
-        with open("/proc/%d/stat" % pid, encoding="utf-8") as handle:
-            return handle.read().split()[2] != "Z"
-    except OSError:
-        return True
 
 
 def _kwokctl(bins, paths, *args, check=True):
@@ -126,7 +114,7 @@ def _cluster_facts(kubeconfig):
 
 def _start_karpenter(bins, paths):
     old = _read_pid(paths["karpenter.pid"])
-    if old and _alive(old):
+    if old and process_alive(old):
         return old
     env = dict(os.environ, KUBECONFIG=paths["admin.kubeconfig"], SYSTEM_NAMESPACE="kube-system", DISABLE_LEADER_ELECTION="true",
                INSTANCE_TYPES_FILE_PATH=paths["instance-types.json"], METRICS_PORT=str(_free_port()),
@@ -138,6 +126,11 @@ def _start_karpenter(bins, paths):
     with open(paths["karpenter.pid"], "w", encoding="utf-8") as handle:
         handle.write("%d\n" % process.pid)
     return process.pid
+
+
+def _karpenter_running(paths):
+    pid = _read_pid(paths["karpenter.pid"])
+    return bool(pid) and process_alive(pid)
 
 
 def _read_pid(path):
@@ -184,7 +177,7 @@ def cmd_start(args):
     os.makedirs(paths[""], exist_ok=True)
     aws_endpoint = args.aws_endpoint or _aws_endpoint_from_state(args.state_dir)
     state = _read_state(paths)
-    if state and _api_answers(paths) and _alive(_read_pid(paths["karpenter.pid"]) or -1):
+    if state and _api_answers(paths) and _karpenter_running(paths):
         print("local Kubernetes already running at %s" % state["endpoint"])
         if aws_endpoint:
             _configure_aws(aws_endpoint, state["aws_settings"])
@@ -249,13 +242,8 @@ def _api_answers(paths):
 def cmd_stop(args):
     paths = _paths(args.state_dir)
     pid = _read_pid(paths["karpenter.pid"])
-    if pid and _alive(pid):
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.time() + 10
-        while _alive(pid) and time.time() < deadline:
-            time.sleep(0.1)
-        if _alive(pid):
-            os.kill(pid, signal.SIGKILL)
+    if pid and process_alive(pid):
+        terminate(pid)
     if built() and os.path.isdir(paths["kwok"]):
         _kwokctl(bin_dir(), paths, "delete", "cluster", check=False)
     for name in ("karpenter.pid", "state.json"):
@@ -275,7 +263,7 @@ def cmd_status(args):
     paths = _paths(args.state_dir)
     state = _read_state(paths)
     if state and _api_answers(paths):
-        karpenter = "running" if _alive(_read_pid(paths["karpenter.pid"]) or -1) else "NOT running"
+        karpenter = "running" if _karpenter_running(paths) else "NOT running"
         print("running at %s; Karpenter %s" % (state["endpoint"], karpenter))
         return 0 if karpenter == "running" else 3
     print("not running")
