@@ -10,7 +10,7 @@ INVENTORY ?= inventories/local
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup aiperf system-inference local-up local-down local-k8s-build deploy demo teardown test lint sanity unit system molecule bench clean
+.PHONY: setup aiperf local-up local-down local-k8s-build deploy demo teardown test lint sanity unit system molecule bench clean
 
 $(BIN)/ansible-playbook: requirements.txt tests/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -90,12 +90,7 @@ aiperf: $(AIPERF)
 system: setup $(AIPERF)
 	$(BIN)/python -m pytest -q tests/system -m "not kubernetes"
 	tests/standin/k8s/build.sh
-	$(BIN)/python -m pytest -q tests/system -m "kubernetes and not inference_cluster"
-
-# The inference layer's cluster tests (issue 4, not yet in `make test`: see docs/development.md).
-system-inference: setup $(AIPERF)
-	tests/standin/k8s/build.sh
-	$(BIN)/python -m pytest -q tests/system -m inference_cluster
+	$(BIN)/python -m pytest -q tests/system -m kubernetes
 
 # molecule copies the collection into ~/.ansible/collections; drop an old copy so this tree is tested.
 molecule: setup

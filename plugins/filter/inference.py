@@ -42,6 +42,16 @@ def triton_model_json(model):
     return inference.triton_model_json(model)
 
 
+def inference_removal_phases(remove):
+    """inference_stale entries grouped into deletion phases (serving, storage, credentials, namespaces)."""
+    return inference.removal_phases(remove)
+
+
+def inference_object_keys(objects):
+    """'Kind/namespace/name' of listed Kubernetes objects, to compare with a phase's keys."""
+    return inference.object_keys(objects)
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -51,5 +61,7 @@ class FilterModule(object):
             "inference_keep_sizes": inference_keep_sizes,
             "inference_claim_key": inference_claim_key,
             "inference_object_key": inference_object_key,
+            "inference_object_keys": inference_object_keys,
+            "inference_removal_phases": inference_removal_phases,
             "triton_model_json": triton_model_json,
         }

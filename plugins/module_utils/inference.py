@@ -48,6 +48,17 @@ CLEANUP_KINDS = (
 )
 
 
+# Removal goes phase by phase: what serves (and scales and scrapes) the models, then what they read (caches,
+# claims: their EFS access points go with them), then credentials; namespaces last. Each phase is one batch of
+# deletions, awaited together, so a teardown waits for the slowest object of a phase, not for the sum of all.
+REMOVAL_PHASES = (
+    ("serving", ("HorizontalPodAutoscaler", "ServiceMonitor", "NIMService", "Deployment", "DaemonSet", "Service")),
+    ("storage", ("NIMCache", "PersistentVolumeClaim")),
+    ("credentials", ("ServiceAccount", "ConfigMap", "Secret")),
+    ("namespaces", ("Namespace",)),
+)
+
+
 def efs_claim(config, name, namespace, object_labels, size):
     """A ReadWriteMany claim on the platform's EFS storage class (one access point per claim)."""
     return {
@@ -142,6 +153,9 @@ def service_exposure(config):
         annotations = {
             "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
             "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
+            # the NLB the cloud provider creates carries the deployment's tags: teardown's leftover scan finds it
+            "service.beta.kubernetes.io/aws-load-balancer-additional-resource-tags":
+                ",".join("%s=%s" % (key, value) for key, value in sorted(config["tags"].items())),
         }
         return "LoadBalancer", annotations, list(exposure.get("source_ranges") or [])
     return "ClusterIP", {}, []
@@ -640,6 +654,31 @@ def keep_existing_sizes(objects, existing):
             obj["spec"]["resources"]["requests"]["storage"] = sizes[_key(obj)]
         result.append(obj)
     return result
+
+
+def object_keys(objects):
+    """'Kind/namespace/name' of Kubernetes objects (as listed from the API server)."""
+    return [_key(obj) for obj in objects]
+
+
+def removal_phases(remove):
+    """The entries of ``stale()`` grouped into REMOVAL_PHASES (empty phases left out), each with the objects to
+    delete (minimal manifests), the kinds to list while waiting and the keys that must disappear."""
+    phases = []
+    for name, kinds in REMOVAL_PHASES:
+        entries = [e for e in remove if e["kind"] in kinds]
+        if not entries:
+            continue
+        objects = [{"apiVersion": e["apiVersion"], "kind": e["kind"],
+                    "metadata": dict({"name": e["name"]}, **({"namespace": e["namespace"]} if e.get("namespace") else {}))}
+                   for e in entries]
+        listed = []
+        for entry in entries:
+            kind = {"api_version": entry["apiVersion"], "kind": entry["kind"]}
+            if kind not in listed:
+                listed.append(kind)
+        phases.append({"name": name, "objects": objects, "kinds": listed, "keys": object_keys(objects)})
+    return phases
 
 
 def stale(existing, keys):

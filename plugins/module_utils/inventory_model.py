@@ -28,7 +28,10 @@ KUBERNETES_VERSIONS = ["1.31", "1.32", "1.33", "1.34"]
 ENGINES = ["nim_operator", "nim_chart", "triton_vllm"]
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 REQUIRED_ADDONS = ["vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent"]
-DEFAULT_ADDONS = REQUIRED_ADDONS + ["aws-efs-csi-driver"]
+EBS_CSI_ADDON = "aws-ebs-csi-driver"
+# The CSI drivers: EFS for the shared model caches, EBS for ReadWriteOnce volumes such as Prometheus' (EKS >= 1.30
+# has neither a default StorageClass nor the in-tree EBS provisioner).
+DEFAULT_ADDONS = REQUIRED_ADDONS + ["aws-efs-csi-driver", EBS_CSI_ADDON]
 REGIONS = [
     "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "ca-west-1", "sa-east-1", "mx-central-1",
     "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2",
@@ -36,6 +39,9 @@ REGIONS = [
     "ap-southeast-4", "ap-southeast-5", "ap-southeast-7", "ap-south-1", "ap-south-2", "ap-east-1", "ap-east-2",
     "me-south-1", "me-central-1", "il-central-1", "af-south-1",
 ]
+
+# The platform's StorageClass for EBS volumes (its provisioner is the aws-ebs-csi-driver add-on); Prometheus' default.
+BLOCK_STORAGE_CLASS = "gp3"
 
 DEPLOYMENT_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
 DNS_LABEL_RE = re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")
@@ -152,7 +158,7 @@ SPEC = dict(
         enabled=dict(type="bool", default=True),
         prometheus_retention=dict(type="str", default="15d"),
         prometheus_storage_size=dict(type="str", default="50Gi"),
-        prometheus_storage_class=dict(type="str", default=""),
+        prometheus_storage_class=dict(type="str", default=BLOCK_STORAGE_CLASS),
         grafana_enabled=dict(type="bool", default=True),
         dcgm_exporter=dict(type="bool", default=True),
         alerts=dict(type="bool", default=True),
@@ -241,6 +247,7 @@ SPEC = dict(
 SERVICE_ACCOUNTS = {
     "karpenter_controller": {"namespace": "karpenter", "service_account": "karpenter"},
     "efs_csi": {"namespace": "kube-system", "service_account": "efs-csi-controller-sa"},
+    "ebs_csi": {"namespace": "kube-system", "service_account": "ebs-csi-controller-sa"},
     "fluent_bit": {"namespace": "logging", "service_account": "fluent-bit"},
 }
 TRITON_SERVICE_ACCOUNT = "triton"
@@ -254,7 +261,10 @@ PLATFORM = {
     # model workloads select pool_label=<pool name>
     "gpu_node_label": "eks-llm/gpu",
     "pool_label": "eks-llm/node-pool",
+    # ReadWriteMany claims on EFS (model caches, Open WebUI's data)
     "storage_class": "efs-ap",
+    # ReadWriteOnce claims on encrypted gp3 EBS volumes (Prometheus' TSDB, which does not support NFS)
+    "block_storage_class": BLOCK_STORAGE_CLASS,
     "namespaces": {
         "karpenter": SERVICE_ACCOUNTS["karpenter_controller"]["namespace"],
         "gpu": "gpu-system",
@@ -513,16 +523,24 @@ def _models(problems, models, pools, ngc_api_key, hf_token):
 PROMETHEUS_DURATION_RE = re.compile(r"^([0-9]+(y|w|d|h|m|s|ms))+$")
 
 
-def _monitoring(problems, monitoring, models):
-    """eks_llm_monitoring: Prometheus retention/storage and alert thresholds that cannot misfire."""
+def _monitoring(problems, monitoring, models, given, addons):
+    """eks_llm_monitoring: Prometheus retention/storage and alert thresholds that cannot misfire.
+
+    ``given`` is eks_llm_monitoring as written in the inventory (to tell a chosen storage class from the default),
+    ``addons`` the normalised EKS add-ons (the default class needs the EBS CSI driver)."""
     where = "eks_llm_monitoring"
     if not PROMETHEUS_DURATION_RE.match(monitoring["prometheus_retention"]):
         problems.add(where + ".prometheus_retention", "%r is not a Prometheus duration like 15d, 12h or 2w" % monitoring["prometheus_retention"])
     size = monitoring["prometheus_storage_size"]
     if size and not QUANTITY_RE.match(size):
         problems.add(where + ".prometheus_storage_size", "%r is not a Kubernetes storage quantity like 50Gi (empty: no volume)" % size)
-    if monitoring["prometheus_storage_class"] and not size:
+    if (given or {}).get("prometheus_storage_class") and not size:
         problems.add(where + ".prometheus_storage_class", "a storage class without prometheus_storage_size has no volume to provision")
+    if size and monitoring["prometheus_storage_class"] == BLOCK_STORAGE_CLASS and EBS_CSI_ADDON not in addons:
+        problems.add(where + ".prometheus_storage_class", "%r is provisioned by the %s add-on, which eks_llm_cluster.addons removes;"
+                     " keep the add-on, name another StorageClass, or set prometheus_storage_size: '' (no volume)"
+                     % (BLOCK_STORAGE_CLASS, EBS_CSI_ADDON))
+    monitoring = dict(monitoring, prometheus_storage_class=monitoring["prometheus_storage_class"] if size else "")
     limits = monitoring["thresholds"]
     if not 40 <= limits["gpu_temperature_celsius"] <= 110:
         problems.add(where + ".thresholds.gpu_temperature_celsius", "%d: allowed 40-110" % limits["gpu_temperature_celsius"])
@@ -662,7 +680,7 @@ def validate(variables):
     if any(m["engine"] == "triton_vllm" for m in models) and not params["eks_llm_hf_token"]:
         warnings.append("no Hugging Face token (HF_TOKEN / eks_llm_hf_token): gated models such as Llama or Mistral will fail to download")
     _front_end(problems, params["eks_llm_open_webui"], params["eks_llm_exposure"], models)
-    monitoring = _monitoring(problems, params["eks_llm_monitoring"], models)
+    monitoring = _monitoring(problems, params["eks_llm_monitoring"], models, given.get("eks_llm_monitoring"), cluster["addons"])
     if not 1 <= params["eks_llm_karpenter"]["replicas"] <= 3:
         problems.add("eks_llm_karpenter.replicas", "%d: 1-3 controller replicas (2 keeps Karpenter up during a node replacement)"
                      % params["eks_llm_karpenter"]["replicas"])

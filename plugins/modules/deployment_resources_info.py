@@ -42,9 +42,16 @@ options:
       - The services to scan. By default all of them.
       - V(ec2) covers VPCs, subnets, internet gateways, NAT gateways (except
         deleted ones), Elastic IPs, route tables, security groups, launch
-        templates, instances (except terminated ones), network interfaces
-        and VPC endpoints (except deleted ones).
+        templates, instances (except terminated ones), network interfaces,
+        VPC endpoints (except deleted ones) and EBS volumes (except those
+        being deleted or deleted), such as the volumes the EBS CSI driver
+        creates for persistent volume claims (tagged through the add-on's
+        C(controller.extraVolumeTags) configuration).
       - V(eks) covers clusters and the node groups of every cluster.
+      - V(elbv2) covers load balancers and target groups, such as the NLBs
+        the cluster's cloud provider creates for Services of type
+        LoadBalancer (tagged through the Service's
+        C(aws-load-balancer-additional-resource-tags) annotation).
       - V(efs) covers file systems and access points.
       - V(s3) covers the buckets of the selected region.
       - V(iam) covers roles, customer managed policies and instance profiles.
@@ -53,12 +60,12 @@ options:
         managed keys.
     type: list
     elements: str
-    choices: [ec2, eks, efs, s3, iam, sqs, events, logs, secretsmanager, kms]
-    default: [ec2, eks, efs, s3, iam, sqs, events, logs, secretsmanager, kms]
+    choices: [ec2, eks, elbv2, efs, s3, iam, sqs, events, logs, secretsmanager, kms]
+    default: [ec2, eks, elbv2, efs, s3, iam, sqs, events, logs, secretsmanager, kms]
 notes:
   - Tags are read with one call per resource for the services whose list
     calls do not return them (EKS, S3, IAM, SQS, EventBridge, CloudWatch
-    Logs, KMS); in large accounts limit O(services) to what the deployment
+    Logs, KMS; ELBv2 reads them 20 resources per call); in large accounts limit O(services) to what the deployment
     creates.
 extends_documentation_fragment:
   - amazon.aws.common.modules
@@ -121,7 +128,7 @@ resources:
         - The kind of resource within the service.
         - V(vpc), V(subnet), V(internet_gateway), V(nat_gateway), V(elastic_ip),
           V(route_table), V(security_group), V(launch_template), V(instance),
-          V(network_interface), V(vpc_endpoint) for V(ec2); V(cluster),
+          V(network_interface), V(vpc_endpoint), V(volume) for V(ec2); V(cluster),
           V(nodegroup) for V(eks); V(file_system), V(access_point) for V(efs);
           V(bucket); V(role), V(policy), V(instance_profile) for V(iam);
           V(queue); V(rule); V(log_group); V(secret); V(key).
@@ -212,7 +219,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_ta
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import AnsibleEKSModule
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import aws_retry
 
-SERVICES = ["ec2", "eks", "efs", "s3", "iam", "sqs", "events", "logs", "secretsmanager", "kms"]
+SERVICES = ["ec2", "eks", "elbv2", "efs", "s3", "iam", "sqs", "events", "logs", "secretsmanager", "kms"]
 
 # Error codes meaning "the resource went away between the list and the read".
 GONE_CODES = (
@@ -224,6 +231,8 @@ GONE_CODES = (
     "AccessPointNotFound",
     "QueueDoesNotExist",
     "AWS.SimpleQueueService.NonExistentQueue",
+    "LoadBalancerNotFound",
+    "TargetGroupNotFound",
 )
 # S3 answers these when a bucket lives in another region than the client.
 OTHER_REGION_CODES = ("PermanentRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException", "301")
@@ -385,6 +394,7 @@ class Scanner:
             ("instance", self.ec2_instances),
             ("network_interface", self.ec2_network_interfaces),
             ("vpc_endpoint", self.ec2_vpc_endpoints),
+            ("volume", self.ec2_volumes),
         ]
 
     def ec2_add(self, rtype, kind, rid, tag_list, owner=None, name=None, arn=None):
@@ -462,6 +472,12 @@ class Scanner:
                 continue
             self.ec2_add("vpc_endpoint", "vpc-endpoint", endpoint["VpcEndpointId"], endpoint.get("Tags"), owner=endpoint.get("OwnerId"))
 
+    def ec2_volumes(self):
+        for volume in self.collect(self.client("ec2"), "describe_volumes", "Volumes", Filters=self.ec2_filters()):
+            if volume.get("State") in ("deleting", "deleted"):
+                continue
+            self.ec2_add("volume", "volume", volume["VolumeId"], volume.get("Tags"))
+
     # -- eks --------------------------------------------------------------
 
     def scan_eks(self):
@@ -500,6 +516,34 @@ class Scanner:
                     "eks", "nodegroup", "%s/%s" % (cluster, name), group.get("tags") or {},
                     arn=group.get("nodegroupArn"), name=name,
                 )
+
+    # -- elbv2 ------------------------------------------------------------
+
+    def scan_elbv2(self):
+        return [("load_balancer", self.elbv2_load_balancers), ("target_group", self.elbv2_target_groups)]
+
+    def elbv2_tagged(self, rtype, items, arn_key, name_key):
+        client = self.client("elbv2")
+        for start in range(0, len(items), 20):  # DescribeTags takes at most 20 ARNs
+            chunk = items[start:start + 20]
+            found = self.read(client, "describe_tags", ResourceArns=[item[arn_key] for item in chunk])
+            if found is None:  # one of them went meanwhile, which fails the whole call: read them one by one
+                if len(chunk) > 1:
+                    for item in chunk:
+                        self.elbv2_tagged(rtype, [item], arn_key, name_key)
+                continue
+            tags = dict((d["ResourceArn"], boto3_tag_list_to_ansible_dict(d.get("Tags") or [])) for d in found.get("TagDescriptions") or [])
+            for item in chunk:
+                if item[arn_key] in tags:
+                    self.add("elbv2", rtype, item[arn_key], tags[item[arn_key]], arn=item[arn_key], name=item.get(name_key))
+
+    def elbv2_load_balancers(self):
+        balancers = self.collect(self.client("elbv2"), "describe_load_balancers", "LoadBalancers")
+        self.elbv2_tagged("load_balancer", balancers, "LoadBalancerArn", "LoadBalancerName")
+
+    def elbv2_target_groups(self):
+        groups = self.collect(self.client("elbv2"), "describe_target_groups", "TargetGroups")
+        self.elbv2_tagged("target_group", groups, "TargetGroupArn", "TargetGroupName")
 
     # -- efs --------------------------------------------------------------
 

@@ -36,11 +36,12 @@ DEFAULT_PORT = 5055
 
 def install():
     """Patch moto (idempotent). Must run before the first request builds moto's Flask apps."""
-    from . import ec2_ext, efs_csi_ext, efs_ext, eks_ext, kms_ext, nim_operator_ext, quotas_ext  # pylint: disable=import-outside-toplevel
+    from . import ec2_ext, efs_csi_ext, efs_ext, eks_ext, kms_ext, nim_operator_ext, quotas_ext, service_lb_ext  # pylint: disable=import-outside-toplevel
 
     eks_ext.install()
     efs_csi_ext.install()
     nim_operator_ext.install()
+    service_lb_ext.install()
     efs_ext.install()
     ec2_ext.install()
     quotas_ext.install()

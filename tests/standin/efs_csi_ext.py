@@ -8,16 +8,11 @@ thread does the same against the AWS stand-in's EFS (moto) and the local API ser
 the AWS stand-in process while ``kube_admin_kubeconfig`` is configured.
 """
 import logging
-import threading
-import time
-import uuid
 
-from . import config
+from .kube_controller import Controller
 
 LOG = logging.getLogger(__name__)
 DRIVER = "efs.csi.aws.com"
-POLL_SECONDS = 1.0
-_STATE = {"thread": None, "installed": False}
 
 
 def _efs(region):
@@ -106,33 +101,5 @@ def reconcile(api_client):
             _reclaim(core, volume)
 
 
-def _loop():
-    from kubernetes import config as kube_config  # pylint: disable=import-outside-toplevel
-
-    api_client, path = None, None
-    while True:
-        wanted = config.get("kube_admin_kubeconfig")
-        if not wanted:
-            _STATE["thread"] = None
-            return
-        try:
-            if wanted != path:
-                api_client, path = kube_config.new_client_from_config(config_file=wanted), wanted
-            reconcile(api_client)
-        except Exception as exc:  # pylint: disable=broad-except
-            # a provisioner keeps going, like the real controller: the next pass retries
-            LOG.warning("EFS CSI stand-in pass failed: %s", exc)
-            api_client, path = None, None
-        time.sleep(POLL_SECONDS)
-
-
-def _changed(key, value):
-    if key == "kube_admin_kubeconfig" and value and _STATE["thread"] is None:
-        _STATE["thread"] = threading.Thread(target=_loop, name="efs-csi-standin-%s" % uuid.uuid4().hex[:6], daemon=True)
-        _STATE["thread"].start()
-
-
-def install():
-    if not _STATE["installed"]:
-        config.on_change(_changed)
-        _STATE["installed"] = True
+CONTROLLER = Controller("efs-csi", reconcile)
+install = CONTROLLER.install

@@ -95,6 +95,12 @@ ADDONS = {
         "defaults": {minor: "v2.1.4-eksbuild.1" if minor < "1.33" else "v2.1.11-eksbuild.1" for minor in MINORS},
         "pod_identity": ("efs-csi-controller-sa", ["arn:aws:iam::aws:policy/service-role/AmazonEFSCSIDriverPolicy"]),
     },
+    "aws-ebs-csi-driver": {
+        "type": "storage", "namespace": "kube-system", "iam": True,
+        "versions": {"v1.51.1-eksbuild.1": MINORS, "v1.48.0-eksbuild.2": MINORS},
+        "defaults": {minor: "v1.48.0-eksbuild.2" if minor < "1.33" else "v1.51.1-eksbuild.1" for minor in MINORS},
+        "pod_identity": ("ebs-csi-controller-sa", ["arn:aws:iam::aws:policy/AmazonEBSCSIDriverPolicyV2"]),
+    },
     "amazon-cloudwatch-observability": {
         "type": "observability", "namespace": "amazon-cloudwatch", "iam": True,
         "versions": {"v4.4.0-eksbuild.1": MINORS, "v2.6.0-eksbuild.1": ("1.30", "1.31", "1.32")},

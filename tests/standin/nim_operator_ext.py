@@ -20,19 +20,14 @@ It runs inside the AWS stand-in process while ``kube_admin_kubeconfig`` is confi
 import copy
 import datetime
 import logging
-import threading
-import time
-import uuid
 
-from . import config
+from .kube_controller import Controller
 
 LOG = logging.getLogger(__name__)
 GROUP, VERSION = "apps.nvidia.com", "v1alpha1"
 OPERATOR_SELECTOR = "app.kubernetes.io/name=k8s-nim-operator"
 GENERATION_ANNOTATION = "nim-operator-standin/generation"
 MESSAGE = "simulated by the local NIM Operator stand-in (tests/standin/nim_operator_ext.py)"
-POLL_SECONDS = 1.0
-_STATE = {"thread": None, "installed": False}
 
 
 def _now():
@@ -228,38 +223,5 @@ def reconcile(api_client):
         reconcile_service(clients, service, caches)
 
 
-def serve(kubeconfig_path, stop=lambda: False):
-    """Reconcile every POLL_SECONDS until stop() (or the configured kubeconfig changes away) says so."""
-    from kubernetes import config as kube_config  # pylint: disable=import-outside-toplevel
-
-    api_client = None
-    while not stop():
-        try:
-            api_client = api_client or kube_config.new_client_from_config(config_file=kubeconfig_path)
-            reconcile(api_client)
-        except Exception as exc:  # pylint: disable=broad-except
-            # an operator keeps going: the next pass retries
-            LOG.warning("NIM Operator stand-in pass failed: %s", exc)
-            api_client = None
-        time.sleep(POLL_SECONDS)
-
-
-def _loop():
-    while True:
-        wanted = config.get("kube_admin_kubeconfig")
-        if not wanted:
-            _STATE["thread"] = None
-            return
-        serve(wanted, stop=lambda path=wanted: config.get("kube_admin_kubeconfig") != path)
-
-
-def _changed(key, value):
-    if key == "kube_admin_kubeconfig" and value and _STATE["thread"] is None:
-        _STATE["thread"] = threading.Thread(target=_loop, name="nim-operator-standin-%s" % uuid.uuid4().hex[:6], daemon=True)
-        _STATE["thread"].start()
-
-
-def install():
-    if not _STATE["installed"]:
-        config.on_change(_changed)
-        _STATE["installed"] = True
+CONTROLLER = Controller("nim-operator", reconcile)
+install = CONTROLLER.install

@@ -137,6 +137,13 @@ def test_nat_gateway_tags_have_the_aws_resource_type(aws_standin):
     assert [(t["Key"], t["ResourceType"]) for t in tags] == [("Name", "natgateway")]
 
 
+def test_volumes_answer_an_empty_snapshot_id_like_aws(aws):
+    ec2 = aws("ec2")
+    volume = ec2.create_volume(AvailabilityZone="us-west-2a", Size=1, VolumeType="gp3")["VolumeId"]
+    assert ec2.describe_volumes(VolumeIds=[volume])["Volumes"][0]["SnapshotId"] == ""
+    ec2.delete_volume(VolumeId=volume)
+
+
 def test_kms_key_deletion_accepts_the_key_arn(aws_standin):
     kms = boto3.client("kms", endpoint_url=aws_standin.endpoint_url, region_name="us-west-2")
     key = kms.create_key()["KeyMetadata"]

@@ -53,7 +53,7 @@ def test_addon_versions_and_validation(aws, cluster):
     eks = aws("eks")
     name = cluster["name"]
     addons = {a["addonName"]: a for a in eks.describe_addon_versions(kubernetesVersion="1.34")["addons"]}
-    assert {"vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", "aws-efs-csi-driver",
+    assert {"vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent", "aws-efs-csi-driver", "aws-ebs-csi-driver",
             "amazon-cloudwatch-observability"} <= set(addons)
     for minor in ("1.31", "1.32", "1.33", "1.34"):
         for info in eks.describe_addon_versions(kubernetesVersion=minor)["addons"]:
@@ -66,6 +66,12 @@ def test_addon_versions_and_validation(aws, cluster):
 
     schema = eks.describe_addon_configuration(addonName="vpc-cni", addonVersion="v1.20.4-eksbuild.1")
     assert schema["configurationSchema"].startswith("{") and schema["podIdentityConfiguration"][0]["serviceAccount"] == "aws-node"
+    ebs = eks.describe_addon_configuration(addonName="aws-ebs-csi-driver", addonVersion="v1.51.1-eksbuild.1")
+    ebs_identity = ebs["podIdentityConfiguration"][0]
+    assert ebs_identity["serviceAccount"] == "ebs-csi-controller-sa"
+    # the recommended policy (the one roles/iam attaches) is among the managed policies moto loads
+    policy = aws("iam").get_policy(PolicyArn=ebs_identity["recommendedManagedPolicies"][0])["Policy"]
+    assert policy["PolicyName"] == "AmazonEBSCSIDriverPolicyV2"
 
     for kwargs in ({"addonName": "kube-proxy", "addonVersion": "v1.34.0-eksbuild.2"},  # 1.34 build on a 1.33 cluster
                    {"addonName": "no-such-addon"},

@@ -114,6 +114,7 @@ def leftovers(name=DEPLOYMENT):
     found += ["sg " + g["GroupId"] for g in ec2.describe_security_groups(Filters=tag_filter)["SecurityGroups"]]
     found += ["route-table " + r["RouteTableId"] for r in ec2.describe_route_tables(Filters=tag_filter)["RouteTables"]]
     found += ["igw " + i["InternetGatewayId"] for i in ec2.describe_internet_gateways(Filters=tag_filter)["InternetGateways"]]
+    found += ["volume " + v["VolumeId"] for v in ec2.describe_volumes(Filters=tag_filter)["Volumes"] if v["State"] not in ("deleting", "deleted")]
     found += ["eks " + c for c in aws("eks").list_clusters()["clusters"] if c == name]
     found += ["efs " + f["FileSystemId"] for f in aws("efs").describe_file_systems()["FileSystems"] if f.get("Name", "").startswith(name)]
     found += ["s3 " + b["Name"] for b in aws("s3").list_buckets()["Buckets"] if b["Name"].startswith(name)]
@@ -197,5 +198,3 @@ def pytest_collection_modifyitems(items):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "kubernetes: needs the local Kubernetes stand-in (tests/standin/k8s)")
-    config.addinivalue_line("markers", "inference_cluster: the inference layer on the local Kubernetes (make system-inference;"
-                                       " not in make test until issue 4 is done)")

@@ -32,14 +32,20 @@ def assert_deployed(name=DEPLOYMENT):
     assert sorted(enabled) == ["api", "audit", "authenticator"]
     assert eks.describe_nodegroup(clusterName=name, nodegroupName=name + "-core")["nodegroup"]["status"] == "ACTIVE"
     addons = eks.list_addons(clusterName=name)["addons"]
-    assert sorted(addons) == ["aws-efs-csi-driver", "coredns", "eks-pod-identity-agent", "kube-proxy", "vpc-cni"]
+    assert sorted(addons) == ["aws-ebs-csi-driver", "aws-efs-csi-driver", "coredns", "eks-pod-identity-agent", "kube-proxy", "vpc-cni"]
     for addon in addons:
         assert eks.describe_addon(clusterName=name, addonName=addon)["addon"]["status"] == "ACTIVE"
+    # the EBS CSI driver tags every volume it creates with the deployment's tags (teardown finds leaked ones)
+    ebs = eks.describe_addon(clusterName=name, addonName="aws-ebs-csi-driver")["addon"]
+    assert json.loads(ebs["configurationValues"])["controller"]["extraVolumeTags"]["eks-llm:deployment"] == name
+    attached = aws("iam").list_attached_role_policies(RoleName=name + "-ebs-csi-driver")["AttachedPolicies"]
+    assert [p["PolicyArn"] for p in attached] == ["arn:aws:iam::aws:policy/AmazonEBSCSIDriverPolicyV2"]
     entries = eks.list_access_entries(clusterName=name)["accessEntries"]
     assert any(e.endswith(":role/%s-karpenter-node" % name) for e in entries)
     associations = eks.list_pod_identity_associations(clusterName=name)["associations"]
     assert sorted((a["namespace"], a["serviceAccount"]) for a in associations) == [
-        ("karpenter", "karpenter"), ("kube-system", "efs-csi-controller-sa"), ("llm", "triton"), ("logging", "fluent-bit")]
+        ("karpenter", "karpenter"), ("kube-system", "ebs-csi-controller-sa"), ("kube-system", "efs-csi-controller-sa"),
+        ("llm", "triton"), ("logging", "fluent-bit")]
     efs = [f for f in aws("efs").describe_file_systems()["FileSystems"] if f.get("Name") == name + "-models"]
     assert len(efs) == 1 and efs[0]["Encrypted"] and efs[0]["ThroughputMode"] == "elastic"
     assert len(aws("efs").describe_mount_targets(FileSystemId=efs[0]["FileSystemId"])["MountTargets"]) == 2
@@ -49,7 +55,7 @@ def assert_deployed(name=DEPLOYMENT):
     assert s3.get_bucket_versioning(Bucket=bucket[0])["Status"] == "Enabled"
     assert all(s3.get_public_access_block(Bucket=bucket[0])["PublicAccessBlockConfiguration"].values())
     roles = sorted(r["RoleName"] for r in aws("iam").list_roles()["Roles"] if r["RoleName"].startswith(name + "-"))
-    assert len(roles) == 7
+    assert len(roles) == 8
     triton_policy = aws("iam").get_role_policy(RoleName=name + "-triton-model-reader", PolicyName="triton")["PolicyDocument"]
     resources = [r for s in triton_policy["Statement"] for r in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])]
     assert resources and all(bucket[0] in r for r in resources)
@@ -76,6 +82,12 @@ def test_deploy_rerun_teardown_and_secrets_never_printed(standin, tmp_path):
     assert second.returncode == 0, second
     assert second.changed == 0, second
     assert grafana_password == assert_deployed()  # never regenerated
+
+    # a volume the EBS CSI driver created for a claim nobody deleted (it carries the deployment's tags)
+    leaked = aws("ec2").create_volume(AvailabilityZone="us-west-2a", Size=50, VolumeType="gp3", Encrypted=True, TagSpecifications=[
+        {"ResourceType": "volume", "Tags": [{"Key": "eks-llm:deployment", "Value": DEPLOYMENT}, {"Key": "ebs.csi.aws.com/cluster", "Value": "true"},
+                                            {"Key": "kubernetes.io/created-for/pvc/name", "Value": "prometheus-db-0"}]}])["VolumeId"]
+    assert "volume " + leaked in leftovers()
 
     teardown = run_playbook("playbooks/teardown.yml", inventory, env=secrets_env)
     assert teardown.returncode == 0, teardown

@@ -8,6 +8,7 @@ the placement test needs no cluster.
 """
 import json
 import os
+import time
 
 import pytest
 import yaml
@@ -135,6 +136,28 @@ def assert_on_pool(client, pods, pool, gpus):
         assert str(requested) == str(gpus)
 
 
+def assert_internal_nlbs(client, data, services):
+    """internal_nlb exposure (the mistral seed's): every model Service got an internal NLB from the cloud provider
+    (tests/standin/service_lb_ext.py plays it), tagged with the deployment so teardown's leftover scan finds it."""
+    assert data["eks_llm_exposure"]["mode"] == "internal_nlb"
+    assert services and all(s["spec"]["type"] == "LoadBalancer" for s in services), [s["metadata"]["name"] for s in services]
+    api = client.resources.get(api_version="v1", kind="Service")
+    deadline = time.time() + 30  # the controller polls every second; applied Services are not waited for
+    while True:
+        current = [api.get(namespace=s["metadata"]["namespace"], name=s["metadata"]["name"]).to_dict() for s in services]
+        if all((s.get("status") or {}).get("loadBalancer", {}).get("ingress") for s in current) or time.time() > deadline:
+            break
+        time.sleep(1)
+    elbv2 = aws("elbv2")
+    balancers = dict((b["DNSName"], b) for b in elbv2.describe_load_balancers()["LoadBalancers"])
+    for service in current:
+        hostname = service["status"]["loadBalancer"]["ingress"][0]["hostname"]
+        balancer = balancers[hostname]
+        assert balancer["Scheme"] == "internal" and balancer["Type"] == "network"
+        tags = elbv2.describe_tags(ResourceArns=[balancer["LoadBalancerArn"]])["TagDescriptions"][0]["Tags"]
+        assert {"Key": "eks-llm:deployment", "Value": data["eks_llm_name"]} in tags
+
+
 def assert_no_secret(*results):
     for result in results:
         assert FAKE_NGC_KEY not in result.output and FAKE_HF_TOKEN not in result.output
@@ -168,9 +191,6 @@ def model_pods(client, namespace, name, engine):
     return pods_of(client, namespace, "eks-llm/model=%s,eks-llm/engine=%s" % (name, engine))
 
 
-# Not in `make test` yet (issue 4 open): the combined run waits on an internal-NLB Service that no local controller
-# gives an address, and the file takes ~25 min on 2 cores. Run it with `make system-inference`.
-@pytest.mark.inference_cluster
 def test_all_seeds_together_converge_are_idempotent_and_tear_down(tmp_path, kubeconfig):
     """The four seeds' models, pools and front ends in one inventory (one deployment, so the module stays within
     the CI budget): every model where its seed says, the bucket holding the rendered Triton repository, a second
@@ -202,15 +222,16 @@ def test_all_seeds_together_converge_are_idempotent_and_tear_down(tmp_path, kube
         assert engine_args["model"] == model["vllm"]["model_id"]
         assert engine_args["tensor_parallel_size"] == model.get("tensor_parallel", 1)
         assert engine_args["disable_log_stats"] is False
+    assert_internal_nlbs(client, data, [o for k, o in objects.items() if k.startswith("Service ")])
     second = run_playbook(KUBE_LAYERS, inventory=inventory, env=SECRETS_ENV)
     assert second.returncode == 0 and second.changed == 0, second
     gone = run_playbook("playbooks/teardown_inference.yml", inventory=inventory, env=SECRETS_ENV)
     assert gone.returncode == 0, gone
     assert labelled(client, owned=True) == {}
+    assert aws("elbv2").describe_load_balancers()["LoadBalancers"] == []  # the Services took their NLBs along
     assert_no_secret(first, second, gone)
 
 
-@pytest.mark.inference_cluster
 def test_switching_engine_and_back_leaves_nothing_stale(tmp_path, kubeconfig):
     triton_model = {"name": "opt-350m", "engine": "triton_vllm", "namespace": "llm", "parameters_billion": 0.35,
                     "precision": "fp16", "vllm": {"model_id": "facebook/opt-350m"}}

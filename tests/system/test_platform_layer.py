@@ -71,6 +71,12 @@ def test_platform_objects_are_in_place_and_gpu_pods_get_a_node_of_their_pool(dep
     storage_class = json.loads(kubectl(state, "get", "storageclass", "efs-ap", "-o", "json"))
     assert storage_class["parameters"]["provisioningMode"] == "efs-ap"
     assert storage_class["parameters"]["fileSystemId"].startswith("fs-")
+    # the EBS class Prometheus' volume binds to (EKS 1.30+ has no default class and no in-tree EBS provisioner)
+    gp3 = json.loads(kubectl(state, "get", "storageclass", "gp3", "-o", "json"))
+    assert gp3["provisioner"] == "ebs.csi.aws.com" and gp3["parameters"] == {"type": "gp3", "encrypted": "true"}
+    assert gp3["volumeBindingMode"] == "WaitForFirstConsumer" and gp3["reclaimPolicy"] == "Delete" and gp3["allowVolumeExpansion"]
+    prometheus = kube_objects(state, "prometheuses.monitoring.coreos.com", "-n", "monitoring")[0]
+    assert prometheus["spec"]["storage"]["volumeClaimTemplate"]["spec"]["storageClassName"] == "gp3"
     daemonsets = [d["metadata"]["name"] for d in kube_objects(state, "daemonsets", "-n", "gpu-system")]
     assert sorted(daemonsets) == ["dcgm-exporter", "nvidia-device-plugin"]
     # monitoring: our ServiceMonitors and alert rules exist (Prometheus selects them; checked by the role's wiring check)
@@ -138,8 +144,16 @@ def test_the_wiring_check_fails_when_the_gpu_daemonset_label_is_broken(deployed,
 
 def test_teardown_removes_the_platform_before_the_cluster_and_leaves_nothing(deployed):
     state = deployed
+    # a claim like the one Prometheus' StatefulSet leaves (no operator runs locally; WaitForFirstConsumer keeps it
+    # Pending): the monitoring teardown deletes the claims of its namespace before the cluster goes
+    apply(state, {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                  "metadata": {"name": "prometheus-db-standin-0", "namespace": "monitoring"},
+                  "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "gp3", "resources": {"requests": {"storage": "1Gi"}}}})
     teardown = run_playbook("teardown.yml")
     assert teardown.returncode == 0, teardown
+    assert "prometheus-db-standin-0" in teardown.output, teardown
+    assert kube_objects(state, "persistentvolumeclaims", "-n", "monitoring") == []
+    assert "gp3" not in [c["metadata"]["name"] for c in kube_objects(state, "storageclasses")]
     assert kube_objects(state, "nodepools.karpenter.sh") == []
     assert kube_objects(state, "nodeclaims.karpenter.sh") == []
     assert kube_objects(state, "nodes", "-l", "karpenter.sh/nodepool") == []

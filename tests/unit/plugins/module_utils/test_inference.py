@@ -245,6 +245,8 @@ def test_several_triton_models_get_one_gpu_each_and_no_gpu_ids():
     assert service["spec"]["type"] == "LoadBalancer"
     assert service["metadata"]["annotations"]["service.beta.kubernetes.io/aws-load-balancer-internal"] == "true"
     assert service["spec"]["loadBalancerSourceRanges"] == ["10.0.0.0/16"]
+    tags = service["metadata"]["annotations"]["service.beta.kubernetes.io/aws-load-balancer-additional-resource-tags"]
+    assert "eks-llm:deployment=%s" % config["name"] in tags.split(",")
 
 
 def _as_existing(objects):
@@ -270,6 +272,23 @@ def test_switching_engine_marks_the_old_engines_objects_stale_and_nothing_else()
     chart_store = _as_existing([inference.nim_chart_store(switched, switched["models"][0])])
     assert inference.stale(chart_store, plan["keys"])[0]["release"] == "opt-350m"
     assert inference.stale(existing, [])[-1]["kind"] == "Namespace"
+
+
+def test_removal_goes_in_phases_serving_storage_credentials_namespaces():
+    assert sorted(k for dummy, kinds in inference.REMOVAL_PHASES for k in kinds) == sorted(k for dummy, k in inference.CLEANUP_KINDS)
+    config = load("nim-operator-llama3-8b-tp2-g5-12xlarge")
+    plan = inference.plan(config, "b", "eu-west-1")
+    existing = _as_existing(plan["namespaces"] + plan["operator_namespace"] + [o for m in plan["models"] for o in m["objects"]])
+    phases = inference.removal_phases(inference.stale(existing, []))
+    assert [p["name"] for p in phases] == ["serving", "storage", "namespaces"]
+    serving, storage, spaces = phases
+    assert serving["kinds"] == [{"api_version": "apps.nvidia.com/v1alpha1", "kind": "NIMService"}]
+    assert storage["keys"] == ["NIMCache/nim-service/meta-llama3-8b-instruct"]
+    assert storage["objects"] == [{"apiVersion": "apps.nvidia.com/v1alpha1", "kind": "NIMCache",
+                                   "metadata": {"name": "meta-llama3-8b-instruct", "namespace": "nim-service"}}]
+    assert spaces["objects"][0]["metadata"] == {"name": "nim-service"}  # cluster-scoped: no namespace key
+    assert inference.object_keys(serving["objects"]) == serving["keys"]
+    assert inference.removal_phases([]) == []
 
 
 def test_existing_claims_keep_their_size():

@@ -62,6 +62,27 @@ def test_monitoring_defaults_are_published():
     mon = config()["monitoring"]
     assert mon["enabled"] and mon["grafana_enabled"] and mon["dcgm_exporter"] and mon["alerts"]
     assert mon["prometheus_retention"] == "15d" and mon["prometheus_storage_size"] == "50Gi"
+    cfg = config()
+    assert mon["prometheus_storage_class"] == cfg["platform"]["block_storage_class"] == "gp3"
+    assert "aws-ebs-csi-driver" in cfg["cluster"]["addons"]
+
+
+def test_no_volume_means_no_storage_class():
+    mon = config(eks_llm_monitoring={"prometheus_storage_size": ""})["monitoring"]
+    assert mon["prometheus_storage_size"] == "" and mon["prometheus_storage_class"] == ""
+
+
+def test_the_gp3_class_needs_the_ebs_csi_driver_add_on():
+    given = copy.deepcopy(INVENTORY)
+    given["eks_llm_cluster"] = {"addons": {"aws-ebs-csi-driver": None}}
+    result, problems, dummy = inventory_model.validate(given)
+    assert result is None
+    assert any("eks_llm_monitoring.prometheus_storage_class" in p and "aws-ebs-csi-driver" in p for p in problems), problems
+    # without a volume, or with a class of the user's, the add-on is not needed
+    for monitoring_settings in ({"prometheus_storage_size": ""}, {"prometheus_storage_class": "io2-retain"}):
+        given["eks_llm_monitoring"] = monitoring_settings
+        result, problems, dummy = inventory_model.validate(given)
+        assert problems == [] and "aws-ebs-csi-driver" not in result["cluster"]["addons"]
 
 
 @pytest.mark.parametrize("changes, where", [
@@ -130,8 +151,15 @@ def test_prometheus_selects_every_servicemonitor_and_rule_and_keeps_disk_headroo
         assert spec["%sNamespaceSelector" % kind] == {}
     assert spec["retention"] == "15d"
     assert spec["storageSpec"]["volumeClaimTemplate"]["spec"]["resources"]["requests"]["storage"] == "50Gi"
-    assert "storageClassName" not in spec["storageSpec"]["volumeClaimTemplate"]["spec"]
+    # the platform's gp3 class (EBS CSI driver): EKS 1.30+ has no default StorageClass to fall back on
+    assert spec["storageSpec"]["volumeClaimTemplate"]["spec"]["storageClassName"] == "gp3"
     assert spec["retentionSize"] == "42GiB"
+
+
+def test_an_empty_storage_class_means_the_cluster_default():
+    cfg = config(eks_llm_monitoring={"prometheus_storage_class": ""})
+    spec = monitoring.kube_prometheus_stack_values(settings(cfg))["prometheus"]["prometheusSpec"]
+    assert "storageClassName" not in spec["storageSpec"]["volumeClaimTemplate"]["spec"]
 
 
 @pytest.mark.parametrize("size, expected", [("50Gi", "42GiB"), ("1Gi", "870MiB"), ("2Ti", "1TiB"), ("", "")])

@@ -99,6 +99,19 @@ def create_deployment(tag_list, suffix):
     ids["vpc_endpoint"] = ec2.create_vpc_endpoint(
         VpcId=ids["vpc"], ServiceName="com.amazonaws.%s.s3" % REGION, VpcEndpointType="Gateway", TagSpecifications=spec("vpc-endpoint")
     )["VpcEndpoint"]["VpcEndpointId"]
+    # what the EBS CSI driver creates for a claim, tagged through the add-on's controller.extraVolumeTags
+    ids["volume"] = ec2.create_volume(
+        AvailabilityZone=REGION + "a", Size=50, VolumeType="gp3", Encrypted=True, TagSpecifications=spec("volume")
+    )["VolumeId"]
+
+    # what the cluster's cloud provider creates for a Service of type LoadBalancer, tagged through its annotation
+    elbv2 = boto3.client("elbv2", region_name=REGION)
+    ids["load_balancer"] = elbv2.create_load_balancer(
+        Name="nlb-" + suffix, Subnets=[ids["subnet"]], Scheme="internal", Type="network", Tags=tag_list
+    )["LoadBalancers"][0]["LoadBalancerArn"]
+    ids["target_group"] = elbv2.create_target_group(
+        Name="tg-" + suffix, Protocol="TCP", Port=8000, VpcId=ids["vpc"], TargetType="ip", Tags=tag_list
+    )["TargetGroups"][0]["TargetGroupArn"]
 
     role_arn = boto3.client("iam").create_role(
         RoleName="role-" + suffix, AssumeRolePolicyDocument=ROLE_POLICY, Tags=tag_list
@@ -162,8 +175,11 @@ EXPECTED = sorted(
         ("ec2", "launch_template"),
         ("ec2", "network_interface"),
         ("ec2", "vpc_endpoint"),
+        ("ec2", "volume"),
         ("eks", "cluster"),
         ("eks", "nodegroup"),
+        ("elbv2", "load_balancer"),
+        ("elbv2", "target_group"),
         ("efs", "file_system"),
         ("efs", "access_point"),
         ("s3", "bucket"),
@@ -184,6 +200,9 @@ def delete_deployment(ids):
     eks = boto3.client("eks", region_name=REGION)
     eks.delete_nodegroup(clusterName=ids["cluster"], nodegroupName="system")
     eks.delete_cluster(name=ids["cluster"])
+    boto3.client("elbv2", region_name=REGION).delete_load_balancer(LoadBalancerArn=ids["load_balancer"])
+    boto3.client("elbv2", region_name=REGION).delete_target_group(TargetGroupArn=ids["target_group"])
+    ec2.delete_volume(VolumeId=ids["volume"])
     ec2.delete_vpc_endpoints(VpcEndpointIds=[ids["vpc_endpoint"]])
     ec2.delete_network_interface(NetworkInterfaceId=ids["network_interface"])
     ec2.delete_launch_template(LaunchTemplateId=ids["launch_template"])
@@ -232,6 +251,50 @@ def test_finds_exactly_the_tagged_resources(capsys):
     assert found[("sqs", "queue")]["arn"] == "arn:aws:sqs:us-west-2:123456789012:queue-demo"
     assert found[("eks", "cluster")]["name"] == "cluster-demo"
     assert result["pending_deletion"] == []
+
+
+def test_volumes_being_deleted_are_not_left(capsys):
+    ours = create_deployment(OURS, "demo")
+    original = BaseClient._make_api_call
+
+    def deleting(self, operation, params):
+        answer = original(self, operation, params)
+        if operation == "DescribeVolumes":
+            for volume in answer["Volumes"]:
+                volume["State"] = "deleting"
+        return answer
+
+    result = run_module(capsys, services=["ec2"])
+    volumes = [item for item in result["resources"] if item["type"] == "volume"]
+    assert [item["id"] for item in volumes] == [ours["volume"]]
+    assert volumes[0]["arn"] == "arn:aws:ec2:us-west-2:123456789012:volume/" + ours["volume"]
+    with mock.patch.object(BaseClient, "_make_api_call", deleting):
+        result = run_module(capsys, services=["ec2"])
+    assert [item for item in result["resources"] if item["type"] == "volume"] == []
+    assert result["complete"] is True
+
+
+def test_load_balancer_tags_are_read_twenty_at_a_time(capsys):
+    ours = create_deployment(OURS, "demo")
+    elbv2 = boto3.client("elbv2", region_name=REGION)
+    more = [
+        elbv2.create_target_group(Name="tg-extra-%d" % index, Protocol="TCP", Port=8000, VpcId=ours["vpc"],
+                                  Tags=OURS if index % 2 else OTHER)["TargetGroups"][0]["TargetGroupArn"]
+        for index in range(24)
+    ]
+    calls = []
+    original = BaseClient._make_api_call
+
+    def counting(self, operation, params):
+        if operation == "DescribeTags":
+            calls.append(len(params["ResourceArns"]))
+        return original(self, operation, params)
+
+    with mock.patch.object(BaseClient, "_make_api_call", counting):
+        result = run_module(capsys, services=["elbv2"])
+    found = sorted(item["id"] for item in result["resources"] if item["type"] == "target_group")
+    assert found == sorted([ours["target_group"]] + more[1::2])
+    assert max(calls) == 20 and sum(calls) == 1 + 1 + 24
 
 
 def test_all_tags_must_match(capsys):

@@ -1,0 +1,167 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to eks_llm.inference
+# Apache License 2.0 (see LICENSE); compatible with GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: k8s_objects_info
+short_description: List the objects of several kinds that carry given labels, in one call
+version_added: 0.4.0
+author:
+  - eks_llm maintainers (@eks-llm)
+description:
+  - Lists, across all namespaces (or one), every object of each given kind whose labels match the selectors. This is
+    what a layer needs to find what it created earlier and remove what the inventory no longer asks for.
+  - One module call with one API client for all kinds, where M(kubernetes.core.k8s_info) needs a task iteration (and a
+    client) per kind.
+  - A kind the API server does not serve (its CRD is not installed) has no objects; it is named in RV(not_served).
+  - Never returns what a Secret holds - its C(data), C(stringData) and the C(last-applied-configuration) annotation
+    (which repeats them) are always dropped - so the result can be registered and shown.
+  - Read-only; never changes anything.
+options:
+  kinds:
+    description: The kinds to list, in the order the objects are returned.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      api_version:
+        description: API group and version, for example C(apps/v1) or C(karpenter.sh/v1).
+        type: str
+        required: true
+      kind:
+        description: Kind, for example C(Deployment).
+        type: str
+        required: true
+  label_selectors:
+    description: Label selectors the objects must all match (joined with commas).
+    type: list
+    elements: str
+    required: true
+  namespace:
+    description: Only this namespace; all namespaces when omitted. Ignored for cluster-scoped kinds.
+    type: str
+  hidden_fields:
+    description:
+      - Top-level fields to drop from every object (for example C(data) of Secrets, or large C(spec)s) so that they
+        never reach the output. C(metadata) and C(kind) are always kept.
+    type: list
+    elements: str
+    default: []
+extends_documentation_fragment:
+  - kubernetes.core.k8s_auth_options
+requirements:
+  - kubernetes >= 24.2.0
+"""
+
+EXAMPLES = r"""
+- name: Find what the inference layer created before
+  eks_llm.inference.k8s_objects_info:
+    kubeconfig: ~/.kube/eks_llm-demo/kubeconfig
+    kinds:
+      - {api_version: apps.nvidia.com/v1alpha1, kind: NIMService}
+      - {api_version: apps/v1, kind: Deployment}
+      - {api_version: v1, kind: Secret}
+    label_selectors:
+      - app.kubernetes.io/managed-by=eks_llm.inference
+      - eks-llm/layer=inference
+    hidden_fields: [data, spec, status]
+  register: existing
+"""
+
+RETURN = r"""
+resources:
+  description: The objects, kind by kind in the order of O(kinds), each as the API server returned it (less O(hidden_fields)).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "opt-350m", "namespace": "triton"}}]
+not_served:
+  description: The kinds (C(api_version/kind)) the API server does not serve.
+  returned: always
+  type: list
+  elements: str
+  sample: ["apps.nvidia.com/v1alpha1/NIMService"]
+"""
+
+import copy
+
+from ansible_collections.kubernetes.core.plugins.module_utils.ansiblemodule import AnsibleModule
+from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import get_api_client
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.core import AnsibleK8SModule
+from ansible_collections.kubernetes.core.plugins.module_utils.k8s.exceptions import CoreException
+
+try:
+    from kubernetes.dynamic.exceptions import DynamicApiError, NotFoundError, ResourceNotFoundError
+except ImportError:  # reported by AnsibleK8SModule (requires kubernetes)
+    DynamicApiError = NotFoundError = ResourceNotFoundError = Exception
+
+ALWAYS_KEPT = ("apiVersion", "kind", "metadata")
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+
+def argspec():
+    spec = copy.deepcopy(AUTH_ARG_SPEC)
+    spec.update(
+        kinds=dict(type="list", elements="dict", required=True, options=dict(
+            api_version=dict(type="str", required=True), kind=dict(type="str", required=True))),
+        label_selectors=dict(type="list", elements="str", required=True),
+        namespace=dict(type="str"),
+        hidden_fields=dict(type="list", elements="str", default=[]),
+    )
+    return spec
+
+
+def list_objects(client, kinds, selector, namespace=None, hidden=()):
+    """(objects, not_served) for the kinds, in their order; each item carries apiVersion and kind."""
+    objects, not_served = [], []
+    for entry in kinds:
+        try:
+            resource = client.resource(entry["kind"], entry["api_version"])
+        except ResourceNotFoundError:
+            not_served.append("%s/%s" % (entry["api_version"], entry["kind"]))
+            continue
+        try:
+            listed = client.get(resource, namespace=namespace if resource.namespaced else None, label_selector=selector).to_dict()
+        except NotFoundError:
+            # discovery (cached) still knows a kind whose CRD has just gone: nothing of it exists
+            not_served.append("%s/%s" % (entry["api_version"], entry["kind"]))
+            continue
+        for item in listed.get("items") or []:
+            # list items come without apiVersion/kind
+            item.setdefault("apiVersion", entry["api_version"])
+            item.setdefault("kind", entry["kind"])
+            for field in hidden:
+                if field not in ALWAYS_KEPT:
+                    item.pop(field, None)
+            if entry["kind"] == "Secret" and entry["api_version"] == "v1":
+                item.pop("data", None)
+                item.pop("stringData", None)
+                (item["metadata"].get("annotations") or {}).pop(LAST_APPLIED, None)
+            objects.append(item)
+    return objects, not_served
+
+
+def main():
+    module = AnsibleK8SModule(module_class=AnsibleModule, argument_spec=argspec(), supports_check_mode=True)
+    selector = ",".join(s.strip() for s in module.params["label_selectors"] if s.strip())
+    if not selector:
+        module.fail_json(msg="label_selectors must select something: an empty selector would list every object")
+    try:
+        client = get_api_client(module)
+        objects, not_served = list_objects(client, module.params["kinds"], selector, module.params["namespace"],
+                                           module.params["hidden_fields"])
+    except CoreException as error:
+        module.fail_from_exception(error)
+    except DynamicApiError as error:
+        module.fail_json(msg="listing failed: %s %s" % (error.status, error.reason), status=error.status)
+    module.exit_json(changed=False, resources=objects, not_served=not_served)
+
+
+if __name__ == "__main__":
+    main()
