@@ -558,7 +558,7 @@ def _monitoring(problems, monitoring, models, given, addons):
     return monitoring
 
 
-def _front_end(problems, webui, exposure, models):
+def _front_end(problems, webui, exposure, models, tags):
     if webui["enabled"]:
         if not any(m["engine"] in ("nim_operator", "nim_chart") for m in models):
             problems.add("eks_llm_open_webui.enabled", "Open WebUI talks to OpenAI-compatible endpoints; no model uses a NIM"
@@ -575,6 +575,13 @@ def _front_end(problems, webui, exposure, models):
             problems.add("eks_llm_exposure.source_ranges", "%r is not a CIDR block (e.g. 10.0.0.0/8)" % cidr)
     if exposure["source_ranges"] and exposure["mode"] == "cluster_ip":
         problems.add("eks_llm_exposure.source_ranges", "source ranges only apply to mode internal_nlb")
+    if exposure["mode"] == "internal_nlb":
+        # the NLB gets the deployment's tags through an annotation of comma-separated key=value pairs
+        for key, value in sorted(tags.items()):
+            if "," in key or "=" in key or "," in str(value):
+                problems.add("eks_llm_tags", "tag %r=%r: with eks_llm_exposure.mode internal_nlb the tags reach the load"
+                             " balancer as comma-separated key=value pairs, so keys cannot hold ',' or '=' and values"
+                             " cannot hold ','" % (key, value))
 
 
 URL_RE = re.compile(r"^https?://[^/\s]+(/\S*)?$")
@@ -679,7 +686,7 @@ def validate(variables):
     models = _models(problems, params["eks_llm_models"], pools, params["eks_llm_ngc_api_key"], params["eks_llm_hf_token"])
     if any(m["engine"] == "triton_vllm" for m in models) and not params["eks_llm_hf_token"]:
         warnings.append("no Hugging Face token (HF_TOKEN / eks_llm_hf_token): gated models such as Llama or Mistral will fail to download")
-    _front_end(problems, params["eks_llm_open_webui"], params["eks_llm_exposure"], models)
+    _front_end(problems, params["eks_llm_open_webui"], params["eks_llm_exposure"], models, params["eks_llm_tags"])
     monitoring = _monitoring(problems, params["eks_llm_monitoring"], models, given.get("eks_llm_monitoring"), cluster["addons"])
     if not 1 <= params["eks_llm_karpenter"]["replicas"] <= 3:
         problems.add("eks_llm_karpenter.replicas", "%d: 1-3 controller replicas (2 keeps Karpenter up during a node replacement)"

@@ -35,7 +35,19 @@ class PlaybookResult(object):
         lines = self.output.splitlines()
         errors = [i for i, line in enumerate(lines) if line.startswith(("[ERROR]", "fatal:", "failed:"))]
         context = "\n".join("\n".join(lines[i:i + 25]) for i in errors[:3])
+        if not context and self.changed:  # an idempotence failure: say which tasks changed what
+            context = "\n".join(self.changed_tasks())
         return "<rc=%s ok=%s changed=%s failed=%s>\n%s" % (self.returncode, self.ok, self.changed, self.failed, context or self.output[-6000:])
+
+    def changed_tasks(self):
+        """'TASK [...] -> changed: ...' for every task that reported a change."""
+        found, task = [], ""
+        for line in self.output.splitlines():
+            if line.startswith("TASK ["):
+                task = line.rstrip("* ")
+            elif line.startswith("changed:"):
+                found.append("%s -> %s" % (task, line[:300]))
+        return found
 
 
 def playbook_env(extra=None):

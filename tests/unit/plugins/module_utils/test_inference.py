@@ -326,6 +326,7 @@ def test_open_webui_points_at_the_nim_endpoints_with_data_on_efs():
     ({"eks_llm_open_webui": {"enabled": True}}, "no model uses a NIM engine"),
     ({"eks_llm_exposure": {"source_ranges": ["10.0.0.0/8"]}}, "only apply to mode internal_nlb"),
     ({"eks_llm_exposure": {"mode": "internal_nlb", "source_ranges": ["nope"]}}, "is not a CIDR block"),
+    ({"eks_llm_exposure": {"mode": "internal_nlb"}, "eks_llm_tags": {"team": "ml,infra"}}, "values cannot hold ','"),
 ])
 def test_front_end_and_namespace_problems(changes, expected):
     with open(os.path.join(EXAMPLES, "triton-vllm-opt-350m-hpa-s3", "group_vars", "all", "main.yml")) as handle:
