@@ -30,24 +30,6 @@ TRITON_CACHE_MOUNT = "/cache"
 NIM_PORT = 8000
 TRITON_PORTS = (("http", 8000), ("grpc", 8001), ("metrics", 8002))
 
-# Kinds the layer applies, in the order stale objects are deleted: what scales or scrapes a workload
-# first, then workloads (a NIMService before the NIMCache it reads), then what they mount or use.
-CLEANUP_KINDS = (
-    ("autoscaling/v2", "HorizontalPodAutoscaler"),
-    ("monitoring.coreos.com/v1", "ServiceMonitor"),
-    (NIM_API_VERSION, "NIMService"),
-    ("apps/v1", "Deployment"),
-    ("apps/v1", "DaemonSet"),
-    ("v1", "Service"),
-    (NIM_API_VERSION, "NIMCache"),
-    ("v1", "PersistentVolumeClaim"),
-    ("v1", "ServiceAccount"),
-    ("v1", "ConfigMap"),
-    ("v1", "Secret"),
-    ("v1", "Namespace"),
-)
-
-
 # Removal goes phase by phase: what serves (and scales and scrapes) the models, then what they read (caches,
 # claims: their EFS access points go with them), then credentials; namespaces last. Each phase is one batch of
 # deletions, awaited together, so a teardown waits for the slowest object of a phase, not for the sum of all.
@@ -57,6 +39,12 @@ REMOVAL_PHASES = (
     ("credentials", ("ServiceAccount", "ConfigMap", "Secret")),
     ("namespaces", ("Namespace",)),
 )
+KIND_API_VERSIONS = {
+    "HorizontalPodAutoscaler": "autoscaling/v2", "ServiceMonitor": "monitoring.coreos.com/v1",
+    "NIMService": NIM_API_VERSION, "NIMCache": NIM_API_VERSION, "Deployment": "apps/v1", "DaemonSet": "apps/v1",
+}
+# Kinds the layer applies, in the order stale objects are deleted (the phases' order; core kinds are v1).
+CLEANUP_KINDS = tuple((KIND_API_VERSIONS.get(kind, "v1"), kind) for dummy, kinds in REMOVAL_PHASES for kind in kinds)
 
 
 def efs_claim(config, name, namespace, object_labels, size):

@@ -123,13 +123,9 @@ def list_objects(client, kinds, selector, namespace=None, hidden=()):
     for entry in kinds:
         try:
             resource = client.resource(entry["kind"], entry["api_version"])
-        except ResourceNotFoundError:
-            not_served.append("%s/%s" % (entry["api_version"], entry["kind"]))
-            continue
-        try:
             listed = client.get(resource, namespace=namespace if resource.namespaced else None, label_selector=selector).to_dict()
-        except NotFoundError:
-            # discovery (cached) still knows a kind whose CRD has just gone: nothing of it exists
+        except (ResourceNotFoundError, NotFoundError):
+            # not in discovery, or (NotFoundError) discovery's cache still knows a kind whose CRD has just gone
             not_served.append("%s/%s" % (entry["api_version"], entry["kind"]))
             continue
         for item in listed.get("items") or []:
