@@ -1,5 +1,7 @@
 # Entry points. `make deploy` runs the whole job against the local stand-ins,
 # `make test` runs every test. Both bootstrap what they need.
+# Every variable is defined here, before the first rule: make expands a rule's prerequisites when it reads
+# the rule, so a variable defined further down would be empty there.
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV ?= .venv
@@ -7,10 +9,22 @@ BIN := $(VENV)/bin
 LOCAL_DIR := .cache/local
 COLLECTION_LINK := .cache/collections/ansible_collections/eks_llm/inference
 INVENTORY ?= inventories/local
+# AIPerf (the benchmark runner of controller mode and of the local sweep) in its own virtualenv: its dependencies
+# are heavy and must not mix with the collection's. Pinned; only PyPI is needed.
+AIPERF_VENV ?= .cache/aiperf-venv
+AIPERF := $(AIPERF_VENV)/bin/aiperf
+AIPERF_VERSION := 0.13.0
+# The local demo's tokenizer: word-level, so AIPerf counts tokens the way the LLM stand-in does.
+LOCAL_TOKENIZER := $(AIPERF_VENV)/tokenizer/tokenizer.json
+# What the playbooks read to reach this checkout's stand-ins (written by local-up).
+LOCAL_ENV := source $(LOCAL_DIR)/local.env
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
-export PATH := $(CURDIR)/$(BIN):$(PATH)
+# deploy and teardown run with the caller's PATH, as a user's ansible-playbook would: the playbooks find helm
+# beside their Python. The test tools (ansible-lint, molecule, sanity) look for their helpers on PATH.
+TEST_PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: setup aiperf local-up local-down local-k8s-build deploy demo teardown test lint sanity unit system molecule bench clean
+.PHONY: setup aiperf tokenizer local-up local-down local-k8s-build deploy demo teardown test lint sanity unit system \
+	readme molecule bench clean
 
 $(BIN)/ansible-playbook: requirements.txt tests/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,25 +42,32 @@ $(COLLECTION_LINK):
 
 setup: $(BIN)/ansible-playbook $(BIN)/helm $(COLLECTION_LINK)
 
-# Local stand-ins: AWS (moto + our extensions) and Kubernetes (kube-apiserver + KWOK + Karpenter's
-# KWOK provider, built from the Go module proxy on first use and cached in ~/.cache/eks-llm-k8s).
-# Writes $(LOCAL_DIR)/env.sh and $(LOCAL_DIR)/k8s/env.sh to source.
+$(AIPERF):
+	$(PYTHON) -m venv $(AIPERF_VENV)
+	$(AIPERF_VENV)/bin/pip install --quiet --upgrade pip
+	$(AIPERF_VENV)/bin/pip install --quiet aiperf==$(AIPERF_VERSION)
+
+$(LOCAL_TOKENIZER): $(AIPERF)
+	$(AIPERF_VENV)/bin/python tests/system/tiny_tokenizer.py $(AIPERF_VENV)/tokenizer
+	touch $@
+
+aiperf: $(AIPERF)
+
+# AIPerf and the word-level tokenizer the local benchmark uses.
+tokenizer: $(LOCAL_TOKENIZER)
+
+# Local stand-ins of this checkout, on free ports: AWS (moto + our extensions), Kubernetes (kube-apiserver + KWOK
+# + Karpenter's KWOK provider, built from the Go module proxy on first use and cached in ~/.cache/eks-llm-k8s) and
+# the LLM endpoint. Writes $(LOCAL_DIR)/local.env (for the playbooks) and $(LOCAL_DIR)/shell.sh (for your shell).
 local-up: setup
-	$(BIN)/python -m tests.standin.aws_server start --state-dir $(LOCAL_DIR)
-	$(BIN)/python -m tests.standin.k8s.cluster start --state-dir $(LOCAL_DIR)
-	$(BIN)/python -m tests.standin.llm_server start --config tests/standin/llm_local.json --state-dir $(LOCAL_DIR)
-	@echo "source $(LOCAL_DIR)/env.sh $(LOCAL_DIR)/k8s/env.sh to talk to the stand-ins from your shell"
+	$(BIN)/python -m tests.standin.local start --state-dir $(LOCAL_DIR)
 
 local-down: setup
-	$(BIN)/python -m tests.standin.llm_server stop --state-dir $(LOCAL_DIR)
-	$(BIN)/python -m tests.standin.k8s.cluster stop --state-dir $(LOCAL_DIR)
-	$(BIN)/python -m tests.standin.aws_server stop --state-dir $(LOCAL_DIR)
+	$(BIN)/python -m tests.standin.local stop --state-dir $(LOCAL_DIR)
 
 # Builds the local Kubernetes binaries (idempotent; ~20-30 min cold on 2 cores, seconds when cached).
 local-k8s-build:
 	tests/standin/k8s/build.sh
-
-LOCAL_ENV := source $(LOCAL_DIR)/env.sh && source $(LOCAL_DIR)/k8s/env.sh
 
 deploy: local-up $(LOCAL_TOKENIZER)
 	$(LOCAL_ENV) && $(BIN)/ansible-playbook site.yml -i $(INVENTORY)
@@ -57,48 +78,43 @@ demo: deploy
 teardown: local-up
 	$(LOCAL_ENV) && $(BIN)/ansible-playbook teardown.yml -i $(INVENTORY)
 
+lint: export PATH := $(TEST_PATH)
 lint: setup
 	$(BIN)/ansible-lint --profile production
 
+sanity: export PATH := $(TEST_PATH)
 sanity: setup
 	tests/sanity/run.sh
 
 unit: setup
 	$(BIN)/python -m pytest -q tests/unit tests/standin
 
-# AIPerf (the benchmark runner of controller mode and of the local sweep) in its own virtualenv: its dependencies are
-# heavy and must not mix with the collection's. Pinned; only PyPI is needed.
-AIPERF_VENV := .cache/aiperf-venv
-AIPERF := $(AIPERF_VENV)/bin/aiperf
-AIPERF_VERSION := 0.13.0
-
-$(AIPERF):
-	$(PYTHON) -m venv $(AIPERF_VENV)
-	$(AIPERF_VENV)/bin/pip install --quiet --upgrade pip
-	$(AIPERF_VENV)/bin/pip install --quiet aiperf==$(AIPERF_VERSION)
-
-# The local demo's tokenizer: word-level, so AIPerf counts tokens the way the LLM stand-in does.
-LOCAL_TOKENIZER := $(AIPERF_VENV)/tokenizer/tokenizer.json
-$(LOCAL_TOKENIZER): $(AIPERF)
-	$(AIPERF_VENV)/bin/python tests/system/tiny_tokenizer.py $(AIPERF_VENV)/tokenizer
-	touch $@
-
-aiperf: $(AIPERF)
-
 # Tests without Kubernetes first: on a cold machine the local Kubernetes build (started early by .ci/run) finishes
 # meanwhile; build.sh then waits for it (or builds) before the Kubernetes tests.
-system: setup $(AIPERF)
-	$(BIN)/python -m pytest -q tests/system -m "not kubernetes"
+system: export PATH := $(TEST_PATH)
+system: setup $(LOCAL_TOKENIZER)
+	$(BIN)/python -m pytest -q tests/system -m "not kubernetes and not readme"
 	tests/standin/k8s/build.sh
-	$(BIN)/python -m pytest -q tests/system -m kubernetes
+	$(BIN)/python -m pytest -q tests/system -m "kubernetes and not readme"
+
+# The README's commands exactly as written, from this checkout: make deploy, make deploy again (changed=0),
+# make teardown (proves nothing is left), make local-down (no process left); and a second checkout deploying
+# side by side with this one.
+readme: setup
+	tests/standin/k8s/build.sh
+	$(BIN)/python -m pytest -q tests/system -m readme
 
 # molecule copies the collection into ~/.ansible/collections; drop an old copy so this tree is tested.
+molecule: export PATH := $(TEST_PATH)
 molecule: setup
 	rm -rf $(HOME)/.ansible/collections/ansible_collections/eks_llm
 	$(BIN)/molecule reset -s default
 	$(BIN)/molecule test -s default
 
-test: lint sanity unit system molecule
+# Each phase timed; the durations are printed at the end, also when a phase fails.
+TEST_PHASES := setup tokenizer lint sanity unit system readme molecule
+test:
+	tests/ci/phases.sh $(TEST_PHASES)
 
 bench: setup
 	$(BIN)/python tests/bench/aws_layer.py

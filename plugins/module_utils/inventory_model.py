@@ -445,6 +445,11 @@ def _pools(problems, pools):
     return normalised
 
 
+# Hugging Face organisations / name prefixes whose repositories are gated (a token of an account that accepted the
+# license is needed); a model elsewhere downloads anonymously, so no token warning for it.
+GATED_HF_PREFIXES = ("meta-llama/", "mistralai/", "google/gemma", "google/codegemma", "google/medgemma")
+
+
 def _models(problems, models, pools, ngc_api_key, hf_token):
     pools_by_name = dict((p["name"], p) for p in pools)
     seen = set()
@@ -684,8 +689,11 @@ def validate(variables):
     core_nodes = _core_nodes(problems, params["eks_llm_core_nodes"])
     pools = _pools(problems, params["eks_llm_gpu_node_pools"])
     models = _models(problems, params["eks_llm_models"], pools, params["eks_llm_ngc_api_key"], params["eks_llm_hf_token"])
-    if any(m["engine"] == "triton_vllm" for m in models) and not params["eks_llm_hf_token"]:
-        warnings.append("no Hugging Face token (HF_TOKEN / eks_llm_hf_token): gated models such as Llama or Mistral will fail to download")
+    gated = [m["name"] for m in models if m["engine"] == "triton_vllm" and m["vllm"] and m["vllm"]["model_id"].startswith(GATED_HF_PREFIXES)]
+    if gated and not params["eks_llm_hf_token"]:
+        warnings.append("no Hugging Face token (HF_TOKEN / eks_llm_hf_token): %s %s gated on Hugging Face and will fail to download"
+                        " (accept the model's license with your account, then export HF_TOKEN)"
+                        % (", ".join(gated), "is" if len(gated) == 1 else "are"))
     _front_end(problems, params["eks_llm_open_webui"], params["eks_llm_exposure"], models, params["eks_llm_tags"])
     monitoring = _monitoring(problems, params["eks_llm_monitoring"], models, given.get("eks_llm_monitoring"), cluster["addons"])
     if not 1 <= params["eks_llm_karpenter"]["replicas"] <= 3:

@@ -1,7 +1,7 @@
 """Local AWS stand-in: moto 5.2.5 in server mode plus our extensions.
 
 CLI (run from the repository root):
-    python -m tests.standin.aws_server start  --state-dir DIR [--port 5055|0] [--time-scale F]
+    python -m tests.standin.aws_server start  --state-dir DIR [--port N] (default: a free port) [--time-scale F]
                                               [--throttle-rate R] [--throttle-seed N] [--region us-west-2]
     python -m tests.standin.aws_server stop   --state-dir DIR
     python -m tests.standin.aws_server status --state-dir DIR
@@ -31,7 +31,7 @@ from . import config, throttle, timing  # noqa: E402  pylint: disable=wrong-impo
 # and start/stop/status only talk to the running process.
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-DEFAULT_PORT = 5055
+DEFAULT_PORT = 0  # a free port: several checkouts (and test sessions) run side by side
 
 
 def install():

@@ -58,6 +58,10 @@ def playbook_env(extra=None):
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
     env.pop("NGC_API_KEY", None)
     env.pop("HF_TOKEN", None)
+    # The local inventory's verify/benchmark read the LLM stand-in's URLs that `make local-up` writes; tests that run
+    # those layers give their own endpoints, the others only need the inventory to validate (port 9: discard).
+    env.setdefault("EKS_LLM_LOCAL_LLM_URL", "http://127.0.0.1:9")
+    env.setdefault("EKS_LLM_LOCAL_LLM_METRICS_URL", "http://127.0.0.1:9/metrics")
     env.update(extra or {})
     return env
 
@@ -210,3 +214,4 @@ def pytest_collection_modifyitems(items):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "kubernetes: needs the local Kubernetes stand-in (tests/standin/k8s)")
+    config.addinivalue_line("markers", "readme: runs the README's make commands in this checkout (make readme)")

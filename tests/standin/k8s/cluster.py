@@ -177,7 +177,9 @@ def cmd_start(args):
     os.makedirs(paths[""], exist_ok=True)
     aws_endpoint = args.aws_endpoint or _aws_endpoint_from_state(args.state_dir)
     state = _read_state(paths)
-    if state and _api_answers(paths) and _karpenter_running(paths):
+    # A cluster whose token webhook points at another AWS stand-in (restarted on a new port) is replaced.
+    same_aws = state and (not aws_endpoint or state.get("aws_endpoint") == aws_endpoint)
+    if state and same_aws and _api_answers(paths) and _karpenter_running(paths):
         print("local Kubernetes already running at %s" % state["endpoint"])
         if aws_endpoint:
             _configure_aws(aws_endpoint, state["aws_settings"])
@@ -192,6 +194,9 @@ def cmd_start(args):
                 "--kube-scheduler-binary", os.path.join(bins, "kube-scheduler"),
                 "--etcd-binary", os.path.join(bins, "etcd"),
                 "--kwok-controller-binary", os.path.join(bins, "kwok")]
+    old_karpenter = _read_pid(paths["karpenter.pid"])
+    if old_karpenter and process_alive(old_karpenter):  # it would keep talking to the cluster deleted below
+        terminate(old_karpenter)
     _kwokctl(bins, paths, "delete", "cluster", check=False)
     _kwokctl(bins, paths, "create", "cluster", "--runtime", "binary", "--kube-authorization", "--wait", "90s", "--enable-crds", "Stage",
              "--kubeconfig", paths["admin.kubeconfig"], *binaries, *extra)

@@ -2,6 +2,7 @@
 import copy
 import glob
 import os
+import re
 
 import pytest
 import yaml
@@ -115,6 +116,10 @@ def test_all_problems_are_reported_at_once():
     assert config is None and len(problems) >= 3
 
 
+ENV_LOOKUP_RE = re.compile(r"\{\{ lookup\('ansible.builtin.env', '([A-Z_]+)'\) \}\}")
+LOCAL_ENV = {"EKS_LLM_LOCAL_LLM_URL": "http://127.0.0.1:40001", "EKS_LLM_LOCAL_LLM_METRICS_URL": "http://127.0.0.1:40002/metrics"}
+
+
 def _with_inventory_dir(value, inventory_dir):
     """Render the one magic variable inventories use in nested values, as Ansible would."""
     if isinstance(value, dict):
@@ -122,7 +127,9 @@ def _with_inventory_dir(value, inventory_dir):
     if isinstance(value, list):
         return [_with_inventory_dir(v, inventory_dir) for v in value]
     if isinstance(value, str):
-        return value.replace("{{ inventory_dir }}", inventory_dir)
+        value = value.replace("{{ inventory_dir }}", inventory_dir)
+        # what `make local-up` writes to .cache/local/local.env
+        return ENV_LOOKUP_RE.sub(lambda match: LOCAL_ENV.get(match.group(1), "/standin/" + match.group(1)), value)
     return value
 
 
@@ -173,3 +180,14 @@ def test_existing_vpc_normalises_to_the_same_shape_with_nothing_to_create():
     fresh, dummy_problems, dummy_warnings = inventory_model.validate(variables())
     assert set(config["network"]) == set(fresh["network"])
     assert config["network"]["private_subnets"] == [] and config["network"]["public_subnets"] == []
+
+
+def test_hugging_face_token_warning_only_for_gated_models():
+    ungated = variables(eks_llm_hf_token="")
+    dummy_config, problems, warnings = inventory_model.validate(ungated)
+    assert problems == [] and not [w for w in warnings if "Hugging Face" in w]
+    gated = variables(eks_llm_hf_token="")
+    gated["eks_llm_models"][1]["vllm"] = {"model_id": "meta-llama/Llama-2-7b-chat-hf"}
+    dummy_config, problems, warnings = inventory_model.validate(gated)
+    assert problems == []
+    assert [w for w in warnings if "opt-350m is gated on Hugging Face" in w and "HF_TOKEN" in w]

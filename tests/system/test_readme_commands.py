@@ -1,0 +1,191 @@
+"""The README's commands exactly as a new user types them: `make deploy`, again (nothing changes), `make teardown`
+(proves nothing is left), `make local-down` (no process left) - and a second checkout of the repository doing the
+same on the same machine at the same time, without the two meeting (ports, kubeconfigs, reports are per checkout).
+
+Run by `make readme` (part of `make test`). It uses this checkout's .cache/local: do not run it while your own
+`make local-up` stand-ins hold state you care about.
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+import boto3
+import pytest
+
+from tests.standin import local
+from tests.system.conftest import REPO, RECAP_RE, leftovers
+
+pytestmark = pytest.mark.readme
+TIMINGS = os.path.join(REPO, ".cache", "readme-timings.json")
+
+
+def user_env(checkout):
+    """The environment of a user's shell in `checkout`: no virtualenv on PATH, no test variables."""
+    venv_bin = os.path.dirname(sys.executable)
+    env = dict((k, v) for k, v in os.environ.items() if not k.startswith(("AWS_", "EKS_LLM_", "KUBECONFIG", "K8S_AUTH_", "MAKE")))
+    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if os.path.realpath(p) != os.path.realpath(venv_bin))
+    env["PWD"] = checkout
+    env.pop("NGC_API_KEY", None)
+    env.pop("HF_TOKEN", None)
+    return env
+
+
+def make(checkout, target, timeout=3600, extra=()):
+    """`make <target>` in checkout; returns (returncode, output, seconds)."""
+    started = time.monotonic()
+    proc = subprocess.run(["make", target] + list(extra), cwd=checkout, env=user_env(checkout), stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, universal_newlines=True, timeout=timeout, check=False)
+    seconds = time.monotonic() - started
+    log_dir = os.environ.get("EKS_LLM_TEST_LOG_DIR")
+    if log_dir:
+        os.makedirs(log_dir, exist_ok=True)
+        with open(os.path.join(log_dir, "%s-make-%s-%s.log" % (time.strftime("%H%M%S"), target, os.path.basename(checkout))), "w") as handle:
+            handle.write(proc.stdout)
+    return proc.returncode, proc.stdout, seconds
+
+
+def recap(output):
+    found = RECAP_RE.findall(output)
+    assert found, output[-3000:]
+    ok, changed, unreachable, failed = (int(v) for v in found[-1])
+    return {"ok": ok, "changed": changed, "unreachable": unreachable, "failed": failed}
+
+
+def changed_tasks(output):
+    found, task = [], ""
+    for line in output.splitlines():
+        if line.startswith("TASK ["):
+            task = line.rstrip("* ")
+        elif line.startswith("changed:"):
+            found.append(task)
+    return found
+
+
+def play_seconds(output):
+    """Wall seconds per play of site.yml, from the profile_tasks callback's per-task durations."""
+    per_play, play = {}, None
+    for line in output.splitlines():
+        if line.startswith("PLAY ["):
+            play = line[6:].split("]")[0].split(" - ")[0]
+            per_play.setdefault(play, 0.0)
+        match = re.match(r"^.* -+ (\d+\.\d+)s$", line)
+        if match and play and not line.startswith(("PLAY RECAP", "=")):
+            per_play[play] += float(match.group(1))
+    return per_play
+
+
+def second_checkout(tmp_path):
+    """A copy of this checkout's tracked files (mtimes kept, so make sees the shared virtualenvs as up to date)."""
+    target = str(tmp_path / "second-checkout")
+    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO, check=True,
+                           stdout=subprocess.PIPE).stdout.decode().split("\0")
+    for name in filter(None, files):
+        source = os.path.join(REPO, name)
+        if not os.path.lexists(source):
+            continue
+        os.makedirs(os.path.dirname(os.path.join(target, name)), exist_ok=True)
+        shutil.copy2(source, os.path.join(target, name), follow_symlinks=False)
+    return target
+
+
+def shared_tools():
+    """make variables that point a second checkout at this checkout's virtualenvs (a second `pip install` would only
+    cost time; the isolation under test is of the stand-ins, kubeconfigs and reports)."""
+    return ["VENV=%s" % os.path.join(REPO, ".venv"), "AIPERF_VENV=%s" % os.path.join(REPO, ".cache", "aiperf-venv")]
+
+
+def env_file(checkout):
+    values = {}
+    with open(os.path.join(checkout, ".cache", "local", "local.env"), encoding="utf-8") as handle:
+        for line in handle:
+            key, _, value = line.strip().removeprefix("export ").partition("=")
+            if key and not key.startswith("#"):
+                values[key] = value.strip("'")
+    return values
+
+
+def leftovers_of(checkout):
+    values = env_file(checkout)
+    saved = dict((k, os.environ.get(k)) for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"))
+    os.environ.update(AWS_ENDPOINT_URL=values["AWS_ENDPOINT_URL"], AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
+    try:
+        return leftovers()
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def test_readme_commands_as_written_and_two_checkouts_side_by_side(tmp_path):
+    timings = {}
+    first = REPO
+    code, out, timings["make deploy (first)"] = make(first, "deploy")
+    assert code == 0 and recap(out)["failed"] == 0, out[-6000:]
+    assert "Failed to find required executable" not in out
+    for report in ("verify-report.md", "report.md", "results.csv"):
+        assert [f for f in _report_files(first) if os.path.basename(f) == report], "no %s under reports/" % report
+    first_env = env_file(first)
+    assert not re.search(r":(5055|18000|18002)\b", first_env["AWS_ENDPOINT_URL"] + first_env["EKS_LLM_LOCAL_LLM_URL"])
+    assert first_env["EKS_LLM_KUBE_DIR"].startswith(os.path.join(first, ".cache"))
+
+    # A second checkout deploys while the first re-runs its deploy: neither sees the other.
+    second = second_checkout(tmp_path)
+    with subprocess.Popen(["make", "deploy"] + shared_tools(), cwd=second, env=user_env(second), stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, universal_newlines=True) as other:
+        code, again, timings["make deploy (no-op, beside a second checkout)"] = make(first, "deploy")
+        other_out = other.communicate(timeout=3600)[0]
+    assert other.returncode == 0 and recap(other_out)["failed"] == 0, other_out[-6000:]
+    assert code == 0, again[-6000:]
+    assert recap(again)["changed"] == 0, "a second make deploy changed: %s" % changed_tasks(again)
+    timings["no-op per play"] = play_seconds(again)
+    second_env = env_file(second)
+    assert second_env["AWS_ENDPOINT_URL"] != first_env["AWS_ENDPOINT_URL"]
+    assert second_env["EKS_LLM_LOCAL_LLM_URL"] != first_env["EKS_LLM_LOCAL_LLM_URL"]
+    assert [f for f in _report_files(second) if f.endswith("verify-report.md")]
+
+    for checkout in (second, first):
+        name = "first" if checkout == first else "second"
+        code, out, timings["make teardown (%s)" % name] = make(checkout, "teardown", extra=shared_tools() if checkout == second else ())
+        assert code == 0 and recap(out)["failed"] == 0, out[-6000:]
+        assert leftovers_of(checkout) == []
+        state = os.path.join(checkout, ".cache", "local")
+        pids = _recorded_pids(state)
+        code, out, timings["make local-down (%s)" % name] = make(checkout, "local-down", extra=shared_tools() if checkout == second else ())
+        assert code == 0, out
+        assert "no process left" in out
+        assert local._pids(state) == {}  # pylint: disable=protected-access
+        assert not [pid for pid in pids if os.path.exists("/proc/%d" % pid) and _not_zombie(pid)]
+    with open(TIMINGS, "w", encoding="utf-8") as handle:
+        json.dump(timings, handle, indent=1)
+    print(json.dumps(timings, indent=1))
+
+
+def _report_files(checkout):
+    found = []
+    for root, _dirs, files in os.walk(os.path.join(checkout, "reports")):
+        found += [os.path.join(root, name) for name in files]
+    return found
+
+
+def _recorded_pids(state_dir):
+    return list(local._pids(state_dir).values())  # pylint: disable=protected-access
+
+
+def _not_zombie(pid):
+    try:
+        with open("/proc/%d/stat" % pid, encoding="utf-8") as handle:
+            return handle.read().rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def _no_aws_from_tests(monkeypatch):
+    """The stand-ins under test are the checkouts' own, not the test session's."""
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
