@@ -61,6 +61,8 @@ def environment(state_dir):
         "EKS_LLM_STANDIN_CHARTS": os.path.join(REPO, "tests", "standin", "charts"),
         # the collection's kubeconfig for this checkout's cluster, not one shared by every checkout in ~/.kube
         "EKS_LLM_KUBE_DIR": os.path.join(paths["dir"], "kube"),
+        # and the files the collection renders on the controller (Triton's model repository before its sync)
+        "EKS_LLM_WORK_DIR": os.path.join(paths["dir"], "work"),
         "EKS_LLM_LOCAL_LLM_URL": llm["base_url"],
         "EKS_LLM_LOCAL_LLM_METRICS_URL": llm["metrics_url"],
     })

@@ -164,7 +164,8 @@ def local_kubernetes(aws_standin, tmp_path_factory):
     charts = {"EKS_LLM_UPSTREAM_CHARTS": cluster.upstream_charts(),
               "EKS_LLM_STANDIN_CHARTS": os.path.join(REPO, "tests", "standin", "charts"),
               # the collection's kubeconfig for this cluster, apart from any other local cluster on the machine
-              "EKS_LLM_KUBE_DIR": os.path.join(state_dir, "kube")}
+              "EKS_LLM_KUBE_DIR": os.path.join(state_dir, "kube"),
+              "EKS_LLM_WORK_DIR": os.path.join(state_dir, "work")}
     saved = dict((key, os.environ.get(key)) for key in charts)
     os.environ.update(charts)
     try:
