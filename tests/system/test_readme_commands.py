@@ -16,6 +16,7 @@ import time
 import boto3
 import pytest
 
+from tests.bench.noop import layer_seconds
 from tests.standin import local
 from tests.system.conftest import REPO, RECAP_RE, leftovers
 
@@ -65,19 +66,6 @@ def changed_tasks(output):
     return found
 
 
-def play_seconds(output):
-    """Wall seconds per play of site.yml, from the profile_tasks callback's per-task durations."""
-    per_play, play = {}, None
-    for line in output.splitlines():
-        if line.startswith("PLAY ["):
-            play = line[6:].split("]")[0].split(" - ")[0]
-            per_play.setdefault(play, 0.0)
-        match = re.match(r"^.* -+ (\d+\.\d+)s$", line)
-        if match and play and not line.startswith(("PLAY RECAP", "=")):
-            per_play[play] += float(match.group(1))
-    return per_play
-
-
 def second_checkout(tmp_path):
     """A copy of this checkout's tracked files (mtimes kept, so make sees the shared virtualenvs as up to date)."""
     target = str(tmp_path / "second-checkout")
@@ -122,45 +110,68 @@ def leftovers_of(checkout):
                 os.environ[key] = value
 
 
+def start_make(checkout, target, extra=()):
+    started = time.monotonic()
+    proc = subprocess.Popen(["make", target] + list(extra), cwd=checkout, env=user_env(checkout), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, universal_newlines=True)
+    return proc, started
+
+
+def finish_make(running, timeout=3600):
+    proc, started = running
+    output = proc.communicate(timeout=timeout)[0]
+    return proc.returncode, output, time.monotonic() - started
+
+
+def assert_torn_down_and_stopped(checkout, timings, name, extra=()):
+    code, out, timings["make teardown (%s)" % name] = make(checkout, "teardown", extra=extra)
+    assert code == 0 and recap(out)["failed"] == 0, out[-6000:]
+    assert leftovers_of(checkout) == []
+    state = os.path.join(checkout, ".cache", "local")
+    pids = _recorded_pids(state)
+    assert pids, "no stand-in process recorded before local-down"
+    code, out, timings["make local-down (%s)" % name] = make(checkout, "local-down", extra=extra)
+    assert code == 0, out
+    assert "no process left" in out
+    assert local._pids(state) == {}  # pylint: disable=protected-access
+    assert not [pid for pid in pids if _not_zombie(pid)]
+
+
 def test_readme_commands_as_written_and_two_checkouts_side_by_side(tmp_path):
     timings = {}
-    first = REPO
-    code, out, timings["make deploy (first)"] = make(first, "deploy")
+    first, second = REPO, second_checkout(tmp_path)
+    # Two checkouts on one machine deploy at the same time; neither may see the other (ports, kubeconfigs, reports).
+    other = start_make(second, "deploy", shared_tools())
+    code, out, timings["make deploy (first checkout)"] = make(first, "deploy")
+    other_code, other_out, timings["make deploy (second checkout, at the same time)"] = finish_make(other)
     assert code == 0 and recap(out)["failed"] == 0, out[-6000:]
+    assert other_code == 0 and recap(other_out)["failed"] == 0, other_out[-6000:]
     assert "Failed to find required executable" not in out
-    for report in ("verify-report.md", "report.md", "results.csv"):
-        assert [f for f in _report_files(first) if os.path.basename(f) == report], "no %s under reports/" % report
-    first_env = env_file(first)
-    assert not re.search(r":(5055|18000|18002)\b", first_env["AWS_ENDPOINT_URL"] + first_env["EKS_LLM_LOCAL_LLM_URL"])
-    assert first_env["EKS_LLM_KUBE_DIR"].startswith(os.path.join(first, ".cache"))
+    for checkout in (first, second):
+        for report in ("verify-report.md", "report.md", "results.csv"):
+            assert [f for f in _report_files(checkout) if os.path.basename(f) == report], "no %s under %s/reports" % (report, checkout)
+    first_env, second_env = env_file(first), env_file(second)
+    for key in ("AWS_ENDPOINT_URL", "EKS_LLM_LOCAL_LLM_URL", "EKS_LLM_LOCAL_LLM_METRICS_URL"):
+        assert first_env[key] != second_env[key]
+        assert not re.search(r":(5055|18000|18002)\b", first_env[key])
+    for checkout, values in ((first, first_env), (second, second_env)):
+        assert values["EKS_LLM_KUBE_DIR"].startswith(os.path.join(checkout, ".cache"))
 
-    # A second checkout deploys while the first re-runs its deploy: neither sees the other.
-    second = second_checkout(tmp_path)
-    with subprocess.Popen(["make", "deploy"] + shared_tools(), cwd=second, env=user_env(second), stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, universal_newlines=True) as other:
-        code, again, timings["make deploy (no-op, beside a second checkout)"] = make(first, "deploy")
-        other_out = other.communicate(timeout=3600)[0]
-    assert other.returncode == 0 and recap(other_out)["failed"] == 0, other_out[-6000:]
+    # The first checkout deploys again - nothing changes - while the second one tears down beside it.
+    other = start_make(second, "teardown", shared_tools())
+    code, again, timings["make deploy (first, no-op, beside a teardown)"] = make(first, "deploy")
+    other_code, other_out, timings["make teardown (second)"] = finish_make(other)
     assert code == 0, again[-6000:]
     assert recap(again)["changed"] == 0, "a second make deploy changed: %s" % changed_tasks(again)
-    timings["no-op per play"] = play_seconds(again)
-    second_env = env_file(second)
-    assert second_env["AWS_ENDPOINT_URL"] != first_env["AWS_ENDPOINT_URL"]
-    assert second_env["EKS_LLM_LOCAL_LLM_URL"] != first_env["EKS_LLM_LOCAL_LLM_URL"]
-    assert [f for f in _report_files(second) if f.endswith("verify-report.md")]
+    timings["no-op re-run per layer"] = layer_seconds(again)
+    assert other_code == 0 and recap(other_out)["failed"] == 0, other_out[-6000:]
+    assert leftovers_of(second) == []
+    pids = _recorded_pids(os.path.join(second, ".cache", "local"))
+    code, out, timings["make local-down (second)"] = make(second, "local-down", extra=shared_tools())
+    assert code == 0 and "no process left" in out, out
+    assert not [pid for pid in pids if _not_zombie(pid)]
 
-    for checkout in (second, first):
-        name = "first" if checkout == first else "second"
-        code, out, timings["make teardown (%s)" % name] = make(checkout, "teardown", extra=shared_tools() if checkout == second else ())
-        assert code == 0 and recap(out)["failed"] == 0, out[-6000:]
-        assert leftovers_of(checkout) == []
-        state = os.path.join(checkout, ".cache", "local")
-        pids = _recorded_pids(state)
-        code, out, timings["make local-down (%s)" % name] = make(checkout, "local-down", extra=shared_tools() if checkout == second else ())
-        assert code == 0, out
-        assert "no process left" in out
-        assert local._pids(state) == {}  # pylint: disable=protected-access
-        assert not [pid for pid in pids if os.path.exists("/proc/%d" % pid) and _not_zombie(pid)]
+    assert_torn_down_and_stopped(first, timings, "first")
     with open(TIMINGS, "w", encoding="utf-8") as handle:
         json.dump(timings, handle, indent=1)
     print(json.dumps(timings, indent=1))
