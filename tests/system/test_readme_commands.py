@@ -77,13 +77,12 @@ def second_checkout(tmp_path):
             continue
         os.makedirs(os.path.dirname(os.path.join(target, name)), exist_ok=True)
         shutil.copy2(source, os.path.join(target, name), follow_symlinks=False)
+    # This checkout's virtualenvs, linked rather than installed again (a second `pip install` would only cost time;
+    # the isolation under test is of the stand-ins, kubeconfigs, rendered files and reports).
+    os.makedirs(os.path.join(target, ".cache"))
+    os.symlink(os.path.join(REPO, ".venv"), os.path.join(target, ".venv"))
+    os.symlink(os.path.join(REPO, ".cache", "aiperf-venv"), os.path.join(target, ".cache", "aiperf-venv"))
     return target
-
-
-def shared_tools():
-    """make variables that point a second checkout at this checkout's virtualenvs (a second `pip install` would only
-    cost time; the isolation under test is of the stand-ins, kubeconfigs and reports)."""
-    return ["VENV=%s" % os.path.join(REPO, ".venv"), "AIPERF_VENV=%s" % os.path.join(REPO, ".cache", "aiperf-venv")]
 
 
 def env_file(checkout):
@@ -123,14 +122,14 @@ def finish_make(running, timeout=3600):
     return proc.returncode, output, time.monotonic() - started
 
 
-def assert_torn_down_and_stopped(checkout, timings, name, extra=()):
-    code, out, timings["make teardown (%s)" % name] = make(checkout, "teardown", extra=extra)
+def assert_torn_down_and_stopped(checkout, timings, name):
+    code, out, timings["make teardown (%s)" % name] = make(checkout, "teardown")
     assert code == 0 and recap(out)["failed"] == 0, out[-6000:]
     assert leftovers_of(checkout) == []
     state = os.path.join(checkout, ".cache", "local")
     pids = _recorded_pids(state)
     assert pids, "no stand-in process recorded before local-down"
-    code, out, timings["make local-down (%s)" % name] = make(checkout, "local-down", extra=extra)
+    code, out, timings["make local-down (%s)" % name] = make(checkout, "local-down")
     assert code == 0, out
     assert "no process left" in out
     assert local._pids(state) == {}  # pylint: disable=protected-access
@@ -141,7 +140,7 @@ def test_readme_commands_as_written_and_two_checkouts_side_by_side(tmp_path):
     timings = {}
     first, second = REPO, second_checkout(tmp_path)
     # Two checkouts on one machine deploy at the same time; neither may see the other (ports, kubeconfigs, reports).
-    other = start_make(second, "deploy", shared_tools())
+    other = start_make(second, "deploy")
     code, out, timings["make deploy (first checkout)"] = make(first, "deploy")
     other_code, other_out, timings["make deploy (second checkout, at the same time)"] = finish_make(other)
     assert code == 0 and recap(out)["failed"] == 0, out[-6000:]
@@ -158,7 +157,7 @@ def test_readme_commands_as_written_and_two_checkouts_side_by_side(tmp_path):
         assert values["EKS_LLM_KUBE_DIR"].startswith(os.path.join(checkout, ".cache"))
 
     # The first checkout deploys again - nothing changes - while the second one tears down beside it.
-    other = start_make(second, "teardown", shared_tools())
+    other = start_make(second, "teardown")
     code, again, timings["make deploy (first, no-op, beside a teardown)"] = make(first, "deploy")
     other_code, other_out, timings["make teardown (second)"] = finish_make(other)
     assert code == 0, again[-6000:]
@@ -167,7 +166,7 @@ def test_readme_commands_as_written_and_two_checkouts_side_by_side(tmp_path):
     assert other_code == 0 and recap(other_out)["failed"] == 0, other_out[-6000:]
     assert leftovers_of(second) == []
     pids = _recorded_pids(os.path.join(second, ".cache", "local"))
-    code, out, timings["make local-down (second)"] = make(second, "local-down", extra=shared_tools())
+    code, out, timings["make local-down (second)"] = make(second, "local-down")
     assert code == 0 and "no process left" in out, out
     assert not [pid for pid in pids if _not_zombie(pid)]
 
