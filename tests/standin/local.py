@@ -96,8 +96,9 @@ def cmd_start(args):
             return code
     write_env_files(state_dir)
     paths = _paths(state_dir)
+    shell = os.path.relpath(paths["shell.sh"])
     print("\nlocal stand-ins up. In your shell:  source %s\n  (kubectl and helm on the local cluster; AWS calls go to the stand-in)"
-          % os.path.relpath(paths["shell.sh"]))
+          % (paths["shell.sh"] if shell.startswith("..") else shell))
     return 0
 
 

@@ -167,6 +167,24 @@ def _api_ready(kubeconfig, deadline):
     return False
 
 
+def _create_cluster(bins, paths, args, attempts=3):
+    """kwokctl create cluster, on ports taken free just before. kwokctl's own picks (and the etcd peer port, which
+    cannot be given) can collide with a cluster another checkout or test session starts at the same moment; the
+    loser's etcd exits with 'address already in use', so a failed attempt is deleted and retried on new ports."""
+    for attempt in range(1, attempts + 1):
+        ports = ["--kube-apiserver-port", str(_free_port()), "--etcd-port", str(_free_port()),
+                 "--controller-port", str(_free_port()), "--kube-controller-manager-port", str(_free_port()),
+                 "--kube-scheduler-port", str(_free_port())]
+        _kwokctl(bins, paths, "delete", "cluster", check=False)
+        created = _kwokctl(bins, paths, "create", "cluster", "--runtime", "binary", "--kube-authorization", "--wait", "90s",
+                           "--enable-crds", "Stage", "--kubeconfig", paths["admin.kubeconfig"], *ports, *args, check=False)
+        if created.returncode == 0 and _api_ready(paths["admin.kubeconfig"], time.time() + 90):
+            return True
+        print("local Kubernetes: attempt %d of %d did not come up (see %s)%s"
+              % (attempt, attempts, paths["kwokctl.log"], "; retrying on other ports" if attempt < attempts else ""), file=sys.stderr)
+    return False
+
+
 def cmd_start(args):
     started = time.time()
     if not built():
@@ -197,10 +215,7 @@ def cmd_start(args):
     old_karpenter = _read_pid(paths["karpenter.pid"])
     if old_karpenter and process_alive(old_karpenter):  # it would keep talking to the cluster deleted below
         terminate(old_karpenter)
-    _kwokctl(bins, paths, "delete", "cluster", check=False)
-    _kwokctl(bins, paths, "create", "cluster", "--runtime", "binary", "--kube-authorization", "--wait", "90s", "--enable-crds", "Stage",
-             "--kubeconfig", paths["admin.kubeconfig"], *binaries, *extra)
-    if not _api_ready(paths["admin.kubeconfig"], time.time() + 90):
+    if not _create_cluster(bins, paths, binaries + extra):
         print("the API server did not become ready; see %s" % paths["kwokctl.log"], file=sys.stderr)
         return 1
     for crd in _upstream_crds(bins):
