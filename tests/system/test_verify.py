@@ -43,7 +43,7 @@ def inventory(llm, tmp_path):
     overrides = dict((MODEL_OF[name], {"base_url": llm.url(name), "metrics_url": llm.url(name, "metrics_url")}) for name in MODEL_OF)
     path = write_inventory(tmp_path, changes={
         "eks_llm_models": MODELS,
-        "eks_llm_verify": {"mode": "controller", "check_workloads": False, "check_prometheus": False, "check_hpa": False,
+        "eks_llm_verify": {"mode": "controller", "check_workloads": False, "check_prometheus": False, "check_hpa": False, "check_interruption": False,
                            "endpoint_overrides": overrides, "timeout_s": 2, "concurrency": 10, "max_tokens": 8,
                            "results_dir": str(tmp_path / "reports")},
     })
