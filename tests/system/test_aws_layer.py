@@ -60,7 +60,7 @@ def assert_deployed(name=DEPLOYMENT):
     triton_policy = aws("iam").get_role_policy(RoleName=name + "-triton-model-reader", PolicyName="triton")["PolicyDocument"]
     resources = [r for s in triton_policy["Statement"] for r in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])]
     assert resources and all(bucket[0] in r for r in resources)
-    assert len(aws("events").list_rules(NamePrefix=name + "-karpenter-")["Rules"]) == 4
+    assert len(aws("events").list_rules(NamePrefix=name + "-karpenter-")["Rules"]) == 5
     assert len(aws("logs").describe_log_groups(logGroupNamePrefix="/aws/eks/%s/" % name)["logGroups"]) == 2
     secret = json.loads(aws("secretsmanager").get_secret_value(SecretId=name + "/grafana-admin")["SecretString"])
     assert secret["username"] == "admin" and len(secret["password"]) == 32
