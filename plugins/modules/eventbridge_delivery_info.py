@@ -20,7 +20,7 @@ description:
     a failed invocation of the rule.
   - Also reads the C(AWS/Events) C(FailedInvocations) metric of every rule since the queue was last changed (at most
     O(metric_hours) back), so a delivery problem this module cannot see in the configuration still shows.
-  - Sends nothing: no test event, no message. Karpenter and other readers of the queue see no difference.
+  - Sends nothing (no test event, no message), so Karpenter and other readers of the queue see no difference.
   - Only reads; never reports a change.
 author:
   - eks_llm maintainers (@eks-llm)
@@ -69,13 +69,14 @@ EXAMPLES = r"""
 RETURN = r"""
 problems:
   description:
-    - One sentence per problem, C(EventBridge rule <name> cannot deliver to queue <queue>: <why>), or naming a rule
+    - One sentence per problem, C(EventBridge rule <name> cannot deliver to queue <queue> - <why>) (with a colon), or naming a rule
       without a target on the queue, or none found. Empty when every rule can deliver.
   returned: always
   type: list
   elements: str
-  sample: ["EventBridge rule llm-karpenter-spot-interruption cannot deliver to queue llm-karpenter: the queue is encrypted
-            with the AWS managed KMS key alias/aws/sqs, whose key policy cannot let events.amazonaws.com use it"]
+  sample:
+    - "EventBridge rule llm-karpenter-spot-interruption cannot deliver to queue llm-karpenter: the queue is encrypted
+      with the AWS managed KMS key alias/aws/sqs, whose key policy cannot let events.amazonaws.com use it"
 rules:
   description: Every rule found, with its SQS targets.
   returned: always
