@@ -78,7 +78,7 @@ def test_every_flavour_passes_and_leaves_a_report(inventory):
     assert "vllm:kv_cache_usage_perc" in done[("llama31-8b", "metrics")]["got"]
     # switched-off checks are listed, not hidden
     skipped = sorted(set(c["check"] for c in report["checks"] if c["ok"] is None))
-    assert skipped == ["hpa_metric", "pods", "prometheus_target", "rollout_or_ready", "service"]
+    assert skipped == ["hpa_metric", "interruption_delivery", "pods", "prometheus_target", "rollout_or_ready", "service"]
     assert all(c["got"].startswith("switched off by eks_llm_verify.") for c in report["checks"] if c["ok"] is None)
     markdown = read(os.path.join(runs[0], "verify-report.md"))
     assert "- verdict: **PASS**" in markdown and "## Prompts: opt-350m" in markdown
