@@ -192,6 +192,7 @@ SPEC = dict(
         expect_metrics=dict(type="bool", default=True),
         check_prometheus=dict(type="bool", default=True),
         check_hpa=dict(type="bool", default=True),
+        check_interruption=dict(type="bool", default=True),
         endpoint_overrides=dict(type="dict", default={}),
         prometheus_url=dict(type="str", default=""),
         prompts_file=dict(type="str", default=""),

@@ -14,7 +14,7 @@ description:
     its targets and the tags of the rule.
   - Unlike M(amazon.aws.cloudwatchevent_rule), this module tags the rule, so that
     the teardown of a deployment can find it by its deployment tag.
-  - Karpenter uses four such rules to send EC2 and AWS Health interruption events
+  - Karpenter uses five such rules to send EC2 and AWS Health interruption events
     to its SQS interruption queue.
   - Changes are computed first and applied only where the rule differs, so a
     repeated run reports no change.

@@ -10,7 +10,9 @@ CLI (run from the repository root):
 In tests:  with StandIn() as aws: boto3.client("eks", endpoint_url=aws.endpoint_url, ...)
 Control API on the same port (never throttled): POST /_standin/config, GET /_standin/config,
 GET /_standin/timeline, GET /_standin/stats, POST /_standin/reset, GET /_standin/health,
-POST /_standin/eks/tokenreview (the EKS token authenticator the local kube-apiserver calls).
+POST /_standin/eks/tokenreview (the EKS token authenticator the local kube-apiserver calls),
+POST /_standin/events/emit {"source": "aws.ec2", "detail-type": ..., "detail": {...}, "region": ...} (an AWS service
+puts an event on the default bus; PutEvents refuses aws.* sources as AWS does).
 """
 import argparse
 import json
@@ -36,7 +38,8 @@ DEFAULT_PORT = 0  # a free port: several checkouts (and test sessions) run side 
 
 def install():
     """Patch moto (idempotent). Must run before the first request builds moto's Flask apps."""
-    from . import ec2_ext, efs_csi_ext, efs_ext, eks_ext, kms_ext, nim_operator_ext, quotas_ext, service_lb_ext  # pylint: disable=import-outside-toplevel
+    from . import (ec2_ext, efs_csi_ext, efs_ext, eks_ext, events_ext, kms_ext, nim_operator_ext, quotas_ext,  # pylint: disable=import-outside-toplevel
+                   service_lb_ext)
 
     eks_ext.install()
     efs_csi_ext.install()
@@ -46,6 +49,7 @@ def install():
     ec2_ext.install()
     quotas_ext.install()
     kms_ext.install()
+    events_ext.install()
 
 
 def reset():
@@ -73,6 +77,9 @@ def reset():
         moto_api_backend.__init__(moto_api_backend.region_name, moto_api_backend.account_id)
         timing.reset()
         throttle.reset()
+        from . import events_ext  # pylint: disable=import-outside-toplevel
+
+        events_ext.reset()
 
 
 class StandinApp:
@@ -118,6 +125,9 @@ class StandinApp:
 
                 length = int(environ.get("CONTENT_LENGTH") or 0)
                 result = eks_auth_ext.handle(json.loads(environ["wsgi.input"].read(length) or b"{}") if length else {})
+            elif path == "/_standin/events/emit" and method == "POST":
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+                result = emit_event(**(json.loads(environ["wsgi.input"].read(length) or b"{}") if length else {}))
             elif path == "/_standin/config":
                 result = config.snapshot()
             elif path == "/_standin/timeline":
@@ -211,6 +221,23 @@ class StandIn:
     @staticmethod
     def stats():
         return throttle.stats()
+
+    def emit_event(self, source, detail_type, detail, resources=()):
+        """An AWS service puts an event on the default bus (what EC2 does for a spot interruption warning)."""
+        return emit_event(source, detail_type, detail, region=self.region, resources=resources)
+
+
+def emit_event(source, detail_type=None, detail=None, region="us-west-2", resources=(), account=None, **other):
+    """An AWS service (source aws.*) puts an event on the default bus of `account` in `region`: PutEvents' entry."""
+    # pylint: disable=import-outside-toplevel
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    from . import events_ext
+
+    detail_type = other.pop("detail-type", detail_type)
+    if other or not detail_type or not str(source).startswith("aws."):
+        raise ValueError("emit needs source (aws.*), detail-type and detail; unknown keys: %s" % sorted(other))
+    return events_ext.emit(account or DEFAULT_ACCOUNT_ID, region, source, detail_type, detail or {}, resources)
 
 
 def env_vars(endpoint, region):

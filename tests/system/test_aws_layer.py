@@ -1,4 +1,5 @@
 """The AWS layer end to end: deploy, re-run without change, tear down to nothing, and the hard cases."""
+import datetime
 import json
 
 import pytest
@@ -59,11 +60,34 @@ def assert_deployed(name=DEPLOYMENT):
     triton_policy = aws("iam").get_role_policy(RoleName=name + "-triton-model-reader", PolicyName="triton")["PolicyDocument"]
     resources = [r for s in triton_policy["Statement"] for r in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])]
     assert resources and all(bucket[0] in r for r in resources)
-    assert len(aws("events").list_rules(NamePrefix=name + "-karpenter-")["Rules"]) == 4
+    assert len(aws("events").list_rules(NamePrefix=name + "-karpenter-")["Rules"]) == 5
     assert len(aws("logs").describe_log_groups(logGroupNamePrefix="/aws/eks/%s/" % name)["logGroups"]) == 2
     secret = json.loads(aws("secretsmanager").get_secret_value(SecretId=name + "/grafana-admin")["SecretString"])
     assert secret["username"] == "admin" and len(secret["password"]) == 32
     return secret["password"]
+
+
+def interruption_deliveries(standin, name=DEPLOYMENT):
+    """What EC2 and AWS Health would do: one event per interruption rule; what reached the queue, what failed."""
+    rules = aws("events").list_rules(NamePrefix=name + "-karpenter-")["Rules"]
+    for rule in rules:
+        pattern = json.loads(rule["EventPattern"])
+        standin.emit_event(pattern["source"][0], pattern["detail-type"][0], {"stand-in": "interruption test"})
+    sqs = aws("sqs")
+    url = sqs.get_queue_url(QueueName=name + "-karpenter")["QueueUrl"]
+    received = []
+    while True:
+        batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        if not batch:
+            break
+        received += [json.loads(message["Body"])["detail-type"] for message in batch]
+        sqs.delete_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    failed = {rule["Name"]: sum(point["Sum"] for point in aws("cloudwatch").get_metric_statistics(
+        Namespace="AWS/Events", MetricName="FailedInvocations", Dimensions=[{"Name": "RuleName", "Value": rule["Name"]}],
+        StartTime=now - datetime.timedelta(hours=1), EndTime=now + datetime.timedelta(minutes=1), Period=3600,
+        Statistics=["Sum"])["Datapoints"]) for rule in rules}
+    return {"rules": len(rules), "received": sorted(received), "failed": {rule: n for rule, n in failed.items() if n}}
 
 
 def test_deploy_rerun_teardown_and_secrets_never_printed(standin, tmp_path):
@@ -77,6 +101,11 @@ def test_deploy_rerun_teardown_and_secrets_never_printed(standin, tmp_path):
     grafana_password = assert_deployed()
     for secret in (FAKE_NGC_KEY, FAKE_HF_TOKEN, grafana_password):
         assert secret not in first.output
+    # verify's AWS-side check, then what EventBridge really delivers (the stand-in evaluates queue policy and key)
+    check = run_playbook("tests/system/playbooks/verify_interruption.yml", inventory, env=secrets_env)
+    delivered = interruption_deliveries(standin)
+    assert check.returncode == 0, (delivered, check)
+    assert delivered["failed"] == {} and len(delivered["received"]) == delivered["rules"], delivered
 
     second = run_playbook("playbooks/aws.yml", inventory, env=secrets_env)
     assert second.returncode == 0, second
