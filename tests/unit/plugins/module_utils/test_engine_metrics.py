@@ -59,9 +59,8 @@ def record_series(record=None):
 def settings_and_config():
     config, problems, dummy = inventory_model.validate(dict(INVENTORY))
     assert problems == []
-    settings = {"platform": config["platform"], "thresholds": {"gpu_temperature_celsius": 85, "gpu_memory_used_ratio": 0.95,
-                                                              "waiting_requests": 8, "error_ratio": 0.05, "ttft_p99_seconds": 2},
-                "models": config["models"]}
+    thresholds = {"gpu_temperature_celsius": 85, "gpu_memory_used_ratio": 0.95, "waiting_requests": 8, "error_ratio": 0.05, "ttft_p99_seconds": 2}
+    settings = {"platform": config["platform"], "thresholds": thresholds, "models": config["models"]}
     return settings, config
 
 
