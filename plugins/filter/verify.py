@@ -135,20 +135,42 @@ def workload_checks(models, workload_results, service_results, pod_results, node
     return checks
 
 
+def _typed(entry):
+    """The type-named body of an HPA metric entry: Pods -> pods, Object -> object, ContainerResource -> containerResource."""
+    kind = entry.get("type") or ""
+    return kind, entry.get(kind[:1].lower() + kind[1:]) or {}
+
+
+def _metric_name(body):
+    return (body.get("metric") or {}).get("name") or body.get("name") or ""
+
+
+def hpa_metric_values(hpa):
+    """[(metric name, current value or '')] for every metric the HPA's spec names ('' is what kubectl shows as <unknown>)."""
+    current = {}
+    for entry in (hpa.get("status") or {}).get("currentMetrics") or []:
+        kind, body = _typed(entry)
+        value = body.get("current") or {}
+        found = [str(value[key]) for key in ("averageValue", "value", "averageUtilization") if value.get(key) not in (None, "")]
+        current[(kind, _metric_name(body))] = found[0] if found else ""
+    result = []
+    for entry in (hpa.get("spec") or {}).get("metrics") or []:
+        kind, body = _typed(entry)
+        result.append((_metric_name(body), current.get((kind, _metric_name(body)), "")))
+    return result
+
+
 def hpa_value(resources, metric):
-    """The current value of the HPA's custom pods metric, or '' when unknown (what kubectl shows as <unknown>)."""
+    """'name = value, ...' when the HPA names `metric` and every metric of its spec has a current value, else ''."""
     for hpa in resources or []:
-        for current in (hpa.get("status") or {}).get("currentMetrics") or []:
-            pods = current.get("pods") or {}
-            if current.get("type") == "Pods" and (pods.get("metric") or {}).get("name") == metric:
-                value = (pods.get("current") or {}).get("averageValue")
-                if value not in (None, ""):
-                    return str(value)
+        values = hpa_metric_values(hpa)
+        if any(name == metric for name, dummy in values) and all(value for dummy, value in values):
+            return ", ".join("%s = %s" % item for item in values)
     return ""
 
 
 def hpa_checks(models, hpa_results, metrics):
-    """For every autoscaled model: its HPA exists and its custom metric has a current value."""
+    """For every autoscaled model: its HPA exists, scales on the engine's custom metric, and each of its metrics has a value."""
     found = _by_item(hpa_results)
     checks = []
     for model in models:
@@ -156,17 +178,21 @@ def hpa_checks(models, hpa_results, metrics):
             continue
         metric = metrics["triton" if model["engine"] == "triton_vllm" else "openai"]
         where = "%s/%s" % (model["namespace"], model["name"])
-        expected = "HPA %s with a current value of pods metric %s" % (where, metric)
+        expected = "HPA %s on pods metric %s, every metric with a current value" % (where, metric)
         hpas = found.get((model["namespace"], model["name"], None)) or []
-        value = hpa_value(hpas, metric)
+        values = hpa_metric_values(hpas[0]) if hpas else []
+        unknown = [name for name, value in values if not value]
         if not hpas:
             got = "no HPA %s" % where
-        elif value:
-            got = "%s = %s" % (metric, value)
-        else:
+        elif metric not in [name for name, dummy in values]:
+            got = "HPA %s scales on %s, not on %s" % (where, ", ".join(name for name, dummy in values) or "no metric", metric)
+        elif unknown:
             active = _condition(hpas[0], "ScalingActive")
-            got = "%s is <unknown>%s" % (metric, " (ScalingActive %s: %s)" % (active.get("reason"), active.get("message")) if active else "")
-        checks.append(_check(model["name"], "hpa_metric", bool(value), expected, got))
+            got = "%s is <unknown>%s" % (", ".join(unknown), " (ScalingActive %s: %s)" % (active.get("reason"), active.get("message")) if active else "")
+        else:
+            got = ", ".join("%s = %s" % item for item in values)
+        ok = bool(hpas) and metric in [name for name, dummy in values] and not unknown
+        checks.append(_check(model["name"], "hpa_metric", ok, expected, got))
     return checks
 
 

@@ -278,7 +278,8 @@ PLATFORM = {
     # custom metrics (pods) exposed by prometheus-adapter for the models' HPAs
     "autoscaling_metrics": {
         "openai": "llm_requests_waiting",
-        "triton": "triton_queue_compute_ratio",
+        # requests waiting for their first token per pod (Little's law on vllm:time_to_first_token_seconds_sum)
+        "triton": "triton_requests_waiting",
     },
     # Secrets the inference layer creates in each model namespace
     "secrets": {"ngc_registry": "ngc-registry", "ngc_api": "ngc-api", "hf_token": "hf-token"},

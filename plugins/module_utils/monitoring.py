@@ -13,7 +13,12 @@ Metric names differ between servers, and the queries cover all of them:
 * NIM 1.x (vLLM V0 names, no prefix): ``num_requests_waiting``, ``gpu_cache_usage_perc``,
   ``time_to_first_token_seconds``, ``time_per_output_token_seconds``, ``request_failure_total`` ...
 * vLLM V1 (``vllm:`` prefix): ``vllm:kv_cache_usage_perc``, ``vllm:inter_token_latency_seconds`` ...
-* Triton: ``nv_inference_*`` and ``nv_gpu_*``; its vLLM backend adds ``vllm:*`` series per model.
+* Triton: ``nv_inference_*`` and ``nv_gpu_*``; its vLLM backend adds ``vllm:*`` counters and histograms per model
+  (labels ``model``, ``version``) - no gauges: no ``vllm:num_requests_waiting``, no KV-cache usage. Its requests pass
+  through Triton's queue and "compute" at once (the backend's execute() hands them to vLLM and returns), so
+  ``nv_inference_queue_duration_us`` / ``..._compute_infer_duration_us`` / ``nv_inference_pending_request_count`` stay near 0
+  under any load; vLLM's queue shows in ``vllm:time_to_first_token_seconds``. The names the pinned image serves are kept
+  in tests/upstream/triton_vllm_metrics.json, and a unit test checks every query below against them.
 """
 
 import json
@@ -43,6 +48,24 @@ LLM = {
     "success": "(vllm:)?request_success_total",
     "failure": "(vllm:)?request_failure_total",
 }
+
+# Triton's vLLM backend: requests that arrived and have not got their first token yet, per pod, by Little's law (below)
+TRITON_TTFT_SUM = "vllm:time_to_first_token_seconds_sum"
+# the backend labels its series {model, version}; vLLM's own OpenAI server labels the same names {model_name}
+TRITON_BACKEND_MATCHER = 'model!="",version!=""'
+
+
+def triton_awaiting_first_token(matchers, by, window):
+    """Mean number of requests waiting for their first token (vLLM's queue + prefill) over `window`.
+
+    Little's law: requests spend TTFT seconds each before their first token, so the TTFT seconds accrued per second -
+    the rate of the histogram's _sum - is the mean number of requests in that phase. TTFT runs from the request's
+    arrival, so it includes the wait for a batch slot: the number rises with the backlog like num_requests_waiting,
+    in the same unit (requests), which lets one HPA `target` mean the same for every engine. Chosen over the mean TTFT
+    (a target in seconds, which depends on the prompt length) and over in-flight requests from the e2e latency (which
+    grows with the output length when nothing waits). It counts a request when its first token leaves, so it lags a
+    growing queue by about one TTFT."""
+    return "sum by (%s) (rate(%s{%s}[%s]))" % (by, TRITON_TTFT_SUM, matchers, window)
 
 
 def label_selector(labels):
@@ -177,13 +200,13 @@ def adapter_rules(settings):
             "metricsQuery": "max by (<<.GroupBy>>) (%s)" % _series(waiting, "<<.LabelMatchers>>"),
         },
         {
-            # time queued per unit of compute time: > 1 means requests wait longer than they run.
-            # The raw queue duration is a counter of microseconds and says nothing about load per replica.
-            "seriesQuery": 'nv_inference_queue_duration_us{namespace!="",pod!=""}',
+            # Triton + vLLM backend: requests waiting for their first token per pod over the last minute (Little's law on
+            # vllm:time_to_first_token_seconds, see triton_awaiting_first_token). Not Triton's queue/compute times: the
+            # backend's execute() returns at once, so they stay near 0 whatever vLLM's backlog.
+            "seriesQuery": '%s{namespace!="",pod!=""}' % TRITON_TTFT_SUM,
             "resources": {"overrides": per_pod},
-            "name": {"matches": "^nv_inference_queue_duration_us$", "as": names["triton"]},
-            "metricsQuery": ("sum by (<<.GroupBy>>) (rate(nv_inference_queue_duration_us{<<.LabelMatchers>>}[1m]))"
-                             " / clamp_min(sum by (<<.GroupBy>>) (rate(nv_inference_compute_infer_duration_us{<<.LabelMatchers>>}[1m])), 1)"),
+            "name": {"matches": "^%s$" % TRITON_TTFT_SUM, "as": names["triton"]},
+            "metricsQuery": triton_awaiting_first_token("<<.LabelMatchers>>", "<<.GroupBy>>", "1m"),
         },
     ]
 
@@ -292,8 +315,7 @@ def inference_alerts(settings):
     triton_errors = ("sum by (%s, model) (rate(nv_inference_request_failure[5m]))"
                      " / sum by (%s, model) (rate({__name__=~\"nv_inference_request_(success|failure)\"}[5m]))" % (by, by))
     waiting = "sum by (%s) (%s)" % (by, _series(LLM["waiting"]))
-    triton_ratio = ("sum by (%s, model) (rate(nv_inference_queue_duration_us[5m]))"
-                    " / clamp_min(sum by (%s, model) (rate(nv_inference_compute_infer_duration_us[5m])), 1)" % (by, by))
+    triton_waiting = triton_awaiting_first_token(TRITON_BACKEND_MATCHER, by + ", model", "5m")
     return [
         _alert("LLMNoReadyReplica",
                "(kube_deployment_status_replicas_available{%s,deployment=~\"%s\"} == 0)"
@@ -305,9 +327,10 @@ def inference_alerts(settings):
                "10m", "warning", "{{ $labels.namespace }}/{{ $labels.service }}: {{ $value }} requests waiting, and growing",
                "More than %d requests wait for a batch slot and the queue still grows: add replicas or GPUs."
                % limits["waiting_requests"]),
-        _alert("TritonQueueGrowing", "%s > 1" % triton_ratio, "10m", "warning",
-               "{{ $labels.namespace }}/{{ $labels.model }}: requests queue longer than they compute",
-               "Queue time exceeded compute time for 10 minutes (ratio {{ $value }}): add replicas or GPUs."),
+        _alert("TritonRequestsWaiting", "%s > %d" % (triton_waiting, limits["waiting_requests"]), "10m", "warning",
+               "{{ $labels.namespace }}/{{ $labels.model }}: {{ $value | humanize }} requests waiting for their first token",
+               "On average more than %d requests waited for their first token (vLLM's queue and prefill; the rate of"
+               " vllm:time_to_first_token_seconds_sum over 5 minutes) for 10 minutes: add replicas or GPUs." % limits["waiting_requests"]),
         _alert("LLMHighErrorRate", "(%s > %s) or (%s > %s)" % (openai_errors, limits["error_ratio"], triton_errors, limits["error_ratio"]),
                "10m", "critical", "{{ $labels.namespace }}/{{ $labels.service }}: {{ $value | humanizePercentage }} of requests fail",
                "More than %s of the requests failed over 10 minutes." % limits["error_ratio"]),
@@ -445,25 +468,31 @@ def triton_dashboard():
     def rate(metric, extra_by=""):
         return "sum by (%s%s) (rate(%s{%s}[$__rate_interval]))" % (by, extra_by, metric, sel)
 
-    per_request = "%s / %s / 1000"
+    def quantile(q, family):
+        return "histogram_quantile(%s, sum by (%s, le) (rate(%s_bucket{%s}[$__rate_interval])))" % (q, by, family, sel)
+
     panels = [
-        ("Queue vs compute time per request", [
-            (per_request % (rate("nv_inference_queue_duration_us"), rate("nv_inference_request_success")), "queue " + legend),
-            (per_request % (rate("nv_inference_compute_infer_duration_us"), rate("nv_inference_request_success")), "compute " + legend)],
-         "ms", "Average microseconds queued and computing per successful request."),
-        ("Queue / compute ratio (autoscaling metric)", [
-            ("sum by (namespace, pod) (rate(nv_inference_queue_duration_us{%s}[$__rate_interval])) / clamp_min(sum by (namespace, pod)"
-             " (rate(nv_inference_compute_infer_duration_us{%s}[$__rate_interval])), 1)" % (sel, sel), "{{namespace}}/{{pod}}")],
-         "none", "triton_queue_compute_ratio as prometheus-adapter computes it per pod; above 1 requests wait longer than they run."),
-        ("Successful and failed requests per second", [
-            (rate("nv_inference_request_success"), "success " + legend),
+        ("Requests waiting for their first token (autoscaling metric)", [
+            (triton_awaiting_first_token(sel, "namespace, pod", "$__rate_interval"), "{{namespace}}/{{pod}}")], "short",
+         "Rate of vllm:time_to_first_token_seconds_sum per pod = mean requests in vLLM's queue or prefill (Little's law), as"
+         " prometheus-adapter computes the HPA's metric (over 1m). Triton's own queue time and pending count stay near 0 with"
+         " the vLLM backend, which takes every request at once."),
+        ("Time to first token", [(quantile(0.5, "vllm:time_to_first_token_seconds"), "p50 " + legend),
+                                 (quantile(0.99, "vllm:time_to_first_token_seconds"), "p99 " + legend)], "s",
+         "vllm:time_to_first_token_seconds: vLLM's queue + prefill."),
+        ("Requests in flight", [(rate("vllm:e2e_request_latency_seconds_sum"), legend)], "short",
+         "Rate of vllm:e2e_request_latency_seconds_sum = mean requests in the engine (Little's law), counted when they finish."),
+        ("Generated tokens per second", [(rate("vllm:generation_tokens_total"), legend)], "short", "vllm:generation_tokens_total."),
+        ("Triton queue and hand-off time per request", [
+            ("%s / %s / 1000" % (rate("nv_inference_queue_duration_us"), rate("nv_inference_request_success")), "queue " + legend),
+            ("%s / %s / 1000" % (rate("nv_inference_compute_infer_duration_us"), rate("nv_inference_request_success")), "hand-off " + legend)],
+         "ms", "Triton's queue and compute time per request. With the vLLM backend they cover only the hand-off to vLLM (its"
+         " execute() returns at once): near 0 unless Triton's Python backend itself is stuck. Not a load signal."),
+        ("Requests handed to vLLM and failed per second", [
+            (rate("nv_inference_request_success"), "handed over " + legend),
             (rate("nv_inference_request_failure", ", reason"), "failure {{reason}} " + legend)], "reqps",
-         "nv_inference_request_success / nv_inference_request_failure."),
-        ("Inferences and executions per second", [
-            (rate("nv_inference_count"), "inferences " + legend), (rate("nv_inference_exec_count"), "executions " + legend)],
-         "short", "Inferences per execution above 1 means requests are batched."),
-        ("Pending requests", [("sum by (%s) (nv_inference_pending_request_count{%s})" % (by, sel), legend)], "short",
-         "nv_inference_pending_request_count."),
+         "nv_inference_request_success counts a request when the backend has taken it (before it is generated);"
+         " nv_inference_request_failure by reason."),
         ("GPU utilization", [('max by (namespace, pod, gpu_uuid) (nv_gpu_utilization{namespace=~"$namespace"})', "{{pod}} {{gpu_uuid}}")],
          "percentunit", "nv_gpu_utilization reported by Triton (--allow-gpu-metrics)."),
         ("GPU memory used", [('max by (namespace, pod, gpu_uuid) (nv_gpu_memory_used_bytes{namespace=~"$namespace"})', "{{pod}} {{gpu_uuid}}")],

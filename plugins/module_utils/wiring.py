@@ -14,6 +14,8 @@ module passes a Kubernetes client, the unit tests a list of objects. It raises `
 when the API server does not serve the kind.
 """
 
+import re
+
 try:
     import yaml
 
@@ -225,6 +227,20 @@ def adapter_metrics(config_text):
     return sorted(set((rule.get("name") or {}).get("as") or "" for rule in config.get("rules") or []) - set([""]))
 
 
+def rules_that_cannot_name(config_text):
+    """Custom rules whose name.matches does not match the series their seriesQuery names: prometheus-adapter skips every
+    such series ("did not match expected pattern"), so the rule's metric never exists. Only literal series names are judged."""
+    config = yaml.safe_load(config_text or "") or {}
+    problems = []
+    for rule in config.get("rules") or []:
+        series = re.match(r"\s*([A-Za-z_:][A-Za-z0-9_:]*)\s*(\{|$)", rule.get("seriesQuery") or "")
+        matches = (rule.get("name") or {}).get("matches") or ""
+        if series and matches and not re.search(matches, series.group(1)):
+            problems.append("rule %s: name.matches %r does not match its series %s, so the adapter never serves it"
+                            % ((rule.get("name") or {}).get("as") or "<unnamed>", matches, series.group(1)))
+    return problems
+
+
 def check_adapter(adapter, read):
     problems = []
     found = read("v1", "ConfigMap", namespace=adapter["namespace"], name=adapter["name"])
@@ -236,6 +252,7 @@ def check_adapter(adapter, read):
         return ["%s has no key %s" % (where, adapter.get("data_entry") or "config.yaml")], []
     try:
         exposed = adapter_metrics(data)
+        problems.extend("%s: %s" % (where, problem) for problem in rules_that_cannot_name(data))
     except (ValueError, YAMLError) as error:
         return ["%s: config.yaml could not be read (%s)" % (where, error)], []
     wanted = sorted(set(adapter["metrics"]))

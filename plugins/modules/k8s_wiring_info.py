@@ -169,7 +169,7 @@ EXAMPLES = r"""
     adapter:
       namespace: monitoring
       name: prometheus-adapter
-      metrics: [llm_requests_waiting, triton_queue_compute_ratio]
+      metrics: [llm_requests_waiting, triton_requests_waiting]
     daemonsets:
       - {namespace: gpu-system, label_selector: app.kubernetes.io/name=dcgm-exporter, gpu_nodes_only: true}
     node_pools:

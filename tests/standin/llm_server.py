@@ -11,8 +11,12 @@ Endpoint flavors
     vllm    the same routes; metrics with vLLM V1 names (vllm:num_requests_running, vllm:kv_cache_usage_perc,
             vllm:inter_token_latency_seconds, ...). `metrics_prefix` ("" or "vllm:") picks the style for either flavor.
     triton  /v2/health/live|ready, GET /v2, /v2/models/{m}[/versions/1], .../ready, .../config, POST /v2/repository/index,
-            POST .../generate and .../generate_stream (SSE); metrics on a separate metrics_port (Triton's 8002): nv_inference_*,
-            nv_gpu_*, and the vLLM backend's vllm:* series labelled {model, version}.
+            POST .../generate and .../generate_stream (SSE); metrics on a separate metrics_port (Triton's 8002): exactly the
+            families of the pinned Triton 25.10 + vLLM backend (tests/upstream/triton_vllm_metrics.json): nv_inference_*,
+            nv_gpu_*, nv_cpu_*, ..., and the backend's vllm:* counters and histograms labelled {model, version} - no gauges
+            such as vllm:num_requests_waiting, which the backend does not export. As in the real backend (whose execute()
+            only schedules a coroutine), Triton's own request counters and durations cover the hand-off to the engine only:
+            success/count at arrival, queue time 0, pending requests 0; vLLM's queue shows in time_to_first_token.
 Every port also serves the control API: GET|POST /_standin/config, POST /_standin/reset, GET /_standin/health.
 
 Tokens: prompt tokens = whitespace-separated words of the prompt (chat: of all message texts); output tokens =
@@ -105,15 +109,15 @@ REQUEST_BUCKETS = (0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.
 TOKEN_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000)
 HISTOGRAMS = {"ttft": TTFT_BUCKETS, "itl": ITL_BUCKETS, "tpot": ITL_BUCKETS, "e2e": REQUEST_BUCKETS, "queue": REQUEST_BUCKETS,
               "prefill": REQUEST_BUCKETS, "decode": REQUEST_BUCKETS, "inference": REQUEST_BUCKETS, "prompt_len": TOKEN_BUCKETS,
-              "gen_len": TOKEN_BUCKETS}
+              "gen_len": TOKEN_BUCKETS, "params_n": (1, 2, 5, 10, 20)}
 
 # The LLM series: key, kind, name in NIM 1.x (= vLLM V0 unprefixed), in vLLM V1 (after "vllm:"), in Triton's vLLM backend
 # (after "vllm:"), help. None = that server does not have it.
 LLM_METRICS = (
-    ("running", "gauge", "num_requests_running", "num_requests_running", "num_requests_running", "Number of requests in the batch."),
-    ("waiting", "gauge", "num_requests_waiting", "num_requests_waiting", "num_requests_waiting", "Number of requests waiting for a batch slot."),
+    ("running", "gauge", "num_requests_running", "num_requests_running", None, "Number of requests in the batch."),
+    ("waiting", "gauge", "num_requests_waiting", "num_requests_waiting", None, "Number of requests waiting for a batch slot."),
     ("max", "gauge", "num_request_max", None, None, "Maximum number of requests in the batch."),
-    ("kv", "gauge", "gpu_cache_usage_perc", "kv_cache_usage_perc", "gpu_cache_usage_perc", "KV-cache usage. 1 means 100 percent usage."),
+    ("kv", "gauge", "gpu_cache_usage_perc", "kv_cache_usage_perc", None, "KV-cache usage. 1 means 100 percent usage."),
     ("prompt_tokens", "counter", "prompt_tokens_total", "prompt_tokens_total", "prompt_tokens_total", "Number of prefill tokens processed."),
     ("generation_tokens", "counter", "generation_tokens_total", "generation_tokens_total", "generation_tokens_total",
      "Number of generation tokens processed."),
@@ -126,15 +130,16 @@ LLM_METRICS = (
     ("tpot", "histogram", None, "request_time_per_output_token_seconds", None, "Histogram of (e2e - ttft) / (tokens - 1) per request."),
     ("e2e", "histogram", "e2e_request_latency_seconds", "e2e_request_latency_seconds", "e2e_request_latency_seconds",
      "Histogram of end to end request latency in seconds."),
-    ("queue", "histogram", "request_queue_time_seconds", "request_queue_time_seconds", "request_queue_time_seconds",
+    ("queue", "histogram", "request_queue_time_seconds", "request_queue_time_seconds", None,
      "Histogram of time spent waiting for a batch slot."),
-    ("prefill", "histogram", None, "request_prefill_time_seconds", "request_prefill_time_seconds", "Histogram of time spent in prefill."),
-    ("decode", "histogram", None, "request_decode_time_seconds", "request_decode_time_seconds", "Histogram of time spent in decode."),
-    ("inference", "histogram", None, "request_inference_time_seconds", "request_inference_time_seconds",
+    ("prefill", "histogram", None, "request_prefill_time_seconds", None, "Histogram of time spent in prefill."),
+    ("decode", "histogram", None, "request_decode_time_seconds", None, "Histogram of time spent in decode."),
+    ("inference", "histogram", None, "request_inference_time_seconds", None,
      "Histogram of time spent in the batch."),
     ("prompt_len", "histogram", "request_prompt_tokens", "request_prompt_tokens", "request_prompt_tokens", "Number of prompt tokens per request."),
     ("gen_len", "histogram", "request_generation_tokens", "request_generation_tokens", "request_generation_tokens",
      "Number of generated tokens per request."),
+    ("params_n", "histogram", None, None, "request_params_n", "Histogram of the n request parameter."),
 )
 TRITON_COUNTERS = (  # name, stats counter, help
     ("nv_inference_count", "inference_count", "Number of inferences performed (does not include cached requests)"),
@@ -146,6 +151,9 @@ TRITON_COUNTERS = (  # name, stats counter, help
     ("nv_inference_compute_output_duration_us", "output_us", "Cumulative inference compute output duration in microseconds (does not include cached requests)"),
 )
 TRITON_FAILURE_REASONS = ("REJECTED", "CANCELED", "BACKEND", "OTHER")
+HANDOFF_S = 0.0001  # what Triton measures per request of the vLLM backend: execute() schedules a coroutine and returns
+MODEL_LOAD_S = 42.0
+CPU_MEMORY_BYTES = 64 * 2 ** 30
 START_TIME = time.time()
 
 
@@ -305,7 +313,7 @@ class ModelStats:
 
     def __init__(self):
         self.hist = {key: Histogram(buckets) for key, buckets in HISTOGRAMS.items()}
-        self.counters = dict.fromkeys(("prompt_tokens", "generation_tokens", "inference_count", "exec_count", "request_us", "queue_us",
+        self.counters = dict.fromkeys(("prompt_tokens", "generation_tokens", "success", "inference_count", "exec_count", "request_us", "queue_us",
                                        "input_us", "infer_us", "output_us"), 0)
         self.finished = collections.Counter()  # finished_reason -> requests that completed
         self.failed = collections.Counter()  # BACKEND (server_error) / CANCELED (the client left) -> requests
@@ -486,14 +494,19 @@ class Engine:
             observe["tpot"] = (now - job.first) / (job.generated - 1)
         for key, value in observe.items():
             stats.hist[key].observe(value)
-        counters = stats.counters
+        stats.hist["params_n"].observe(1)
+
+    def handoff(self, job):
+        """Triton's statistics of a vLLM backend request: taken when execute() returns, which it does at once (the python
+        backend reports them then; the request's generation runs on vLLM's event loop afterwards). No queue: the one model
+        instance is free again within microseconds."""
+        counters = job.stats.counters
+        counters["success"] += 1
         counters["inference_count"] += 1
         counters["exec_count"] += 1
-        counters["request_us"] += int(observe["e2e"] * 1e6)
-        counters["queue_us"] += int(max(0.0, observe["queue"]) * 1e6)
         counters["input_us"] += int(job.input_s * 1e6)
-        counters["infer_us"] += int(max(0.0, observe["inference"] - job.output_s) * 1e6)
-        counters["output_us"] += int(job.output_s * 1e6)
+        counters["infer_us"] += int(HANDOFF_S * 1e6)
+        counters["request_us"] += int((job.input_s + HANDOFF_S) * 1e6)
 
     # metrics
     def load(self):
@@ -540,13 +553,13 @@ class Engine:
         return "\n".join(lines) + "\n"
 
     def triton_metrics(self):
-        lines = _process_lines()
+        lines = []  # Triton's prometheus-cpp registry has no process_* series
         if "missing_metrics" not in self.faults:
             models = self.served_models()
             label = {model: _triton_labels(model) for model in models}
             lines.append("# HELP nv_inference_request_success Number of successful inference requests, all batch sizes\n"
                          "# TYPE nv_inference_request_success counter")
-            lines.extend(f"nv_inference_request_success{{{label[model]}}} {float(sum(self.model_stats(model).finished.values()))}"
+            lines.extend(f"nv_inference_request_success{{{label[model]}}} {float(self.model_stats(model).counters['success'])}"
                          for model in models)
             lines.append("# HELP nv_inference_request_failure Number of failed inference requests, all batch sizes\n"
                          "# TYPE nv_inference_request_failure counter")
@@ -555,10 +568,11 @@ class Engine:
             for name, key, help_text in TRITON_COUNTERS:
                 lines.append(f"# HELP {name} {help_text}\n# TYPE {name} counter")
                 lines.extend(f"{name}{{{label[model]}}} {float(self.model_stats(model).counters[key])}" for model in models)
-            load = self.load()
-            lines.append("# HELP nv_inference_pending_request_count Instantaneous number of pending requests awaiting execution per-model.\n"
-                         "# TYPE nv_inference_pending_request_count gauge")
-            lines.extend(f"nv_inference_pending_request_count{{{label[model]}}} {float(load[model][1])}" for model in models)
+            for name, number, help_text in (
+                    ("nv_inference_pending_request_count", 0, "Instantaneous number of pending requests awaiting execution per-model."),
+                    ("nv_model_load_duration_secs", MODEL_LOAD_S, "Model load time in seconds")):
+                lines.append(f"# HELP {name} {help_text}\n# TYPE {name} gauge")
+                lines.extend(f"{name}{{{label[model]}}} {float(number)}" for model in models)
             self.render_llm_metrics(2, lines, _triton_labels)
         busy = self.running / self.settings["max_batch"]
         kv_used = min(1.0, sum(entry[2] for entry in self.load().values()) / self.settings["kv_cache_tokens"])
@@ -568,8 +582,16 @@ class Engine:
                 ("nv_gpu_memory_total_bytes", "gauge", GPU_MEMORY_BYTES, "GPU total memory, in bytes"),
                 ("nv_gpu_memory_used_bytes", "gauge", int(GPU_MEMORY_BYTES * (WEIGHTS_FRACTION + 0.35 * kv_used)), "GPU used memory, in bytes"),
                 ("nv_gpu_power_usage", "gauge", 70.0 + 630.0 * busy, "GPU power usage in watts"),
-                ("nv_gpu_power_limit", "gauge", 700.0, "GPU power management limit in watts")):
+                ("nv_gpu_power_limit", "gauge", 700.0, "GPU power management limit in watts"),
+                ("nv_energy_consumption", "counter", 70.0 * (time.time() - START_TIME), "GPU energy consumption in joules since the Triton Server started")):
             lines.append(f"# HELP {name} {help_text}\n# TYPE {name} {kind}\n{name}{{{gpu}}} {float(value)}")
+        for name, value, help_text in (
+                ("nv_pinned_memory_pool_total_bytes", 2 ** 28, "Pinned memory pool total memory size, in bytes"),
+                ("nv_pinned_memory_pool_used_bytes", 0, "Pinned memory pool used memory size, in bytes"),
+                ("nv_cpu_utilization", min(1.0, 0.05 + 0.1 * busy), "CPU utilization rate [0.0 - 1.0]"),
+                ("nv_cpu_memory_total_bytes", CPU_MEMORY_BYTES, "CPU total memory (RAM), in bytes"),
+                ("nv_cpu_memory_used_bytes", CPU_MEMORY_BYTES // 8, "CPU used memory (RAM), in bytes")):
+            lines.append(f"# HELP {name} {help_text}\n# TYPE {name} gauge\n{name} {float(value)}")
         return "\n".join(lines) + "\n"
 
 
@@ -912,6 +934,7 @@ class TritonFrontend:
             return triton_error(500, "vLLM backend error (stand-in fault server_error)")
         job = Job(model, engine.model_stats(model), _words(text), tokens, reason, started)
         job.input_s = engine.loop.time() - started
+        engine.handoff(job)
         head = {"model_name": model, "model_version": TRITON_VERSION}
         if not stream:
             await engine.run(job)

@@ -483,16 +483,17 @@ def test_triton_metrics_count_the_traffic(llm):  # pylint: disable=redefined-out
     assert value(samples, "nv_inference_request_success", **labels) == 2
     assert value(samples, "nv_inference_count", **labels) == 2 and value(samples, "nv_inference_exec_count", **labels) == 2
     assert value(samples, "nv_inference_request_failure", reason="BACKEND", **labels) == 0
-    assert value(samples, "nv_inference_request_duration_us", **labels) >= (10 + 2 * 2 + 10 + 4 * 2) * 1000
-    assert value(samples, "nv_inference_compute_infer_duration_us", **labels) >= (10 + 2 * 2 + 10 + 4 * 2) * 1000
-    for name in ("nv_inference_queue_duration_us", "nv_inference_compute_input_duration_us", "nv_inference_compute_output_duration_us"):
-        assert value(samples, name, **labels) >= 0
-    assert value(samples, "nv_inference_compute_output_duration_us", **labels) > 0  # the streamed responses took time to write
+    # the vLLM backend's execute() hands the request over and returns: Triton times the hand-off, not the generation
+    assert 0 < value(samples, "nv_inference_request_duration_us", **labels) < (10 + 2 * 2) * 1000
+    assert value(samples, "nv_inference_compute_infer_duration_us", **labels) == 2 * 100
+    assert value(samples, "nv_inference_queue_duration_us", **labels) == 0
+    assert value(samples, "nv_inference_compute_output_duration_us", **labels) == 0
     assert value(samples, "vllm:prompt_tokens_total", **labels) == 5 and value(samples, "vllm:generation_tokens_total", **labels) == 8
     assert value(samples, "vllm:time_to_first_token_seconds_count", **labels) == 2
     assert value(samples, "vllm:time_per_output_token_seconds_count", **labels) == 2 + 4
     assert value(samples, "vllm:e2e_request_latency_seconds_count", **labels) == 2
-    assert value(samples, "vllm:num_requests_running", **labels) == 0
+    assert value(samples, "vllm:request_params_n_count", **labels) == 2
+    assert value(samples, "vllm:num_requests_running", **labels) is None  # the backend exports no gauges
     gpu = {"gpu_uuid": next(dict(found)["gpu_uuid"] for name, found in samples if name == "nv_gpu_utilization")}
     assert value(samples, "nv_gpu_utilization", **gpu) == 0
     assert value(samples, "nv_gpu_memory_used_bytes", **gpu) < value(samples, "nv_gpu_memory_total_bytes", **gpu)
@@ -513,13 +514,14 @@ def test_triton_gauges_follow_the_load(llm):  # pylint: disable=redefined-outer-
 
     during, after = asyncio.run(main()), scrape(llm, "triton")
     labels = {"model": "vllm_model", "version": "1"}
-    assert value(during, "vllm:num_requests_running", **labels) == 1 and value(during, "vllm:num_requests_waiting", **labels) == 1
-    assert value(during, "nv_inference_pending_request_count", **labels) == 1
-    assert value(during, "vllm:gpu_cache_usage_perc", **labels) == pytest.approx(3 / 262144)
+    # vLLM queues the second request, Triton does not see it: its requests were handed over at once
+    assert value(during, "nv_inference_pending_request_count", **labels) == 0
+    assert value(during, "nv_inference_request_success", **labels) == 2 and value(during, "vllm:e2e_request_latency_seconds_count", **labels) == 0
     assert value(during, "nv_gpu_utilization") == 1.0
-    assert value(after, "nv_gpu_utilization") == 0 and value(after, "vllm:num_requests_waiting", **labels) == 0
+    assert value(after, "nv_gpu_utilization") == 0
     assert value(during, "nv_gpu_memory_used_bytes") > value(after, "nv_gpu_memory_used_bytes")
-    assert value(after, "nv_inference_queue_duration_us", **labels) >= 0.9 * 400_000  # the second one waited for the first
+    assert value(after, "nv_inference_queue_duration_us", **labels) == 0
+    assert value(after, "vllm:time_to_first_token_seconds_sum", **labels) >= 0.9 * (400 + 400 + 400) / 1000  # the second one waited
 
 
 # ---- faults -------------------------------------------------------------------------------------------------------------
@@ -626,7 +628,7 @@ def test_fault_missing_metrics(llm):  # pylint: disable=redefined-outer-name
     for name, absent in (("nim", ("num_requests_running", "time_to_first_token_seconds")), ("triton", ("nv_inference_count", "vllm:"))):
         status, _headers, raw = http(llm.endpoints[name]["metrics_url"])
         text = raw.decode()
-        assert status == 200 and "process_start_time_seconds" in text
+        assert status == 200 and ("process_start_time_seconds" in text if name == "nim" else "nv_gpu_utilization" in text)
         assert not any(series in text for series in absent), text
     assert "nv_gpu_utilization" in http(llm.endpoints["triton"]["metrics_url"])[2].decode()
 

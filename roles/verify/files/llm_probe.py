@@ -65,6 +65,8 @@ TRITON_SERIES = (
     ("nv_inference_request_duration_us",),
     ("nv_inference_queue_duration_us",),
     ("nv_inference_compute_infer_duration_us",),
+    # the vLLM backend's own series (REPORT_CUSTOM_METRICS): the Triton HPA's metric is computed from it
+    ("vllm:time_to_first_token_seconds",),
 )
 HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")
 

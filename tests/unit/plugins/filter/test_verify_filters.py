@@ -6,7 +6,7 @@ from ansible_collections.eks_llm.inference.plugins.filter import verify
 POOL = "eks-llm/node-pool"
 TRITON = {"name": "opt-350m", "namespace": "llm", "engine": "triton_vllm", "node_pool": "gpu-g5", "autoscaling": {"enabled": True}}
 NIM_OP = {"name": "llama3-8b", "namespace": "nim", "engine": "nim_operator", "node_pool": "gpu-g5", "autoscaling": {"enabled": False}}
-METRICS = {"openai": "llm_requests_waiting", "triton": "triton_queue_compute_ratio"}
+METRICS = {"openai": "llm_requests_waiting", "triton": "triton_requests_waiting"}
 
 
 def deployment(ready=1, replicas=1, generation=1, observed=1):
@@ -69,23 +69,39 @@ def test_nim_operator_needs_ready_nimcache_and_nimservice():
     assert checks["nimservice"]["ok"] is False and checks["nimservice"]["got"] == "NIMService nim/llama3-8b: state NotReady (pull back-off)"
 
 
-def hpa(value=None, active=None):
-    status = {"currentMetrics": []}
-    if value is not None:
-        status["currentMetrics"] = [{"type": "Pods", "pods": {"metric": {"name": "triton_queue_compute_ratio"}, "current": {"averageValue": value}}}]
+def hpa(value=None, active=None, metrics=("triton_requests_waiting",), values=None):
+    values = dict(values or {}, **({"triton_requests_waiting": value} if value is not None else {}))
+    spec = {"metrics": [{"type": "Pods", "pods": {"metric": {"name": name}, "target": {"type": "AverageValue", "averageValue": "1"}}}
+                        for name in metrics]}
+    status = {"currentMetrics": [{"type": "Pods", "pods": {"metric": {"name": name}, "current": {"averageValue": number}}}
+                                 for name, number in values.items()]}
     if active:
         status["conditions"] = [{"type": "ScalingActive", "status": "False", "reason": "FailedGetPodsMetric", "message": active}]
-    return {"status": status}
+    return {"spec": spec, "status": status}
 
 
 def test_hpa_metric_must_have_a_value():
     models = [TRITON, NIM_OP]
     ok = verify.hpa_checks(models, [{"item": TRITON, "resources": [hpa("250m")]}], METRICS)
-    assert [(c["model"], c["ok"], c["got"]) for c in ok] == [("opt-350m", True, "triton_queue_compute_ratio = 250m")]
+    assert [(c["model"], c["ok"], c["got"]) for c in ok] == [("opt-350m", True, "triton_requests_waiting = 250m")]
     unknown = verify.hpa_checks(models, [{"item": TRITON, "resources": [hpa(active="no metrics returned")]}], METRICS)[0]
     assert unknown["ok"] is False
-    assert unknown["got"] == "triton_queue_compute_ratio is <unknown> (ScalingActive FailedGetPodsMetric: no metrics returned)"
+    assert unknown["got"] == "triton_requests_waiting is <unknown> (ScalingActive FailedGetPodsMetric: no metrics returned)"
     assert verify.hpa_checks(models, [{"item": TRITON, "resources": []}], METRICS)[0]["got"] == "no HPA llm/opt-350m"
+    assert verify.hpa_value([hpa("250m")], "triton_requests_waiting") == "triton_requests_waiting = 250m"
+    assert verify.hpa_value([hpa()], "triton_requests_waiting") == ""
+
+
+def test_every_hpa_metric_must_have_a_value_and_the_engine_metric_must_be_one():
+    two = hpa("1", metrics=("triton_requests_waiting", "gpu_busy"))
+    check = verify.hpa_checks([TRITON], [{"item": TRITON, "resources": [two]}], METRICS)[0]
+    assert check["ok"] is False and check["got"] == "gpu_busy is <unknown>"
+    assert verify.hpa_value([two], "triton_requests_waiting") == ""
+    both = hpa("1", metrics=("triton_requests_waiting", "gpu_busy"), values={"gpu_busy": "3"})
+    assert verify.hpa_checks([TRITON], [{"item": TRITON, "resources": [both]}], METRICS)[0]["got"] == "triton_requests_waiting = 1, gpu_busy = 3"
+    old = hpa(metrics=("triton_queue_compute_ratio",), values={"triton_queue_compute_ratio": "0"})
+    check = verify.hpa_checks([TRITON], [{"item": TRITON, "resources": [old]}], METRICS)[0]
+    assert check["ok"] is False and check["got"] == "HPA llm/opt-350m scales on triton_queue_compute_ratio, not on triton_requests_waiting"
 
 
 def test_probe_result_is_read_from_noisy_output_or_is_a_failed_check():

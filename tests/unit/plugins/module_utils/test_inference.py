@@ -219,8 +219,8 @@ def test_triton_hpa_has_the_seed_shape():
     hpa = by_kind(inference.triton_objects(config, config["models"][0], "b", "eu-west-1"), "HorizontalPodAutoscaler")[0]
     spec = hpa["spec"]
     assert (spec["minReplicas"], spec["maxReplicas"]) == (1, 4)
-    assert spec["metrics"] == [{"type": "Pods", "pods": {"metric": {"name": "triton_queue_compute_ratio"},
-                                                         "target": {"type": "AverageValue", "averageValue": "500m"}}}]
+    assert spec["metrics"] == [{"type": "Pods", "pods": {"metric": {"name": "triton_requests_waiting"},
+                                                         "target": {"type": "AverageValue", "averageValue": "2"}}}]
     assert spec["behavior"]["scaleUp"]["stabilizationWindowSeconds"] == 0
     assert spec["behavior"]["scaleDown"]["stabilizationWindowSeconds"] >= 120
     assert spec["behavior"]["scaleDown"]["policies"] == [{"type": "Pods", "value": 1, "periodSeconds": 60}]

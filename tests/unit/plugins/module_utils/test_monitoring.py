@@ -128,12 +128,13 @@ def test_llm_waiting_rule_covers_nim_and_vllm_names():
     assert not pattern.match("num_requests_running")
 
 
-def test_triton_rule_is_queue_over_compute_not_the_raw_queue_duration():
-    rule = [r for r in monitoring.adapter_rules(settings()) if r["name"]["as"] == "triton_queue_compute_ratio"][0]
-    numerator, slash, denominator = rule["metricsQuery"].partition(" / ")
-    assert slash and "rate(nv_inference_queue_duration_us" in numerator
-    assert "rate(nv_inference_compute_infer_duration_us" in denominator
-    assert "clamp_min(" in denominator  # an idle replica gives 0, not NaN (which would stall the HPA)
+def test_triton_rule_is_requests_awaiting_their_first_token_not_tritons_queue_time():
+    rule = [r for r in monitoring.adapter_rules(settings()) if r["name"]["as"] == "triton_requests_waiting"][0]
+    assert rule["seriesQuery"] == 'vllm:time_to_first_token_seconds_sum{namespace!="",pod!=""}'
+    assert re.fullmatch(rule["name"]["matches"], "vllm:time_to_first_token_seconds_sum")
+    # Little's law: TTFT seconds accrued per second = mean requests before their first token; no division (no NaN when idle)
+    assert rule["metricsQuery"] == "sum by (<<.GroupBy>>) (rate(vllm:time_to_first_token_seconds_sum{<<.LabelMatchers>>}[1m]))"
+    assert "nv_inference" not in rule["metricsQuery"]  # the vLLM backend's requests pass Triton's queue at once
 
 
 def test_adapter_values_point_at_the_prometheus_service():
@@ -212,7 +213,7 @@ def test_alerts_cover_gpu_and_inference_health_with_the_inventory_thresholds():
     cfg = config(eks_llm_monitoring={"thresholds": {"gpu_temperature_celsius": 80, "ttft_p99_seconds": 1.5}})
     alerts = _alerts(monitoring.plan(settings(cfg)))
     assert set(alerts) == {"GPUXidError", "GPUTemperatureHigh", "GPUMemoryNearlyFull", "LLMNoReadyReplica",
-                           "LLMQueueGrowing", "TritonQueueGrowing", "LLMHighErrorRate", "LLMTimeToFirstTokenHigh"}
+                           "LLMQueueGrowing", "TritonRequestsWaiting", "LLMHighErrorRate", "LLMTimeToFirstTokenHigh"}
     assert "DCGM_FI_DEV_XID_ERRORS" in alerts["GPUXidError"]["expr"]
     assert alerts["GPUTemperatureHigh"]["expr"].endswith("> 80")
     assert alerts["LLMTimeToFirstTokenHigh"]["expr"].endswith("> 1.5")
@@ -259,8 +260,9 @@ def test_dashboards_show_what_the_issue_asks_for():
         assert metric in gpu
     assert "label_eks_llm_node_pool" in gpu and "node" in gpu
     triton = " ".join(_exprs(monitoring.triton_dashboard()))
-    for metric in ("nv_inference_queue_duration_us", "nv_inference_compute_infer_duration_us", "nv_inference_request_success",
-                   "nv_inference_request_failure", "nv_inference_count", "nv_gpu_utilization"):
+    for metric in ("vllm:time_to_first_token_seconds_sum", "vllm:time_to_first_token_seconds_bucket", "nv_inference_queue_duration_us",
+                   "nv_inference_compute_infer_duration_us", "nv_inference_request_success", "nv_inference_request_failure",
+                   "nv_gpu_utilization"):
         assert metric in triton
 
 
@@ -353,7 +355,7 @@ def test_standin_charts_with_our_values_are_wired(tmp_path):
     problems, checked = wiring.check(wiring_params(plan, cfg), Cluster(objects).read)
     assert problems == []
     assert checked["service_monitors"] == {"gpu-system/dcgm-exporter": ["gpu-system/dcgm-exporter"]}
-    assert checked["adapter_metrics"] == ["llm_requests_waiting", "triton_queue_compute_ratio"]
+    assert checked["adapter_metrics"] == ["llm_requests_waiting", "triton_requests_waiting"]
     assert checked["prometheus"] == "monitoring/kube-prometheus-stack-prometheus"
     assert len(checked["prometheus_rules"]) == 2 and checked["daemonsets"] == ["gpu-system/dcgm-exporter"]
     kinds = set((o["apiVersion"], o["kind"]) for o in objects if o["metadata"].get("labels", {}).get("eks-llm/stand-in"))
@@ -412,6 +414,6 @@ def test_adapter_without_the_triton_metric_and_gpu_daemonset_without_toleration(
     daemonset = [o for o in objects if o["kind"] == "DaemonSet" and o["metadata"]["name"] == "dcgm-exporter"][0]
     daemonset["spec"]["template"]["spec"].pop("tolerations")
     problems, dummy = wiring.check(wiring_params(plan, cfg), Cluster(objects).read)
-    assert any("exposes no rule for triton_queue_compute_ratio" in p for p in problems)
+    assert any("exposes no rule for triton_requests_waiting" in p for p in problems)
     assert any("exposes nv_inference_queue_duration_ms, which no HPA" in p for p in problems)
     assert sum("DaemonSet gpu-system/dcgm-exporter cannot run on node pool" in p and "nvidia.com/gpu" in p for p in problems) == 2

@@ -1,5 +1,6 @@
 """Selector, namespace, port and placement resolution of the wiring check (the rules the API server's consumers apply)."""
 import pytest
+import yaml
 
 from ansible_collections.eks_llm.inference.plugins.module_utils import wiring
 
@@ -94,3 +95,19 @@ def test_missing_objects_and_unserved_kinds_are_problems():
     assert problems == ["Service monitoring/p (adapter) does not exist",
                         "prometheus-adapter ConfigMap monitoring/prometheus-adapter does not exist (is the prometheus-adapter release installed?)",
                         "DaemonSet with labels app=d in namespace gpu does not exist"]
+
+
+def test_adapter_rule_whose_name_pattern_misses_its_series_is_a_problem():
+    good = {"seriesQuery": 'vllm:time_to_first_token_seconds_sum{namespace!="",pod!=""}',
+            "name": {"matches": "^vllm:time_to_first_token_seconds_sum$", "as": "triton_requests_waiting"}}
+    bad = {"seriesQuery": 'vllm:time_to_first_token_seconds_sum{namespace!="",pod!=""}',
+           "name": {"matches": "^nv_inference_queue_duration_us$", "as": "triton_requests_waiting"}}
+    regex = {"seriesQuery": '{__name__=~"(vllm:)?num_requests_waiting",pod!=""}', "name": {"matches": "^x$", "as": "y"}}
+    assert wiring.rules_that_cannot_name(yaml.safe_dump({"rules": [good, regex]})) == []
+    assert wiring.rules_that_cannot_name(yaml.safe_dump({"rules": [bad]})) == [
+        "rule triton_requests_waiting: name.matches '^nv_inference_queue_duration_us$' does not match its series"
+        " vllm:time_to_first_token_seconds_sum, so the adapter never serves it"]
+    config_map = {"metadata": {"namespace": "monitoring", "name": "prometheus-adapter"}, "data": {"config.yaml": yaml.safe_dump({"rules": [bad]})}}
+    problems, exposed = wiring.check_adapter({"namespace": "monitoring", "name": "prometheus-adapter", "metrics": ["triton_requests_waiting"]},
+                                             lambda *args, **kwargs: [config_map])
+    assert exposed == ["triton_requests_waiting"] and len(problems) == 1 and "never serves it" in problems[0]

@@ -38,7 +38,7 @@ TRITON_METRICS = "\n".join(
     ['%s{model="opt-350m",version="1"} 5' % name for name in (
         "nv_inference_request_success", "nv_inference_request_failure", "nv_inference_count", "nv_inference_exec_count",
         "nv_inference_pending_request_count", "nv_inference_request_duration_us", "nv_inference_queue_duration_us",
-        "nv_inference_compute_infer_duration_us")] + ['nv_gpu_utilization{gpu_uuid="GPU-1"} 0.5', ""])
+        "nv_inference_compute_infer_duration_us", "vllm:time_to_first_token_seconds_sum")] + ['nv_gpu_utilization{gpu_uuid="GPU-1"} 0.5', ""])
 
 
 def sse(*payloads):
