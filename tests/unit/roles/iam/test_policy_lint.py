@@ -18,8 +18,9 @@ import pytest
 import yaml
 
 if os.environ.get("CI"):
-    import parliament  # pylint: disable=unused-import  # CI installs tests/requirements.txt: missing is a failure there
-parliament = pytest.importorskip("parliament", reason="parliament (tests/requirements.txt) not installed in this venv")
+    import parliament  # CI installs tests/requirements.txt: missing is a failure there
+else:
+    parliament = pytest.importorskip("parliament", reason="parliament (tests/requirements.txt) not installed in this venv")
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 ROLES = os.path.join(REPO, "roles")
