@@ -76,8 +76,32 @@ def service_pod_selectors(service_results):
     return reads
 
 
-def workload_checks(models, workload_results, service_results, pod_results, nodes, pool_label):
-    """Checks of every model's workload: rolled out / Ready, Service with a selector, pods Ready on the model's pool."""
+def _mount_failures(events):
+    """FailedMount messages by (namespace, pod name), newest last."""
+    failures = {}
+    for event in sorted(events or [], key=lambda e: e.get("lastTimestamp") or e.get("eventTime") or ""):
+        involved = event.get("involvedObject") or {}
+        if event.get("reason") == "FailedMount" and involved.get("kind") == "Pod":
+            failures.setdefault((involved.get("namespace"), involved.get("name")), []).append(event.get("message") or "")
+    return failures
+
+
+def _mount_cause(messages):
+    """The cause of a pod's failed volume mounts, in words."""
+    message = messages[-1]
+    if "access denied by server" in message:
+        return ("EFS mount denied by the file system policy (or the node role's IAM permissions for "
+                "elasticfilesystem:ClientMount/ClientWrite): %s" % message)
+    return "volume mount failed: %s" % message
+
+
+def workload_checks(models, workload_results, service_results, pod_results, nodes, pool_label, events=None):
+    """Checks of every model's workload: rolled out / Ready, Service with a selector, pods Ready on the model's pool.
+
+    events: FailedMount events of the models' namespaces; a pod that is not Ready because its volumes
+    cannot be mounted says why (an EFS mount refused by the file system policy shows here on a real cluster).
+    """
+    mount_failures = _mount_failures(events)
     workloads, services, pods = _by_item(workload_results), _by_item(service_results), _by_item(pod_results)
     node_pools = dict(((n.get("metadata") or {}).get("name"), ((n.get("metadata") or {}).get("labels") or {}).get(pool_label))
                       for n in nodes or [])
@@ -125,6 +149,8 @@ def workload_checks(models, workload_results, service_results, pod_results, node
             ready = _condition(pod, "Ready").get("status") == "True"
             if not ready:
                 problems.append("pod %s not Ready (phase %s)" % (pod_name, (pod.get("status") or {}).get("phase")))
+                if (namespace, pod_name) in mount_failures:
+                    problems[-1] += ": " + _mount_cause(mount_failures[(namespace, pod_name)])
             if not node:
                 problems.append("pod %s not scheduled" % pod_name)
             elif node_pools.get(node) != model["node_pool"]:

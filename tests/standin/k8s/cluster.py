@@ -89,6 +89,27 @@ def _upstream_crds(bins):
     return files
 
 
+# A pod with claims is readied only once the volume stand-in (efs_csi_ext) has mounted them: the
+# annotation is its verdict; pods without claims are readied as upstream's stage does.
+MOUNTED_SELECTOR = """    - key: 'if ([.spec.volumes[]? | select(.persistentVolumeClaim)] | length) > 0
+        then (.metadata.annotations["standin.eks-llm/volumes"] // "pending") else "none" end'
+      operator: 'In'
+      values:
+      - 'none'
+      - 'mounted'
+"""
+
+
+def _pod_ready_after_mounts(path):
+    """Upstream kwok's pod-ready stage with one more selector term (MOUNTED_SELECTOR)."""
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    marker = "    matchExpressions:\n"
+    if text.count(marker) != 1:
+        raise RuntimeError("%s: unexpected layout, cannot add the mount gate" % path)
+    return text.replace(marker, marker + MOUNTED_SELECTOR)
+
+
 def _write_webhook_config(path, aws_endpoint):
     config = {
         "apiVersion": "v1", "kind": "Config",
@@ -219,7 +240,10 @@ def cmd_start(args):
         print("the API server did not become ready; see %s" % paths["kwokctl.log"], file=sys.stderr)
         return 1
     for crd in _upstream_crds(bins):
-        _kubectl(paths["admin.kubeconfig"], "apply", "--server-side", "-f", crd)
+        if os.path.basename(crd) == "pod-ready.yaml":
+            _kubectl(paths["admin.kubeconfig"], "apply", "--server-side", "-f", "-", stdin=_pod_ready_after_mounts(crd))
+        else:
+            _kubectl(paths["admin.kubeconfig"], "apply", "--server-side", "-f", crd)
     if os.path.isdir(STAGES_DIR):
         for stage in sorted(os.listdir(STAGES_DIR)):
             if stage.endswith(".yaml"):

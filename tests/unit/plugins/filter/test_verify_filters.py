@@ -27,13 +27,13 @@ def node(name, pool):
 SERVICE = {"spec": {"selector": {"eks-llm/model": "opt-350m", "eks-llm/engine": "triton_vllm"}}}
 
 
-def judge(workloads, services, pods, nodes, models=(TRITON,)):
+def judge(workloads, services, pods, nodes, models=(TRITON,), events=None):
     workload_results = [{"item": {"name": m["name"], "namespace": m["namespace"], "kind": kind}, "resources": workloads.get((m["name"], kind), [])}
                         for m in models for kind in ("Deployment", "StatefulSet", "NIMCache", "NIMService")]
     service_results = [{"item": m, "resources": services.get(m["name"], [])} for m in models]
     pod_results = [{"item": {"name": m["name"], "namespace": m["namespace"], "selector": "x"}, "resources": pods.get(m["name"], [])}
                    for m in models]
-    return dict((c["check"], c) for c in verify.workload_checks(list(models), workload_results, service_results, pod_results, nodes, POOL))
+    return dict((c["check"], c) for c in verify.workload_checks(list(models), workload_results, service_results, pod_results, nodes, POOL, events))
 
 
 def test_a_rolled_out_model_on_its_pool_passes():
@@ -52,6 +52,18 @@ def test_missing_or_unready_things_fail_saying_what_came_back():
                    {"opt-350m": []}, [])
     assert checks["rollout"]["got"] == "Deployment llm/opt-350m: 0/1 ready, 1 updated, 0 available, generation 2 not observed yet"
     assert checks["pods"]["got"] == "no pods match the Service's selector"
+
+
+def test_a_pod_whose_efs_mount_is_refused_fails_naming_the_file_system_policy():
+    refused = {"reason": "FailedMount", "involvedObject": {"kind": "Pod", "namespace": "llm", "name": "p1"}, "lastTimestamp": "2026-12-03T10:00:00Z",
+               "message": "MountVolume.SetUp failed for volume \"pvc-1\" : mount.nfs4: access denied by server while mounting 127.0.0.1:/"}
+    other = dict(refused, involvedObject={"kind": "Pod", "namespace": "llm", "name": "p2"}, message="timed out waiting for the condition")
+    checks = judge({("opt-350m", "Deployment"): [deployment(ready=0)]}, {"opt-350m": [SERVICE]},
+                   {"opt-350m": [pod("p1", "n1", ready=False), pod("p2", "n1", ready=False)]}, [node("n1", "gpu-g5")], events=[refused, other])
+    got = checks["pods"]["got"]
+    assert checks["pods"]["ok"] is False
+    assert "pod p1 not Ready (phase Running): EFS mount denied by the file system policy" in got and "access denied by server" in got
+    assert "pod p2 not Ready (phase Running): volume mount failed: timed out" in got
 
 
 def test_pods_off_their_pool_or_not_ready_fail():
