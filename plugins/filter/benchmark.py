@@ -14,6 +14,11 @@ def benchmark_runs(bench, runs_dir, run_id):
     return benchmark_plan.plan_runs(bench, runs_dir, run_id)
 
 
+def benchmark_image(config):
+    """The pinned image of the in-cluster benchmark Jobs (see benchmark_plan.job_image)."""
+    return benchmark_plan.job_image(config)
+
+
 def benchmark_job(run, settings):
     """One run -> its batch/v1 Job (see benchmark_plan.job_manifest for ``settings``)."""
     return benchmark_plan.job_manifest(run, settings)
@@ -65,6 +70,7 @@ class FilterModule(object):
     def filters(self):
         return {
             "benchmark_runs": benchmark_runs,
+            "benchmark_image": benchmark_image,
             "benchmark_job": benchmark_job,
             "benchmark_collected": benchmark_collected,
             "benchmark_missing": benchmark_missing,

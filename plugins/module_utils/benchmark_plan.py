@@ -332,10 +332,34 @@ def plan_runs(bench, runs_dir, run_id):
     return planned
 
 
+NGC_REGISTRY = "nvcr.io"
+
+
+def on_ngc_registry(image):
+    """True for an image pulled from NGC's registry, which needs the NGC pull secret (dockerconfigjson, $oauthtoken)."""
+    return image.split("/", 1)[0] == NGC_REGISTRY
+
+
+def ngc_pull_namespaces(config):
+    """Namespaces where the in-cluster benchmark Jobs pull an nvcr.io image (they need the NGC pull secret there)."""
+    bench = config.get("benchmark") or {}
+    if not bench.get("enabled") or bench.get("mode") != "in_cluster" or not on_ngc_registry(job_image(config)):
+        return []
+    return sorted(set(bench["targets"][name]["namespace"] for name in bench["models"]))
+
+
+def job_image(config):
+    """The pinned image of the in-cluster benchmark Job: the Triton SDK image carries genai-perf and perf_analyzer;
+    AIPerf has its own."""
+    return config["images"]["triton_sdk" if config["benchmark"]["runner"] == "genai_perf" else "aiperf"]
+
+
 def job_manifest(run, settings):
     """The batch/v1 Job of one in-cluster run.
 
-    ``settings``: image, labels, run_id, deadline_s, cpu_pool (bool), pool_label, gpu_node_label, resources.
+    ``settings``: image, registry_secret, labels, run_id, deadline_s, cpu_pool (bool), pool_label, gpu_node_label,
+    resources. An image on nvcr.io is pulled with ``registry_secret`` (the NGC pull secret the models role creates in
+    the namespace, see inference.secret_plan).
     The pod tolerates no taint (GPU nodes are tainted) and requires a node without the GPU label; with the
     platform's CPU NodePool it also selects that pool, so Karpenter provisions a CPU node for it.
     """
@@ -366,6 +390,8 @@ def job_manifest(run, settings):
         }],
         "volumes": volumes,
     }
+    if on_ngc_registry(settings["image"]):
+        pod["imagePullSecrets"] = [{"name": settings["registry_secret"]}]
     if settings["cpu_pool"]:
         pod["nodeSelector"] = {settings["pool_label"]: "cpu"}
     return {

@@ -14,6 +14,7 @@ it (canonical quantities, explicit defaults) so that a second apply changes noth
 
 import json
 
+from ansible_collections.eks_llm.inference.plugins.module_utils import benchmark_plan
 from ansible_collections.eks_llm.inference.plugins.module_utils import gpu_catalog
 
 LAYER_LABEL = "eks-llm/layer"
@@ -229,10 +230,13 @@ def secret_plan(config):
     """Which credential Secrets each namespace needs: [{namespace, name, type}] (values are added by the role)."""
     names = config["platform"]["secrets"]
     plan = []
+    benchmark_pulls = benchmark_plan.ngc_pull_namespaces(config)  # the benchmark Jobs' nvcr.io image
     for ns in model_namespaces(config):
         engines = set(m["engine"] for m in config["models"] if m["namespace"] == ns)
-        if engines & set(NIM_ENGINES) and config.get("has_ngc_api_key"):
+        nim = bool(engines & set(NIM_ENGINES))
+        if (nim or ns in benchmark_pulls) and config.get("has_ngc_api_key"):
             plan.append({"namespace": ns, "name": names["ngc_registry"], "type": "kubernetes.io/dockerconfigjson"})
+        if nim and config.get("has_ngc_api_key"):
             plan.append({"namespace": ns, "name": names["ngc_api"], "type": "Opaque"})
         if "triton_vllm" in engines and config.get("has_hf_token"):
             plan.append({"namespace": ns, "name": names["hf_token"], "type": "Opaque"})

@@ -709,6 +709,11 @@ def validate(variables):
     bench = benchmark_plan.validate(problems, params["eks_llm_benchmark"], models, {
         "in_cluster_endpoints": _in_cluster_endpoints, "url_re": URL_RE, "slo_metrics": benchmark_results.SLO_METRICS,
         "slo_stats": benchmark_results.SLO_STATS, "goodput_keys": benchmark_results.GOODPUT_THRESHOLDS})
+    bench_image = benchmark_plan.job_image({"images": images, "benchmark": bench})
+    if bench["enabled"] and bench["mode"] == "in_cluster" and benchmark_plan.on_ngc_registry(bench_image) and not params["eks_llm_ngc_api_key"]:
+        problems.add("eks_llm_benchmark", "the in-cluster benchmark Job pulls %s from nvcr.io, which needs the NGC pull secret:"
+                     " set NGC_API_KEY in the environment or eks_llm_ngc_api_key (Ansible Vault), or point"
+                     " eks_llm_image_overrides at a mirror" % bench_image)
     if problems.items:
         return None, problems.items, warnings
     name = params["eks_llm_name"]

@@ -9,6 +9,10 @@ environment uses) or an image at a mirror (``eks_llm_image_overrides``), but the
 here so a typo cannot silently deploy something else.
 """
 
+# ``auth: ngc`` marks a chart whose repository needs NGC credentials (user ``$oauthtoken``, the NGC API key as
+# password). NGC's Helm repositories are https://helm.ngc.nvidia.com/<org>: the ``nvidia`` org is public, every
+# other org (``nim``...) refuses anonymous pulls (tests/unit/plugins/module_utils/test_ngc_auth.py keeps this true).
+# The marker stays when the inventory points the chart at another repository (a mirror of NGC keeps the auth).
 CHARTS = {
     "karpenter": {
         "chart_ref": "oci://public.ecr.aws/karpenter/karpenter", "repo_url": "", "version": "1.14.3",
@@ -44,7 +48,7 @@ CHARTS = {
     },
     "nim-llm": {
         "chart_ref": "nim-llm", "repo_url": "https://helm.ngc.nvidia.com/nim", "version": "1.7.0",
-        "release": "", "namespace": "",
+        "release": "", "namespace": "", "auth": "ngc",
     },
     "open-webui": {
         "chart_ref": "open-webui", "repo_url": "https://helm.openwebui.com", "version": "8.10.0",

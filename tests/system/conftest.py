@@ -154,6 +154,7 @@ def local_kubernetes(aws_standin, tmp_path_factory):
     Skipped, saying how to build it, on a machine without the binaries; `make test` builds them first.
     """
     from tests.standin.k8s import cluster  # pylint: disable=import-outside-toplevel
+    from tests.standin.ngc_charts import NgcChartRepo  # pylint: disable=import-outside-toplevel
 
     if not cluster.built():
         pytest.skip("local Kubernetes stand-in not built on this machine: run `make local-k8s-build` (tests/standin/k8s/build.sh)")
@@ -161,8 +162,12 @@ def local_kubernetes(aws_standin, tmp_path_factory):
     assert cluster.main(["start", "--state-dir", state_dir, "--aws-endpoint", aws_standin.endpoint_url]) == 0
     with open(os.path.join(state_dir, "k8s", "state.json"), encoding="utf-8") as handle:
         state = json.load(handle)
+    # NGC's private chart repositories (helm.ngc.nvidia.com/nim) refuse anonymous pulls; so does their stand-in
+    ngc_charts = NgcChartRepo([os.path.join(REPO, "tests", "standin", "charts", "nim-llm")], org="nim").start()
+    state["ngc_charts"] = ngc_charts
     charts = {"EKS_LLM_UPSTREAM_CHARTS": cluster.upstream_charts(),
               "EKS_LLM_STANDIN_CHARTS": os.path.join(REPO, "tests", "standin", "charts"),
+              "EKS_LLM_NGC_CHARTS": ngc_charts.url,
               # the collection's kubeconfig for this cluster, apart from any other local cluster on the machine
               "EKS_LLM_KUBE_DIR": os.path.join(state_dir, "kube"),
               "EKS_LLM_WORK_DIR": os.path.join(state_dir, "work")}
@@ -171,6 +176,7 @@ def local_kubernetes(aws_standin, tmp_path_factory):
     try:
         yield state
     finally:
+        ngc_charts.stop()
         cluster.main(["stop", "--state-dir", state_dir])
         for key, value in saved.items():
             if value is None:

@@ -87,7 +87,8 @@ def inventory_from(tmp_path, example, **changes):
             taken.add(key)
     overrides = dict(data.get("eks_llm_chart_overrides") or {})
     overrides["k8s-nim-operator"] = {"chart_ref": os.path.join(STANDIN_CHARTS, "k8s-nim-operator")}
-    overrides["nim-llm"] = {"chart_ref": os.path.join(STANDIN_CHARTS, "nim-llm")}
+    # the nim-llm stand-in chart comes from the stand-in of NGC's chart repository, which refuses anonymous pulls
+    overrides["nim-llm"] = {"repo_url": os.environ["EKS_LLM_NGC_CHARTS"]}
     data["eks_llm_chart_overrides"] = overrides
     # verify and benchmark (their own tests) are pointed at the LLM stand-in for the local inventory's model only
     data["eks_llm_verify"] = {"enabled": False}
@@ -191,15 +192,19 @@ def model_pods(client, namespace, name, engine):
     return pods_of(client, namespace, "eks-llm/model=%s,eks-llm/engine=%s" % (name, engine))
 
 
-def test_all_seeds_together_converge_are_idempotent_and_tear_down(tmp_path, kubeconfig):
+def test_all_seeds_together_converge_are_idempotent_and_tear_down(tmp_path, kubeconfig, local_kubernetes):
     """The four seeds' models, pools and front ends in one inventory (one deployment, so the module stays within
     the CI budget): every model where its seed says, the bucket holding the rendered Triton repository, a second
     run changing nothing, and the inference teardown leaving nothing of the layer."""
     inventory, data = inventory_from(tmp_path, sorted(SEEDS))
     expected = dict((name, spec) for models in SEEDS.values() for name, spec in models.items())
     assert sorted(m["name"] for m in data["eks_llm_models"]) == sorted(expected)
+    ngc_charts = local_kubernetes["ngc_charts"]
+    ngc_charts.key, ngc_charts.served[:], ngc_charts.refused[:] = FAKE_NGC_KEY, [], []
     first = run_playbook(KUBE_LAYERS, inventory=inventory, env=SECRETS_ENV)
     assert first.returncode == 0, first
+    # the nim_chart model's chart came from the NGC stand-in, with the NGC credentials on every request
+    assert ngc_charts.refused == [] and any(p.endswith("/nim-llm-1.7.0.tgz") for p in ngc_charts.served), ngc_charts.served
     client = k8s_client(kubeconfig)
     objects = labelled(client)
     for name, (namespace, engine, pool, gpus) in sorted(expected.items()):

@@ -19,7 +19,7 @@ BASE = {
     "eks_llm_hf_token": "hf_test",
 }
 NIM_TOKENIZER = {"llama3-8b": "./tokenizers/llama3"}
-SETTINGS = {"image": "nvcr.io/nvidia/tritonserver:25.10-py3-sdk", "labels": {"app.kubernetes.io/part-of": "demo"},
+SETTINGS = {"image": "nvcr.io/nvidia/tritonserver:25.10-py3-sdk", "registry_secret": "ngc-registry", "labels": {"app.kubernetes.io/part-of": "demo"},
             "run_id": "20260101T000000Z", "deadline_s": 3600, "cpu_pool": True, "pool_label": "eks-llm/node-pool",
             "gpu_node_label": "eks-llm/gpu", "resources": {"requests": {"cpu": "2"}}}
 
@@ -161,6 +161,7 @@ def test_job_runs_off_the_gpu_nodes_and_prints_its_export():
     assert "tolerations" not in pod and pod["nodeSelector"] == {"eks-llm/node-pool": "cpu"}
     assert pod["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"] == [
         {"matchExpressions": [{"key": "eks-llm/gpu", "operator": "DoesNotExist"}]}]
+    assert pod["imagePullSecrets"] == [{"name": "ngc-registry"}]  # the image is on nvcr.io
     container = pod["containers"][0]
     assert container["command"][:2] == ["/bin/sh", "-c"] and container["command"][4:] == run["argv"]
     assert benchmark_plan.EXPORT_BEGIN in container["command"][2] and '"$@"' in container["command"][2]
