@@ -129,7 +129,7 @@ def price_reader(pricing, ec2, region):
                 return cost_estimate.on_demand_hourly(found.get("PriceList"), cost_estimate.USAGETYPE_SUFFIX["nat_gateway"])
             if item["capacity_type"] == "spot":
                 found = ec2.describe_spot_price_history(InstanceTypes=[item["instance_type"]], ProductDescriptions=["Linux/UNIX"],
-                                                        StartTime=datetime.datetime.utcnow())
+                                                        StartTime=datetime.datetime.now(datetime.timezone.utc))
                 return cost_estimate.spot_hourly(found.get("SpotPriceHistory"))
             found = pricing.get_products(ServiceCode="AmazonEC2", Filters=_filters(
                 regionCode=region, instanceType=item["instance_type"], operatingSystem="Linux", tenancy="Shared",
