@@ -9,6 +9,10 @@ BIN := $(VENV)/bin
 LOCAL_DIR := .cache/local
 COLLECTION_LINK := .cache/collections/ansible_collections/eks_llm/inference
 INVENTORY ?= inventories/local
+# make acceptance: the real-account run; its inventory is INVENTORY when given, else the smallest real configuration.
+ACCEPTANCE_INVENTORY := $(if $(filter command line environment,$(origin INVENTORY)),$(INVENTORY),inventories/examples/acceptance-smallest)
+# CONFIRM=false: no question before creating billed resources (the estimate is still printed).
+CONFIRM ?= true
 # AIPerf (the benchmark runner of controller mode and of the local sweep) in its own virtualenv: its dependencies
 # are heavy and must not mix with the collection's. Pinned; only PyPI is needed.
 AIPERF_VENV ?= .cache/aiperf-venv
@@ -24,7 +28,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 TEST_PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: setup aiperf tokenizer local-up local-down local-k8s-build deploy demo teardown test lint sanity unit system \
-	system-aws system-kube readme molecule bench clean
+	system-aws system-kube readme molecule bench clean acceptance
 
 $(BIN)/ansible-playbook: requirements.txt tests/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +82,19 @@ demo: deploy
 
 teardown: local-up
 	$(LOCAL_ENV) && $(BIN)/ansible-playbook teardown.yml -i $(INVENTORY)
+
+# Acceptance run on a REAL AWS account (README): preflight, cost estimate, confirmation, every layer, then ALWAYS
+# teardown.yml (which fails if anything tagged is left); exits non-zero if the deploy or the teardown failed.
+acceptance: setup
+	$(BIN)/ansible-playbook playbooks/acceptance.yml -i $(ACCEPTANCE_INVENTORY) --tags preflight,estimate \
+		-e eks_llm_acceptance_confirm=$(CONFIRM) $(ARGS)
+	deploy=0; teardown=0; \
+	$(BIN)/ansible-playbook playbooks/acceptance.yml -i $(ACCEPTANCE_INVENTORY) --skip-tags preflight,estimate $(ARGS) || deploy=$$?; \
+	$(BIN)/ansible-playbook teardown.yml -i $(ACCEPTANCE_INVENTORY) $(ARGS) || teardown=$$?; \
+	echo "acceptance: deploy+verify+benchmark exit $$deploy, teardown (with leftover scan) exit $$teardown"; \
+	if [ $$deploy -eq 0 ] && [ $$teardown -eq 0 ]; then echo "acceptance: PASSED, nothing left"; \
+	elif [ $$teardown -ne 0 ]; then echo "acceptance: FAILED - teardown did not finish or left resources: check the account NOW"; exit $$teardown; \
+	else echo "acceptance: FAILED in the deploy; teardown finished and nothing is left"; exit $$deploy; fi
 
 lint: export PATH := $(TEST_PATH)
 lint: setup
