@@ -108,10 +108,11 @@ def labelled(client, owned=False):
     found = {}
     for api_version, kind in KINDS:
         try:
-            resource = client.resources.get(api_version=api_version, kind=kind)
+            # a discovery cache left by an earlier cluster on the same port may still list a kind: 404 = not served
+            items = client.resources.get(api_version=api_version, kind=kind).get(label_selector=SELECTOR).items
         except Exception:  # pylint: disable=broad-except  # kind not served (CRD absent): nothing of it exists
             continue
-        for item in resource.get(label_selector=SELECTOR).items:
+        for item in items:
             item = item.to_dict()
             if item["metadata"].get("ownerReferences") and not owned:
                 continue
