@@ -10,6 +10,8 @@ list or an unknown value is a failure that says what came back.
 
 import json
 
+from ansible_collections.eks_llm.inference.plugins.module_utils import inference
+
 RESULT_MARKER = "EKS_LLM_PROBE_RESULT "
 
 
@@ -51,15 +53,17 @@ def _rollout(obj):
 
 
 def workload_kinds(models):
-    """What to read for each model: [{name, namespace, kind, api_version}]."""
+    """What to read for each model: [{name, namespace, kind, api_version, object_name}] (a NIMCache's name carries a
+    hash of what it holds: inference.nim_cache_name)."""
     reads = []
     for model in models:
         if model["engine"] == "nim_operator":
-            kinds = [("apps.nvidia.com/v1alpha1", "NIMCache"), ("apps.nvidia.com/v1alpha1", "NIMService")]
+            kinds = [("apps.nvidia.com/v1alpha1", "NIMCache", inference.nim_cache_name(model)),
+                     ("apps.nvidia.com/v1alpha1", "NIMService", model["name"])]
         else:
-            kinds = [("apps/v1", "Deployment"), ("apps/v1", "StatefulSet")]
-        reads.extend({"name": model["name"], "namespace": model["namespace"], "kind": kind, "api_version": api}
-                     for api, kind in kinds)
+            kinds = [("apps/v1", "Deployment", model["name"]), ("apps/v1", "StatefulSet", model["name"])]
+        reads.extend({"name": model["name"], "namespace": model["namespace"], "kind": kind, "api_version": api, "object_name": name}
+                     for api, kind, name in kinds)
     return reads
 
 

@@ -12,6 +12,7 @@ carry ``eks-llm/model`` and ``eks-llm/engine``. Content is written the way the A
 it (canonical quantities, explicit defaults) so that a second apply changes nothing.
 """
 
+import hashlib
 import json
 
 from ansible_collections.eks_llm.inference.plugins.module_utils import benchmark_plan
@@ -251,10 +252,8 @@ def _nim_probe(path, period, failures):
             "timeoutSeconds": 5}
 
 
-def nim_cache(config, model):
-    """NIMCache: pull the model (profile chosen by id, or by engine/precision/TP/GPU) into a PVC on EFS."""
+def _nim_model_selection(model):
     nim = model["nim"]
-    secrets = config["platform"]["secrets"]
     selection = {}
     if nim["profile"]:
         selection["profiles"] = [nim["profile"]]
@@ -264,15 +263,36 @@ def nim_cache(config, model):
         selection["gpus"] = [{"product": product} for product in gpu_products(model)]
         if nim.get("llm_engine"):
             selection["engine"] = nim["llm_engine"]
+    return selection
+
+
+def nim_cache_name(model):
+    """The NIMCache of a model: its name plus a short hash of what the cache holds (puller image and model
+    selection). The operator's CRD makes ``spec.source.ngc.modelPuller`` immutable (and a cache that was filled
+    is not filled again), so a new NIM tag or profile gets a new cache; the old one is removed as stale."""
+    nim = model["nim"]
+    content = json.dumps(["%s:%s" % (nim["image"], nim["tag"]), _nim_model_selection(model)], sort_keys=True)
+    return "%s-%s" % (model["name"], hashlib.sha256(content.encode("utf-8")).hexdigest()[:8])
+
+
+def nim_cache(config, model):
+    """NIMCache: pull the model (profile chosen by id, or by engine/precision/TP/GPU) into a PVC on EFS.
+
+    The operator's caching Job goes where ``spec.nodeSelector`` says, by default (none set, as here) to GPU nodes
+    labelled ``feature.node.kubernetes.io/pci-10de.present=true`` (the GPU NodePools carry it), and tolerates only
+    ``spec.tolerations``: the GPU pools' taint."""
+    nim = model["nim"]
+    secrets = config["platform"]["secrets"]
+    dummy_selector, tolerations = node_selection(config, model)
     return {
         "apiVersion": NIM_API_VERSION, "kind": "NIMCache",
-        "metadata": _meta(model["name"], model["namespace"], labels(config, model)),
+        "metadata": _meta(nim_cache_name(model), model["namespace"], labels(config, model)),
         "spec": {
             "source": {"ngc": {
                 "modelPuller": "%s:%s" % (nim["image"], nim["tag"]),
                 "pullSecret": secrets["ngc_registry"],
                 "authSecret": secrets["ngc_api"],
-                "model": selection,
+                "model": _nim_model_selection(model),
             }},
             "storage": {"pvc": {
                 "create": True,
@@ -280,6 +300,7 @@ def nim_cache(config, model):
                 "size": model["cache_size"],
                 "volumeAccessMode": "ReadWriteMany",
             }},
+            "tolerations": tolerations,
         },
     }
 
@@ -298,7 +319,7 @@ def nim_service(config, model):
         "image": {"repository": nim["image"], "tag": nim["tag"], "pullPolicy": "IfNotPresent",
                   "pullSecrets": [secrets["ngc_registry"]]},
         "authSecret": secrets["ngc_api"],
-        "storage": {"nimCache": {"name": model["name"], "profile": nim["profile"]}},
+        "storage": {"nimCache": {"name": nim_cache_name(model), "profile": nim["profile"]}},
         "resources": replica_resources(model),
         "nodeSelector": node_selector,
         "tolerations": tolerations,

@@ -7,13 +7,21 @@ scales) that serve the cached model, and reports both in their status. Locally t
 KWOK nodes, and KWOK cannot drive the status of kinds whose CRD appears after it started. So this thread
 plays the operator, while the operator's Deployment is available (no operator installed: nothing happens):
 
-- NIMCache: creates the claim ``<name>-pvc`` (``spec.storage.pvc``; the EFS CSI stand-in binds it), then, once
-  it is Bound, reports ``state: Ready``, ``pvc`` and the condition ``NIM_CACHE_JOB_COMPLETED`` like the real
-  operator (no caching Job runs: there is nothing to download).
+- NIMCache: creates the claim ``<name>-pvc`` (``spec.storage.pvc``; the EFS CSI stand-in binds it), then the
+  caching Job ``<name>-job`` placed like the real one (v3.0.2 internal/controller/nimcache_controller.go
+  constructJob): ``spec.nodeSelector``, or when the NIMCache has none the Node Feature Discovery label
+  ``feature.node.kubernetes.io/pci-10de.present: "true"`` (api/apps/v1alpha1/nimcache_types.go
+  GetNodeSelectors), and only ``spec.tolerations``. The scheduler, Karpenter and KWOK run it (KWOK completes
+  Job pods); a cluster whose GPU nodes lack the label never runs it, as on EKS. The states and conditions are
+  the real ones: ``PVC-Created`` (NIM_CACHE_PVC_CREATED), ``Started`` (NIM_CACHE_JOB_CREATED), ``InProgress``
+  while the Job is active (NIM_CACHE_JOB_PENDING False/JobRunning: a pod that cannot be placed stays here),
+  ``Ready`` once it succeeded (NIM_CACHE_JOB_COMPLETED), ``Failed`` if it failed. Nothing is downloaded.
 - NIMService: once its NIMCache is Ready, creates the Deployment and Service (and the HPA of ``spec.scale``)
   the operator would, owned by the NIMService (deleting it deletes them), with its labels, image, pull
   secrets, resources, node selector and tolerations, so the scheduler, Karpenter and KWOK place the pods
-  on the GPU pool; reports ``state: Ready`` with the condition ``Ready`` once the Deployment is available.
+  on the GPU pool; reports ``state: Ready`` with the condition ``Ready`` once the Deployment is available,
+  ``NotReady`` (Ready False, NIMCacheNotReady) while its cache is not Ready, ``Failed`` when the cache failed or
+  does not exist (v3.0.2 internal/controller/platform/standalone/nimservice.go, internal/conditions).
 
 It runs inside the AWS stand-in process while ``kube_admin_kubeconfig`` is configured (like efs_csi_ext).
 """
@@ -28,6 +36,9 @@ GROUP, VERSION = "apps.nvidia.com", "v1alpha1"
 OPERATOR_SELECTOR = "app.kubernetes.io/name=k8s-nim-operator"
 GENERATION_ANNOTATION = "nim-operator-standin/generation"
 MESSAGE = "simulated by the local NIM Operator stand-in (tests/standin/nim_operator_ext.py)"
+# The node selector of the caching Job of a NIMCache without spec.nodeSelector (NIM Operator v3.0.2
+# api/apps/v1alpha1/nimcache_types.go GetNodeSelectors): GPU nodes as Node Feature Discovery labels them.
+NFD_NVIDIA_PCI_LABEL = "feature.node.kubernetes.io/pci-10de.present"
 
 
 def _now():
@@ -90,10 +101,54 @@ def _read(reader, name, namespace):
         raise
 
 
-def reconcile_cache(core, custom, cache):
-    """Claim for the cache, then Ready once it is bound."""
+def cache_job(cache, claim):
+    """The caching Job the v3.0.2 operator creates for an NGC NIMCache (placement, volume, owner; no download)."""
+    meta, spec = cache["metadata"], cache["spec"]
+    ngc = spec["source"].get("ngc") or {}
+    job_labels = {"app": "k8s-nim-operator", "app.kubernetes.io/name": meta["name"], "app.kubernetes.io/managed-by": "k8s-nim-operator"}
+    return {
+        "apiVersion": "batch/v1", "kind": "Job",
+        "metadata": {"name": meta["name"] + "-job", "namespace": meta["namespace"], "ownerReferences": _owner(cache)},
+        "spec": {"backoffLimit": 5, "ttlSecondsAfterFinished": 600, "template": {
+            "metadata": {"labels": job_labels},
+            "spec": {
+                "restartPolicy": "Never",
+                "nodeSelector": spec.get("nodeSelector") or {NFD_NVIDIA_PCI_LABEL: "true"},
+                "tolerations": spec.get("tolerations") or [],
+                "imagePullSecrets": [{"name": ngc["pullSecret"]}] if ngc.get("pullSecret") else [],
+                "containers": [{"name": "nim-cache", "image": ngc.get("modelPuller", "nim-cache"), "command": ["download-to-cache"],
+                                "volumeMounts": [{"name": "nim-cache-volume", "mountPath": "/model-store"}]}],
+                "volumes": [{"name": "nim-cache-volume", "persistentVolumeClaim": {"claimName": claim}}],
+            }}},
+    }
+
+
+def cache_status(job_status, claim):
+    """State and conditions of a NIMCache from its caching Job's status, as the v3.0.2 reconciler reports them
+    (job_status None: the Job was just created)."""
+    conditions = [_condition("NIM_CACHE_PVC_CREATED", "True", "PVCCreated"), _condition("NIM_CACHE_JOB_CREATED", "True", "JobCreated")]
+    if job_status is None:
+        state = "Started"
+    elif (job_status.succeeded or 0) > 0:
+        state = "Ready"
+        conditions.append(_condition("NIM_CACHE_JOB_COMPLETED", "True", "JobCompleted"))
+    elif (job_status.failed or 0) > 0:
+        state = "Failed"
+        conditions.append(_condition("NIM_CACHE_JOB_COMPLETED", "False", "JobFailed"))
+    elif (job_status.active or 0) > 0:  # a pod no node can take stays active (Pending) for ever
+        state = "InProgress"
+        conditions.append(_condition("NIM_CACHE_JOB_PENDING", "False", "JobRunning"))
+    else:
+        state = "Pending"
+        conditions.append(_condition("NIM_CACHE_JOB_PENDING", "True", "JobPending"))
+    return {"state": state, "pvc": claim, "conditions": conditions}
+
+
+def reconcile_cache(clients, cache):
+    """Claim, then the caching Job; the state follows the Job (Ready stays Ready, like the real reconciler)."""
+    core, batch, custom = clients
     meta, pvc = cache["metadata"], cache["spec"]["storage"].get("pvc") or {}
-    if meta.get("deletionTimestamp"):
+    if meta.get("deletionTimestamp") or (cache.get("status") or {}).get("state") == "Ready":
         return
     name = pvc.get("name") or meta["name"] + "-pvc"
     claim = _read(core.read_namespaced_persistent_volume_claim, name, meta["namespace"])
@@ -104,13 +159,13 @@ def reconcile_cache(core, custom, cache):
                          "annotations": pvc.get("annotations") or {}},
             "spec": {"accessModes": [pvc.get("volumeAccessMode") or "ReadWriteOnce"], "storageClassName": pvc.get("storageClass"),
                      "resources": {"requests": {"storage": pvc["size"]}}}})
-    if claim is not None and claim.status.phase == "Bound":
-        status = {"state": "Ready", "pvc": name,
-                  "conditions": [_condition("NIM_CACHE_PVC_CREATED", "True", "PVCCreated"),
-                                 _condition("NIM_CACHE_JOB_COMPLETED", "True", "JobCompleted")]}
-    else:
-        status = {"state": "Pending", "conditions": [_condition("NIM_CACHE_PVC_CREATED", "True" if claim else "False", "PVCCreated")]}
-    _set_status(custom, cache, "nimcaches", status)
+    if claim is None:
+        _set_status(custom, cache, "nimcaches", {"state": "PVC-Created", "conditions": [_condition("NIM_CACHE_PVC_CREATED", "True", "PVCCreated")]})
+        return
+    job = _read(batch.read_namespaced_job, meta["name"] + "-job", meta["namespace"])
+    if job is None:
+        batch.create_namespaced_job(meta["namespace"], cache_job(cache, name))
+    _set_status(custom, cache, "nimcaches", cache_status(job.status if job is not None else None, name))
 
 
 def _deployment(service, claim):
@@ -177,8 +232,14 @@ def reconcile_service(clients, service, caches):
         return
     cache = caches.get((meta["namespace"], ((service["spec"].get("storage") or {}).get("nimCache") or {}).get("name")))
     cache_status = (cache or {}).get("status") or {}
+    if cache is None or cache_status.get("state") == "Failed":  # v3.0.2 standalone/nimservice.go: Failed
+        reason = "NIMCacheNotFound" if cache is None else "NIMCacheFailed"
+        _set_status(custom, service, "nimservices", {"state": "Failed", "conditions": [
+            _condition("Ready", "False", "Failed"), _condition("Failed", "True", reason)]})
+        return
     if cache_status.get("state") != "Ready":
-        _set_status(custom, service, "nimservices", {"state": "Pending", "conditions": [_condition("Ready", "False", "NIMCacheNotReady")]})
+        _set_status(custom, service, "nimservices", {"state": "NotReady", "conditions": [
+            _condition("Ready", "False", "NIMCacheNotReady"), _condition("Failed", "False", "Ready")]})
         return
     api = {"Deployment": (apps.read_namespaced_deployment, apps.create_namespaced_deployment, apps.replace_namespaced_deployment),
            "Service": (core.read_namespaced_service, core.create_namespaced_service, None),
@@ -198,9 +259,10 @@ def reconcile_service(clients, service, caches):
             deployment = current
     available = (deployment.status.available_replicas or 0) if deployment is not None else 0
     if available > 0:
-        status = {"state": "Ready", "availableReplicas": available, "conditions": [_condition("Ready", "True", "Ready")]}
+        status = {"state": "Ready", "availableReplicas": available,
+                  "conditions": [_condition("Ready", "True", "Ready"), _condition("Failed", "False", "Ready")]}
     else:
-        status = {"state": "NotReady", "conditions": [_condition("Ready", "False", "NotReady")]}
+        status = {"state": "NotReady", "conditions": [_condition("Ready", "False", "NotReady"), _condition("Failed", "False", "Ready")]}
     _set_status(custom, service, "nimservices", status)
 
 
@@ -213,7 +275,7 @@ def reconcile(api_client):
         return
     caches = {}
     for cache in _list(custom, "nimcaches"):
-        reconcile_cache(core, custom, cache)
+        reconcile_cache((core, client.BatchV1Api(api_client), custom), cache)
         caches[(cache["metadata"]["namespace"], cache["metadata"]["name"])] = cache
     if not caches:
         return

@@ -109,10 +109,11 @@ def labelled(client, owned=False):
     found = {}
     for api_version, kind in KINDS:
         try:
-            resource = client.resources.get(api_version=api_version, kind=kind)
+            # a discovery cache left by an earlier cluster on the same port may still list a kind: 404 = not served
+            items = client.resources.get(api_version=api_version, kind=kind).get(label_selector=SELECTOR).items
         except Exception:  # pylint: disable=broad-except  # kind not served (CRD absent): nothing of it exists
             continue
-        for item in resource.get(label_selector=SELECTOR).items:
+        for item in items:
             item = item.to_dict()
             if item["metadata"].get("ownerReferences") and not owned:
                 continue
@@ -242,17 +243,29 @@ def test_switching_engine_and_back_leaves_nothing_stale(tmp_path, kubeconfig):
                     "precision": "fp16", "vllm": {"model_id": "facebook/opt-350m"}}
     nim_model = {"name": "opt-350m", "engine": "nim_operator", "namespace": "llm", "parameters_billion": 0.35,
                  "precision": "fp16", "nim": {"image": "nvcr.io/nim/facebook/opt-350m", "tag": "1.0.0"}}
+    # a new NIM tag: the real NIMCache CRD makes modelPuller immutable, so the layer must make a new cache
+    retagged = dict(nim_model, nim=dict(nim_model["nim"], tag="1.0.1"))
     client = None
     seen = {}
-    for step, model in (("triton", triton_model), ("nim", nim_model), ("back", triton_model)):
+    for step, model in (("triton", triton_model), ("nim", nim_model), ("retag", retagged), ("back", triton_model)):
         (tmp_path / step).mkdir()
-        inventory, dummy = inventory_from(tmp_path / step, "triton-vllm-opt-350m-hpa-s3", eks_llm_models=[model])
+        # models converge in seconds on the stand-ins: a model that cannot be placed fails in minutes, not 30
+        inventory, dummy = inventory_from(tmp_path / step, "triton-vllm-opt-350m-hpa-s3", eks_llm_models=[model], models_wait_timeout=300)
         result = run_playbook(KUBE_LAYERS if step == "triton" else INFERENCE, inventory=inventory, env=SECRETS_ENV)
         assert result.returncode == 0, result
         assert_no_secret(result)
         client = client or k8s_client(kubeconfig)
-        seen[step] = set(labelled(client))
+        objects = labelled(client)
+        seen[step] = set(objects)
         assert any(" llm/" in k for k in seen[step]), seen[step]
+        if step in ("nim", "retag"):  # the service reads the cache of its tag, both Ready
+            service = objects["NIMService llm/opt-350m"]
+            cache = objects["NIMCache llm/" + service["spec"]["storage"]["nimCache"]["name"]]
+            assert cache["spec"]["source"]["ngc"]["modelPuller"] == "%s:%s" % (model["nim"]["image"], model["nim"]["tag"])
+            assert [o["status"]["state"] for o in (service, cache)] == ["Ready", "Ready"]
+    caches = dict((step, [k for k in seen[step] if k.startswith("NIMCache ")]) for step in ("nim", "retag"))
+    assert len(caches["nim"]) == 1 and len(caches["retag"]) == 1 and caches["nim"] != caches["retag"], caches
+    assert seen["retag"] - set(caches["retag"]) == seen["nim"] - set(caches["nim"])
     assert seen["back"] == seen["triton"]
     assert not any(k.startswith(("NIMService", "NIMCache")) for k in seen["back"])
     assert not any(k.startswith(("Deployment llm/", "PersistentVolumeClaim llm/opt-350m-cache")) for k in seen["nim"])

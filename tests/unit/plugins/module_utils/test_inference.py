@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from ansible_collections.eks_llm.inference.plugins.filter import inference as inference_filters
+from ansible_collections.eks_llm.inference.plugins.filter import verify as verify_filters
 from ansible_collections.eks_llm.inference.plugins.module_utils import inference
 from ansible_collections.eks_llm.inference.plugins.module_utils import inventory_model
 
@@ -80,6 +81,30 @@ def test_nim_operator_cache_selects_the_profile_by_engine_precision_tp_and_gpu()
     assert spec["startupProbe"]["probe"]["httpGet"]["path"] == "/v1/health/ready"
     assert spec["metrics"]["enabled"] is True
     assert spec["expose"]["service"] == {"type": "ClusterIP", "port": 8000}
+
+
+def test_a_new_nim_tag_or_profile_gets_a_new_cache_and_the_old_one_is_stale():
+    """modelPuller is immutable in the real NIMCache CRD (v3.0.2 `self == oldSelf`): the cache name carries a hash of
+    the puller image and model selection, so a new tag is a new NIMCache and the old one is removed as stale."""
+    config = load("nim-operator-llama3-8b-tp2-g5-12xlarge")
+    model = config["models"][0]
+    before = inference.plan(config, "b", "eu-west-1")
+    cache, service = inference.nim_operator_objects(config, model)
+    assert cache["metadata"]["name"] == inference.nim_cache_name(model) == service["spec"]["storage"]["nimCache"]["name"]
+    assert cache["metadata"]["name"].startswith(model["name"] + "-") and len(cache["metadata"]["name"]) <= len(model["name"]) + 9
+    retagged = copy.deepcopy(model)
+    retagged["nim"]["tag"] = "1.1.0"
+    profiled = copy.deepcopy(model)
+    profiled["nim"]["profile"] = "tensorrt_llm-a10g-fp16-tp2-throughput"
+    names = set(inference.nim_cache_name(m) for m in (model, retagged, profiled))
+    assert len(names) == 3 and inference.nim_cache_name(copy.deepcopy(model)) == cache["metadata"]["name"]
+    config["models"][0] = retagged
+    after = inference.plan(config, "b", "eu-west-1")
+    existing = _as_existing([o for m in before["models"] for o in m["objects"]])
+    assert [(s["kind"], s["name"]) for s in inference.stale(existing, after["keys"])] == [("NIMCache", cache["metadata"]["name"])]
+    reads = verify_filters.workload_kinds([retagged])
+    assert [(r["kind"], r["name"], r["object_name"]) for r in reads] == [
+        ("NIMCache", model["name"], inference.nim_cache_name(retagged)), ("NIMService", model["name"], model["name"])]
 
 
 def test_an_explicit_nim_profile_wins_and_autoscaling_goes_to_the_operator_hpa():
@@ -283,9 +308,10 @@ def test_removal_goes_in_phases_serving_storage_credentials_namespaces():
     assert [p["name"] for p in phases] == ["serving", "storage", "namespaces"]
     serving, storage, spaces = phases
     assert serving["kinds"] == [{"api_version": "apps.nvidia.com/v1alpha1", "kind": "NIMService"}]
-    assert storage["keys"] == ["NIMCache/nim-service/meta-llama3-8b-instruct"]
+    cache = inference.nim_cache_name(config["models"][0])
+    assert storage["keys"] == ["NIMCache/nim-service/" + cache]
     assert storage["objects"] == [{"apiVersion": "apps.nvidia.com/v1alpha1", "kind": "NIMCache",
-                                   "metadata": {"name": "meta-llama3-8b-instruct", "namespace": "nim-service"}}]
+                                   "metadata": {"name": cache, "namespace": "nim-service"}}]
     assert spaces["objects"][0]["metadata"] == {"name": "nim-service"}  # cluster-scoped: no namespace key
     assert inference.object_keys(serving["objects"]) == serving["keys"]
     assert inference.removal_phases([]) == []
