@@ -90,7 +90,7 @@ def spot_hourly(history):
         stamp = stamp.isoformat() if hasattr(stamp, "isoformat") else str(stamp)
         if zone not in latest or stamp > latest[zone][0]:
             latest[zone] = (stamp, float(entry["SpotPrice"]))
-    return max(price for _, price in latest.values()) if latest else None
+    return max(price for dummy, price in latest.values()) if latest else None
 
 
 def resources(network, core_nodes, gpu_pools):

@@ -209,7 +209,7 @@ def check(module, clients, now):
         if params["metric_hours"] > 0 and earliest < now:
             record["failed_invocations"] = _failed_invocations(cloudwatch, rule["Name"], earliest, now)
             if record["failed_invocations"] and not any(entry["problem"] for entry in record["targets"]):
-                problems.append("EventBridge rule %s failed %d invocation(s) since %s (AWS/Events FailedInvocations)"
+                problems.append("EventBridge rule %s failed %s invocation(s) since %s (AWS/Events FailedInvocations)"
                                 % (rule["Name"], record["failed_invocations"], earliest.strftime("%Y-%m-%dT%H:%M:%SZ")))
         rules.append(record)
     return dict(changed=False, problems=problems, rules=rules)

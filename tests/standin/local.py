@@ -52,7 +52,7 @@ def environment(state_dir):
     values = {}
     with open(paths["aws.env"], encoding="utf-8") as handle:
         for line in handle:
-            key, _, value = line.strip().removeprefix("export ").partition("=")
+            key, dummy, value = line.strip().removeprefix("export ").partition("=")
             if key:
                 values[key] = value
     llm = _read_json(paths["llm"])["endpoints"]["triton"]

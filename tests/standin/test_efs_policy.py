@@ -33,7 +33,7 @@ def test_the_rendered_policy_refuses_a_mount_without_tls():
 
 
 def test_the_rendered_policy_refuses_access_not_through_a_mount_target():
-    allowed, _ = decide(_rendered(), NODE_POLICIES, FS_ARN, NODE_ROLE, RW, tls=True, via_mount_target=False)
+    allowed, dummy = decide(_rendered(), NODE_POLICIES, FS_ARN, NODE_ROLE, RW, tls=True, via_mount_target=False)
     assert not allowed
 
 

@@ -89,7 +89,7 @@ def env_file(checkout):
     values = {}
     with open(os.path.join(checkout, ".cache", "local", "local.env"), encoding="utf-8") as handle:
         for line in handle:
-            key, _, value = line.strip().removeprefix("export ").partition("=")
+            key, dummy, value = line.strip().removeprefix("export ").partition("=")
             if key and not key.startswith("#"):
                 values[key] = value.strip("'")
     return values
