@@ -140,8 +140,7 @@ def _collection_objects():
                 model["autoscaling"] = {"enabled": autoscaling, "min_replicas": 1, "max_replicas": 4, "target": 0.5}
                 model["nim"]["profile"] = profile
                 model["nim"]["llm_engine"] = "tensorrt_llm"
-                for obj in inference.nim_operator_objects(config, model):
-                    yield obj
+                yield from inference.nim_operator_objects(config, model)
 
 
 def test_every_field_the_collection_sets_is_recorded():
