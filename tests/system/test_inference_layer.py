@@ -210,9 +210,12 @@ def test_all_seeds_together_converge_are_idempotent_and_tear_down(tmp_path, kube
     objects = labelled(client)
     for name, (namespace, engine, pool, gpus) in sorted(expected.items()):
         if engine == "nim_operator":
-            for kind in ("NIMCache", "NIMService"):
-                status = objects["%s %s/%s" % (kind, namespace, name)].get("status") or {}
-                assert status.get("state") == "Ready", (kind, status)
+            # the NIMCache's name carries a hash of its image:tag (modelPuller is immutable): found through the service
+            cache_name = objects["NIMService %s/%s" % (namespace, name)]["spec"]["storage"]["nimCache"]["name"]
+            assert cache_name.startswith(name + "-"), cache_name
+            for key in ("NIMCache %s/%s" % (namespace, cache_name), "NIMService %s/%s" % (namespace, name)):
+                status = objects[key].get("status") or {}
+                assert status.get("state") == "Ready", (key, status)
             service = objects["NIMService %s/%s" % (namespace, name)]["spec"]
             assert service["resources"]["limits"]["nvidia.com/gpu"] == str(gpus)
             assert service["nodeSelector"] == {"eks-llm/node-pool": pool}
