@@ -136,7 +136,9 @@ molecule: setup
 
 # Each phase timed; the durations are printed at the end, also when a phase fails.
 # Steps "a+b" run side by side (see tests/ci/phases.sh); the Kubernetes phases wait for the build .ci/run started.
-TEST_PHASES := setup tokenizer+lint sanity+system-aws unit+molecule system-kube+readme
+# Phases with latency assertions against the stand-ins (unit: the LLM stand-in's load model; system-aws: the AIPerf
+# sweep) run alone: beside another phase on 2 cores their measured latencies drift out of tolerance.
+TEST_PHASES := setup tokenizer+lint sanity+molecule unit system-aws system-kube+readme
 test:
 	tests/ci/phases.sh $(TEST_PHASES)
 

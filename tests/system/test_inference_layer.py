@@ -88,7 +88,8 @@ def inventory_from(tmp_path, example, **changes):
     overrides = dict(data.get("eks_llm_chart_overrides") or {})
     overrides["k8s-nim-operator"] = {"chart_ref": os.path.join(STANDIN_CHARTS, "k8s-nim-operator")}
     # the nim-llm stand-in chart comes from the stand-in of NGC's chart repository, which refuses anonymous pulls
-    overrides["nim-llm"] = {"repo_url": os.environ["EKS_LLM_NGC_CHARTS"]}
+    # (tests without the local Kubernetes only validate: any URL will do there)
+    overrides["nim-llm"] = {"repo_url": os.environ.get("EKS_LLM_NGC_CHARTS", "http://127.0.0.1:9/nim")}
     data["eks_llm_chart_overrides"] = overrides
     # verify and benchmark (their own tests) are pointed at the LLM stand-in for the local inventory's model only
     data["eks_llm_verify"] = {"enabled": False}
