@@ -15,13 +15,13 @@ on ports picked free at start, so that several checkouts on one machine never me
 `stop` stops all three and checks that none of their processes is left.
 """
 import argparse
-import json
 import os
 import shlex
 import sys
 
 from . import aws_server, llm_server
 from .aws_server import REPO, process_alive
+from .llm_server import _read_json  # pylint: disable=protected-access
 from .k8s import cluster
 
 LLM_CONFIG = os.path.join(REPO, "tests", "standin", "llm_local.json")
@@ -32,14 +32,6 @@ def _paths(state_dir):
     return {"dir": state_dir, "local.env": os.path.join(state_dir, "local.env"), "shell.sh": os.path.join(state_dir, "shell.sh"),
             "aws.env": os.path.join(state_dir, "env.sh"), "k8s.state": os.path.join(state_dir, "k8s", "state.json"),
             "llm": os.path.join(state_dir, "llm_endpoints.json")}
-
-
-def _read_json(path):
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
-    except (OSError, ValueError):
-        return None
 
 
 def _exports(values):
