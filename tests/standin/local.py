@@ -38,15 +38,22 @@ def _exports(values):
     return "".join("export %s=%s\n" % (key, shlex.quote(str(value))) for key, value in values.items())
 
 
+def read_env(path):
+    """The variables of an env file written here (`export KEY=value` lines; comments skipped, quoting undone)."""
+    values = {}
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            line = line.strip()
+            if line.startswith("export "):
+                key, dummy, value = line[len("export "):].partition("=")
+                values[key] = shlex.split(value)[0] if value else ""
+    return values
+
+
 def environment(state_dir):
     """The variables the playbooks need, read from the running stand-ins' state files."""
     paths = _paths(state_dir)
-    values = {}
-    with open(paths["aws.env"], encoding="utf-8") as handle:
-        for line in handle:
-            key, dummy, value = line.strip().removeprefix("export ").partition("=")
-            if key:
-                values[key] = value
+    values = read_env(paths["aws.env"])
     llm = _read_json(paths["llm"])["endpoints"]["triton"]
     values.update({
         "EKS_LLM_UPSTREAM_CHARTS": cluster.upstream_charts(),

@@ -38,7 +38,7 @@ INPUT_TOKENS, OUTPUT_TOKENS, REQUESTS = 32, 16, 60
 @pytest.fixture(scope="module")
 def aiperf():
     if not os.access(AIPERF, os.X_OK):
-        pytest.skip("AIPerf is not installed in %s: run `make aiperf` (the system target does)" % AIPERF_VENV)
+        pytest.skip("AIPerf is not installed in %s: run `make tokenizer` (make test does)" % AIPERF_VENV)
     return AIPERF
 
 

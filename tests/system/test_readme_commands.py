@@ -18,7 +18,8 @@ import pytest
 
 from tests.bench.noop import layer_seconds
 from tests.standin import local
-from tests.system.conftest import REPO, RECAP_RE, leftovers
+from tests.standin.aws_server import process_alive
+from tests.system.conftest import REPO, RECAP_RE, PlaybookResult, leftovers
 
 pytestmark = pytest.mark.readme
 TIMINGS = os.path.join(REPO, ".cache", "readme-timings.json")
@@ -50,20 +51,13 @@ def make(checkout, target, timeout=3600, extra=()):
 
 
 def recap(output):
-    found = RECAP_RE.findall(output)
-    assert found, output[-3000:]
-    ok, changed, unreachable, failed = (int(v) for v in found[-1])
-    return {"ok": ok, "changed": changed, "unreachable": unreachable, "failed": failed}
+    result = PlaybookResult(0, output)
+    assert RECAP_RE.findall(output), output[-3000:]
+    return {"ok": result.ok, "changed": result.changed, "unreachable": result.unreachable, "failed": result.failed}
 
 
 def changed_tasks(output):
-    found, task = [], ""
-    for line in output.splitlines():
-        if line.startswith("TASK ["):
-            task = line.rstrip("* ")
-        elif line.startswith("changed:"):
-            found.append(task)
-    return found
+    return PlaybookResult(0, output).changed_tasks()
 
 
 def second_checkout(tmp_path):
@@ -86,13 +80,7 @@ def second_checkout(tmp_path):
 
 
 def env_file(checkout):
-    values = {}
-    with open(os.path.join(checkout, ".cache", "local", "local.env"), encoding="utf-8") as handle:
-        for line in handle:
-            key, dummy, value = line.strip().removeprefix("export ").partition("=")
-            if key and not key.startswith("#"):
-                values[key] = value.strip("'")
-    return values
+    return local.read_env(os.path.join(checkout, ".cache", "local", "local.env"))
 
 
 def leftovers_of(checkout):
@@ -127,13 +115,13 @@ def assert_torn_down_and_stopped(checkout, timings, name):
     assert code == 0 and recap(out)["failed"] == 0, out[-6000:]
     assert leftovers_of(checkout) == []
     state = os.path.join(checkout, ".cache", "local")
-    pids = _recorded_pids(state)
+    pids = list(local._pids(state).values())  # pylint: disable=protected-access
     assert pids, "no stand-in process recorded before local-down"
     code, out, timings["make local-down (%s)" % name] = make(checkout, "local-down")
     assert code == 0, out
     assert "no process left" in out
     assert local._pids(state) == {}  # pylint: disable=protected-access
-    assert not [pid for pid in pids if _not_zombie(pid)]
+    assert not [pid for pid in pids if process_alive(pid)]
 
 
 def test_readme_commands_as_written_and_two_checkouts_side_by_side(tmp_path):
@@ -165,10 +153,10 @@ def test_readme_commands_as_written_and_two_checkouts_side_by_side(tmp_path):
     timings["no-op re-run per layer"] = layer_seconds(again)
     assert other_code == 0 and recap(other_out)["failed"] == 0, other_out[-6000:]
     assert leftovers_of(second) == []
-    pids = _recorded_pids(os.path.join(second, ".cache", "local"))
+    pids = list(local._pids(os.path.join(second, ".cache", "local")).values())  # pylint: disable=protected-access
     code, out, timings["make local-down (second)"] = make(second, "local-down")
     assert code == 0 and "no process left" in out, out
-    assert not [pid for pid in pids if _not_zombie(pid)]
+    assert not [pid for pid in pids if process_alive(pid)]
 
     assert_torn_down_and_stopped(first, timings, "first")
     with open(TIMINGS, "w", encoding="utf-8") as handle:
@@ -181,18 +169,6 @@ def _report_files(checkout):
     for root, _dirs, files in os.walk(os.path.join(checkout, "reports")):
         found += [os.path.join(root, name) for name in files]
     return found
-
-
-def _recorded_pids(state_dir):
-    return list(local._pids(state_dir).values())  # pylint: disable=protected-access
-
-
-def _not_zombie(pid):
-    try:
-        with open("/proc/%d/stat" % pid, encoding="utf-8") as handle:
-            return handle.read().rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
-    except OSError:
-        return False
 
 
 @pytest.fixture(autouse=True)
