@@ -17,6 +17,7 @@ import json
 
 from ansible_collections.eks_llm.inference.plugins.module_utils import benchmark_plan
 from ansible_collections.eks_llm.inference.plugins.module_utils import gpu_catalog
+from ansible_collections.eks_llm.inference.plugins.module_utils import workload_identity
 
 LAYER_LABEL = "eks-llm/layer"
 LAYER = "inference"
@@ -513,15 +514,18 @@ def triton_objects(config, model, bucket, region):
 
 
 def triton_shared_objects(config):
-    """Per triton namespace: the `triton` service account (pod identity: read the model bucket) and one
+    """Per triton namespace: the `triton` service account (reads the model bucket; IRSA-annotated when the image
+    cannot use Pod Identity, which needs ``config["aws_account"]``) and one
     image prefetch DaemonSet per GPU pool the namespace's models use."""
     objects = []
     image = config["images"]["triton_vllm"]
     taint = config["platform"]["gpu_taint"]
+    account = config.get("aws_account")  # {partition, account_id}: only the role that applies the objects knows it
     for entry in config["service_accounts"]["triton"]:
         ns = entry["namespace"]
+        annotations = workload_identity.service_account_annotations(entry, account["partition"], account["account_id"]) if account else None
         objects.append({"apiVersion": "v1", "kind": "ServiceAccount",
-                        "metadata": _meta(entry["service_account"], ns, labels(config, component="server"))})
+                        "metadata": _meta(entry["service_account"], ns, labels(config, component="server"), annotations)})
         pools = sorted(set(m["node_pool"] for m in config["models"] if m["engine"] == "triton_vllm" and m["namespace"] == ns))
         for pool in pools:
             name = "triton-prefetch-%s" % pool

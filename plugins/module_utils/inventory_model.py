@@ -19,6 +19,7 @@ from ansible_collections.eks_llm.inference.plugins.module_utils import benchmark
 from ansible_collections.eks_llm.inference.plugins.module_utils import benchmark_plan
 from ansible_collections.eks_llm.inference.plugins.module_utils import gpu_catalog
 from ansible_collections.eks_llm.inference.plugins.module_utils import versions
+from ansible_collections.eks_llm.inference.plugins.module_utils import workload_identity
 
 MANAGED_BY = "eks_llm.inference"
 DEPLOYMENT_TAG = "eks-llm:deployment"
@@ -239,6 +240,7 @@ SPEC = dict(
     )),
     eks_llm_chart_overrides=dict(type="dict", default={}),
     eks_llm_image_overrides=dict(type="dict", default={}),
+    eks_llm_workload_credentials=dict(type="dict", default={}),
     eks_llm_ngc_api_key=dict(type="str", default="", no_log=True),
     eks_llm_hf_token=dict(type="str", default="", no_log=True),
 )
@@ -252,6 +254,13 @@ SERVICE_ACCOUNTS = {
     "fluent_bit": {"namespace": "logging", "service_account": "fluent-bit"},
 }
 TRITON_SERVICE_ACCOUNT = "triton"
+# The IAM role (name suffix after "<name>-") of each workload whose image decides its credential mechanism
+# (workload_identity.WORKLOADS); roles/iam/vars/main.yml uses the same suffixes (a unit test keeps them equal).
+WORKLOAD_ROLE_SUFFIXES = {
+    "karpenter_controller": "karpenter-controller",
+    "fluent_bit": "fluent-bit",
+    "triton": "triton-model-reader",
+}
 
 # The contract between the platform layer and the inference layer: names both sides use, kept in one
 # place so a DaemonSet, a NodePool and a model workload cannot disagree about a label or a taint.
@@ -665,6 +674,38 @@ def _verify(problems, verify, models, charts):
     return dict(verify, endpoint_overrides=overrides, endpoints=endpoints, prometheus_url=prometheus_url)
 
 
+def _workload_credentials(problems, wanted, charts, images):
+    """The credential mechanism of each workload that calls AWS, from what its image supports
+    (workload_identity.WORKLOADS) and what the inventory asks for (eks_llm_workload_credentials)."""
+    chosen = {}
+    for workload in sorted(set(wanted) - set(workload_identity.WORKLOADS)):
+        problems.add("eks_llm_workload_credentials", "%r is not a workload that calls AWS; known: %s"
+                     % (workload, ", ".join(sorted(workload_identity.WORKLOADS))))
+    for workload, entry in sorted(workload_identity.WORKLOADS.items()):
+        ask = wanted.get(workload) or "auto"
+        if ask not in workload_identity.CHOICES:
+            problems.add("eks_llm_workload_credentials.%s" % workload, "%r given; allowed: %s" % (ask, ", ".join(workload_identity.CHOICES)))
+            continue
+        image = images.get(entry["image"]) or "%s:%s" % (  # a chart's workload: the chart's version is its image's
+            charts[entry["image"]]["chart_ref"], charts[entry["image"]]["version"] or versions.CHARTS[entry["image"]]["version"])
+        mechanism, problem = workload_identity.choose(workload, image, ask)
+        if problem:
+            problems.add("eks_llm_workload_credentials.%s" % workload, problem)
+        chosen[workload] = mechanism
+    return chosen
+
+
+def _service_accounts(name, models, credentials):
+    """Every Kubernetes identity with AWS permissions: where it lives, its role and how it gets credentials."""
+    def identity(key, entry):
+        return dict(entry, role_name="%s-%s" % (name, WORKLOAD_ROLE_SUFFIXES[key]), credentials=credentials[key])
+    accounts = dict((key, dict(entry, credentials=workload_identity.POD_IDENTITY)) for key, entry in SERVICE_ACCOUNTS.items())
+    accounts.update((key, identity(key, SERVICE_ACCOUNTS[key])) for key in ("karpenter_controller", "fluent_bit"))
+    accounts["triton"] = [identity("triton", {"namespace": ns, "service_account": TRITON_SERVICE_ACCOUNT})
+                          for ns in sorted(set(m["namespace"] for m in models if m["engine"] == "triton_vllm"))]
+    return accounts
+
+
 def validate(variables):
     """Validate the ``eks_llm_*`` variables. Returns (normalised_config, problems, warnings)."""
     problems = Problems()
@@ -705,6 +746,7 @@ def validate(variables):
         problems.add("eks_llm_gpu_software.time_slicing_replicas", "%d: 1 (no sharing) to 16 pods per GPU"
                      % params["eks_llm_gpu_software"]["time_slicing_replicas"])
     charts, images = versions.resolve(params["eks_llm_chart_overrides"], params["eks_llm_image_overrides"], problems)
+    credentials = _workload_credentials(problems, params["eks_llm_workload_credentials"], charts, images)
     verify = _verify(problems, params["eks_llm_verify"], models, charts)
     bench = benchmark_plan.validate(problems, params["eks_llm_benchmark"], models, {
         "in_cluster_endpoints": _in_cluster_endpoints, "url_re": URL_RE, "slo_metrics": benchmark_results.SLO_METRICS,
@@ -740,9 +782,8 @@ def validate(variables):
         "open_webui": params["eks_llm_open_webui"],
         "exposure": params["eks_llm_exposure"],
         "engines": sorted(set(m["engine"] for m in models)),
-        "service_accounts": dict(SERVICE_ACCOUNTS, triton=[
-            {"namespace": ns, "service_account": TRITON_SERVICE_ACCOUNT}
-            for ns in sorted(set(m["namespace"] for m in models if m["engine"] == "triton_vllm"))]),
+        "service_accounts": _service_accounts(name, models, credentials),
+        "workload_credentials": credentials,
         "gpu_software": params["eks_llm_gpu_software"],
         "ami_aliases": dict(versions.AMI_ALIASES),
         "charts": charts,

@@ -222,10 +222,14 @@ def prometheus_adapter_values(settings):
 def fluent_bit_values(settings):
     """aws-for-fluent-bit: container logs of every node (GPU nodes included) to the workload log group."""
     taint = settings["platform"]["gpu_taint"]
+    repository, tag = settings["image"].rsplit(":", 1)
     return {
         "fullnameOverride": settings["service_account"],
-        # EKS Pod Identity: the association names this service account; no IRSA annotation
-        "serviceAccount": {"create": True, "name": settings["service_account"], "annotations": {}},
+        # the chart's default image predates EKS Pod Identity (workload_identity.WORKLOADS["fluent_bit"])
+        "image": {"repository": repository, "tag": tag},
+        # EKS Pod Identity: the association names this service account; IRSA: the annotation names the role
+        "serviceAccount": {"create": True, "name": settings["service_account"],
+                           "annotations": dict(settings.get("service_account_annotations") or {})},
         "cloudWatch": {"enabled": False},
         "cloudWatchLogs": {
             "enabled": True,

@@ -62,6 +62,9 @@ IMAGES = {
     "aiperf": "nvcr.io/nvidia/ai-dynamo/aiperf:0.13.0",
     "python": "public.ecr.aws/docker/library/python:3.12.12-slim",
     "open_webui": "ghcr.io/open-webui/open-webui:v0.6.36",
+    # The fluent-bit chart (0.1.35) defaults to 2.32.2.20240516, which cannot use EKS Pod Identity (2.32.5 can):
+    # the image is set explicitly. 2.34.x keeps Fluent Bit 1.9.10, whose configuration the chart renders.
+    "fluent_bit": "public.ecr.aws/aws-observability/aws-for-fluent-bit:2.34.1.20251112",
 }
 
 # Karpenter AMI aliases per node pool ami_family: pinned, so a new AMI release is a reviewed change.

@@ -54,7 +54,7 @@ options:
         C(aws-load-balancer-additional-resource-tags) annotation).
       - V(efs) covers file systems and access points.
       - V(s3) covers the buckets of the selected region.
-      - V(iam) covers roles, customer managed policies and instance profiles.
+      - V(iam) covers roles, customer managed policies, instance profiles and OIDC identity providers.
       - V(sqs) covers queues, V(events) the rules of the default event bus,
         V(logs) log groups, V(secretsmanager) secrets, V(kms) customer
         managed keys.
@@ -130,7 +130,7 @@ resources:
           V(route_table), V(security_group), V(launch_template), V(instance),
           V(network_interface), V(vpc_endpoint), V(volume) for V(ec2); V(cluster),
           V(nodegroup) for V(eks); V(file_system), V(access_point) for V(efs);
-          V(bucket); V(role), V(policy), V(instance_profile) for V(iam);
+          V(bucket); V(role), V(policy), V(instance_profile), V(oidc_provider) for V(iam);
           V(queue); V(rule); V(log_group); V(secret); V(key).
       type: str
       sample: vpc
@@ -627,7 +627,8 @@ class Scanner:
     # -- iam --------------------------------------------------------------
 
     def scan_iam(self):
-        return [("role", self.iam_roles), ("policy", self.iam_policies), ("instance_profile", self.iam_instance_profiles)]
+        return [("role", self.iam_roles), ("policy", self.iam_policies), ("instance_profile", self.iam_instance_profiles),
+                ("oidc_provider", self.iam_oidc_providers)]
 
     def iam_roles(self):
         client = self.client("iam")
@@ -667,6 +668,15 @@ class Scanner:
                     continue
                 tag_list = found["InstanceProfile"].get("Tags")
             self.add("iam", "instance_profile", name, boto3_tag_list_to_ansible_dict(tag_list or []), arn=profile.get("Arn"), name=name)
+
+    def iam_oidc_providers(self):
+        client = self.client("iam")
+        for entry in (self.read(client, "list_open_id_connect_providers") or {}).get("OpenIDConnectProviderList", []):
+            found = self.read(client, "get_open_id_connect_provider", OpenIDConnectProviderArn=entry["Arn"])
+            if found is None:
+                continue
+            url = entry["Arn"].split(":oidc-provider/", 1)[-1]
+            self.add("iam", "oidc_provider", entry["Arn"], boto3_tag_list_to_ansible_dict(found.get("Tags", [])), arn=entry["Arn"], name=url)
 
     # -- sqs, events, logs ------------------------------------------------
 

@@ -135,6 +135,9 @@ def leftovers(name=DEPLOYMENT):
     found += ["efs " + f["FileSystemId"] for f in aws("efs").describe_file_systems()["FileSystems"] if f.get("Name", "").startswith(name)]
     found += ["s3 " + b["Name"] for b in aws("s3").list_buckets()["Buckets"] if b["Name"].startswith(name)]
     found += ["iam " + r["RoleName"] for r in aws("iam").list_roles()["Roles"] if r["RoleName"].startswith(name + "-")]
+    iam = aws("iam")
+    found += ["oidc-provider " + p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]
+              if {"Key": "eks-llm:deployment", "Value": name} in iam.get_open_id_connect_provider(OpenIDConnectProviderArn=p["Arn"]).get("Tags", [])]
     found += ["sqs " + q for q in aws("sqs").list_queues().get("QueueUrls", []) if ("/" + name + "-") in q]
     found += ["rule " + r["Name"] for r in aws("events").list_rules(NamePrefix=name + "-")["Rules"]]
     found += ["log-group " + g["logGroupName"] for g in aws("logs").describe_log_groups(logGroupNamePrefix="/aws/eks/" + name + "/")["logGroups"]]

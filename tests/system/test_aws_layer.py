@@ -46,7 +46,18 @@ def assert_deployed(name=DEPLOYMENT):
     associations = eks.list_pod_identity_associations(clusterName=name)["associations"]
     assert sorted((a["namespace"], a["serviceAccount"]) for a in associations) == [
         ("karpenter", "karpenter"), ("kube-system", "ebs-csi-controller-sa"), ("kube-system", "efs-csi-controller-sa"),
-        ("llm", "triton"), ("logging", "fluent-bit")]
+        ("logging", "fluent-bit")]
+    # Triton's AWS SDK for C++ cannot use Pod Identity: IRSA through the cluster's OIDC provider, for exactly its account
+    issuer = cluster["identity"]["oidc"]["issuer"].replace("https://", "")
+    providers = [p["Arn"] for p in aws("iam").list_open_id_connect_providers()["OpenIDConnectProviderList"]]
+    provider = [arn for arn in providers if arn.endswith(":oidc-provider/" + issuer)]
+    assert len(provider) == 1
+    provider_tags = aws("iam").get_open_id_connect_provider(OpenIDConnectProviderArn=provider[0])["Tags"]
+    assert {"Key": "eks-llm:deployment", "Value": name} in provider_tags
+    trust = aws("iam").get_role(RoleName=name + "-triton-model-reader")["Role"]["AssumeRolePolicyDocument"]
+    assert trust["Statement"] == [{"Effect": "Allow", "Principal": {"Federated": provider[0]}, "Action": "sts:AssumeRoleWithWebIdentity",
+                                   "Condition": {"StringEquals": {issuer + ":sub": "system:serviceaccount:llm:triton",
+                                                                  issuer + ":aud": "sts.amazonaws.com"}}}]
     efs = [f for f in aws("efs").describe_file_systems()["FileSystems"] if f.get("Name") == name + "-models"]
     assert len(efs) == 1 and efs[0]["Encrypted"] and efs[0]["ThroughputMode"] == "elastic"
     assert len(aws("efs").describe_mount_targets(FileSystemId=efs[0]["FileSystemId"])["MountTargets"]) == 2

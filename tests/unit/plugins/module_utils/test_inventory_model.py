@@ -57,8 +57,10 @@ def test_valid_inventory_normalises_with_defaults_tags_and_placement():
     llama = config["models"][0]
     assert llama["node_pool"] == "g5"
     assert "g5.xlarge" in llama["placement"]["eligible_instance_types"]
-    assert config["service_accounts"]["triton"] == [{"namespace": "llm", "service_account": "triton"}]
-    assert config["service_accounts"]["ebs_csi"] == {"namespace": "kube-system", "service_account": "ebs-csi-controller-sa"}
+    assert config["service_accounts"]["triton"] == [{"namespace": "llm", "service_account": "triton",
+                                                     "role_name": "demo-triton-model-reader", "credentials": "irsa"}]
+    assert config["service_accounts"]["ebs_csi"] == {"namespace": "kube-system", "service_account": "ebs-csi-controller-sa",
+                                                     "credentials": "pod_identity"}
     # secrets never leave the validator
     assert "nvapi-test-key" not in repr(config) and "hf_test" not in repr(config)
 

@@ -51,6 +51,7 @@ def settings(cfg=None, **changes):
         "dcgm_exporter_enabled": mon["dcgm_exporter"], "alerts_enabled": mon["alerts"], "thresholds": mon["thresholds"],
         "region": cfg["region"], "log_group": "/aws/eks/%s/workloads" % cfg["name"],
         "service_account": cfg["service_accounts"]["fluent_bit"]["service_account"],
+        "service_account_annotations": {}, "image": cfg["images"]["fluent_bit"],
     }
     result.update(changes)
     return result
@@ -294,6 +295,8 @@ def test_fluent_bit_ships_to_our_log_group_with_pod_identity_on_gpu_nodes_too():
     assert out["logGroupName"] == "/aws/eks/demo/workloads" and out["region"] == "us-west-2"
     assert out["autoCreateGroup"] is False and out["logGroupTemplate"] == ""
     assert values["serviceAccount"] == {"create": True, "name": "fluent-bit", "annotations": {}}
+    # the chart's own default (2.32.2.20240516) cannot read EKS Pod Identity credentials
+    assert values["image"] == {"repository": "public.ecr.aws/aws-observability/aws-for-fluent-bit", "tag": "2.34.1.20251112"}
     for pool in wiring.node_pools(cfg["platform"], cfg["gpu_node_pools"]):
         assert wiring.pod_fits(values, pool["labels"], pool["taints"])[0]
 
