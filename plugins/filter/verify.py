@@ -246,6 +246,14 @@ def probe_result(text, source):
     return {"ok": False, "prompts": {}, "checks": [_check("*", "probe", False, "one result line from llm_probe (%s)" % source, got)]}
 
 
+def identity_check(result):
+    """A workload_identity_info result as a report check (the step that failed is named in `got`)."""
+    where = "%s/%s" % (result["namespace"], result["service_account"])
+    return _check(where, "workload_identity", bool(result["ok"]),
+                  "the service account's token buys its IRSA role's credentials, which read the model repository",
+                  result["message"] if result["ok"] else "%s (step %s)" % (result["message"], result["step"]))
+
+
 def skipped(models, checks, setting):
     """Records of checks the inventory switched off, so the report shows them instead of hiding them."""
     return [_check(m["name"], c, None, "skipped", "switched off by eks_llm_verify.%s" % setting) for m in models for c in checks]
@@ -312,6 +320,7 @@ class FilterModule(object):
             "verify_hpa_checks": hpa_checks,
             "verify_probe_result": probe_result,
             "verify_skipped": skipped,
+            "verify_identity_check": identity_check,
             "verify_report": report,
             "verify_answers_text": answers_text,
         }

@@ -39,7 +39,7 @@ DEFAULT_PORT = 0  # a free port: several checkouts (and test sessions) run side 
 def install():
     """Patch moto (idempotent). Must run before the first request builds moto's Flask apps."""
     from . import (ec2_ext, efs_csi_ext, efs_ext, eks_ext, events_ext, kms_ext, nim_operator_ext, quotas_ext,  # pylint: disable=import-outside-toplevel
-                   service_lb_ext)
+                   iam_ext, service_lb_ext, sts_ext)
 
     eks_ext.install()
     efs_csi_ext.install()
@@ -50,6 +50,8 @@ def install():
     quotas_ext.install()
     kms_ext.install()
     events_ext.install()
+    sts_ext.install()
+    iam_ext.install()
 
 
 def reset():
@@ -206,11 +208,12 @@ class StandIn:
 
     @staticmethod
     def configure(time_scale=None, throttle_rate=None, quotas=None, cluster_endpoint=None, cluster_ca=None, throttle_seed=None,
-                  kube_admin_kubeconfig=None):
-        """Change settings; None leaves a setting alone, "" clears cluster_endpoint / cluster_ca / kube_admin_kubeconfig."""
+                  kube_admin_kubeconfig=None, cluster_oidc_issuer=None, cluster_oidc_jwks=None):
+        """Change settings; None leaves a setting alone, "" ({} for the JWKS) clears the cluster_* / kube_* ones."""
         given = {"time_scale": time_scale, "throttle_rate": throttle_rate, "quotas": quotas,
                  "cluster_endpoint": cluster_endpoint, "cluster_ca": cluster_ca, "throttle_seed": throttle_seed,
-                 "kube_admin_kubeconfig": kube_admin_kubeconfig}
+                 "kube_admin_kubeconfig": kube_admin_kubeconfig, "cluster_oidc_issuer": cluster_oidc_issuer,
+                 "cluster_oidc_jwks": cluster_oidc_jwks}
         return config.update({key: value for key, value in given.items() if value is not None})
 
     @staticmethod

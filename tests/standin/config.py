@@ -17,6 +17,8 @@ SETTINGS = {
     "cluster_endpoint": None,  # EKS endpoint reported for every cluster
     "cluster_ca": None,  # base64 PEM reported as certificateAuthority.data
     "kube_admin_kubeconfig": None,  # admin kubeconfig of the local API server: node groups register nodes there
+    "cluster_oidc_issuer": None,  # service account token issuer of the local API server, reported as identity.oidc.issuer
+    "cluster_oidc_jwks": None,  # its public keys (JWKS): STS verifies IRSA tokens with them (sts_ext)
 }
 
 _listeners = []
@@ -66,7 +68,11 @@ def _validate(key, value):
         value = (value or "").rstrip("/") or None
     elif key == "cluster_ca":
         value = _ca_data(value) if value else None
-    elif key == "kube_admin_kubeconfig":
+    elif key in ("kube_admin_kubeconfig", "cluster_oidc_issuer"):
+        value = value or None
+    elif key == "cluster_oidc_jwks":
+        if value and not isinstance(value, dict) or (value and not isinstance(value.get("keys"), list)):
+            raise ValueError("cluster_oidc_jwks must be a JWKS document ({'keys': [...]})")
         value = value or None
     return value
 

@@ -158,6 +158,20 @@ class _Endpoint:
         obj.__dict__["endpoint"] = value
 
 
+class _Identity:
+    """Cluster.identity: a local API server signs service account tokens with its own issuer (configured as
+    cluster_oidc_issuer); report that one, as EKS reports its API server's, so IRSA tokens verify (sts_ext)."""
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self
+        issuer = config.get("cluster_oidc_issuer")
+        return {"oidc": {"issuer": issuer}} if issuer else obj.__dict__.get("identity")
+
+    def __set__(self, obj, value):
+        obj.__dict__["identity"] = value
+
+
 class _CertificateAuthority:
     """Cluster.certificate_authority: moto stores a random string; report a real CA instead."""
 
@@ -933,6 +947,7 @@ def install():
     timing.timed(Cluster, "status")
     timing.timed(Nodegroup, "status")
     Cluster.endpoint = _Endpoint()
+    Cluster.identity = _Identity()
     Cluster.certificate_authority = _CertificateAuthority()
     for path in list(eks_urls.url_paths) + NEW_PATHS:
         eks_urls.url_paths[path] = StandinEKSResponse.dispatch

@@ -133,6 +133,13 @@ def _cluster_facts(kubeconfig):
     return cluster["server"], ca
 
 
+def _oidc_facts(kubeconfig):
+    """The issuer and public keys of the API server's service account tokens (what EKS publishes for IRSA)."""
+    discovery = json.loads(_kubectl(kubeconfig, "get", "--raw", "/.well-known/openid-configuration").stdout)
+    jwks = json.loads(_kubectl(kubeconfig, "get", "--raw", "/openid/v1/jwks").stdout)
+    return {"cluster_oidc_issuer": discovery["issuer"], "cluster_oidc_jwks": jwks}
+
+
 def _start_karpenter(bins, paths):
     old = _read_pid(paths["karpenter.pid"])
     if old and process_alive(old):
@@ -252,6 +259,7 @@ def cmd_start(args):
     pid = _start_karpenter(bins, paths)
     endpoint, ca = _cluster_facts(paths["admin.kubeconfig"])
     settings = {"cluster_endpoint": endpoint, "cluster_ca": ca, "kube_admin_kubeconfig": paths["admin.kubeconfig"]}
+    settings.update(_oidc_facts(paths["admin.kubeconfig"]))
     if aws_endpoint:
         _configure_aws(aws_endpoint, settings)
     state = {"endpoint": endpoint, "kubeconfig": paths["admin.kubeconfig"], "karpenter_pid": pid, "bin_dir": bins,
@@ -296,7 +304,8 @@ def cmd_stop(args):
     aws_endpoint = _aws_endpoint_from_state(args.state_dir)
     if aws_endpoint:
         try:
-            _configure_aws(aws_endpoint, {"cluster_endpoint": "", "cluster_ca": "", "kube_admin_kubeconfig": ""})
+            _configure_aws(aws_endpoint, {"cluster_endpoint": "", "cluster_ca": "", "kube_admin_kubeconfig": "", "cluster_oidc_issuer": "",
+                                          "cluster_oidc_jwks": {}})
         except OSError:
             pass  # the AWS stand-in is already gone
     print("local Kubernetes stopped")

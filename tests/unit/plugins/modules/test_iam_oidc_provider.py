@@ -1,0 +1,88 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to eks_llm.inference
+# Apache License 2.0 (see LICENSE)
+"""Unit tests of eks_llm.inference.iam_oidc_provider in-process against moto: create, reconcile, delete, check mode."""
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.eks_llm.inference.plugins.modules import iam_oidc_provider as module_under_test
+from tests.standin import iam_ext
+
+iam_ext.install()  # moto lacks Add/RemoveClientID*OpenIDConnectProvider
+
+REGION = "us-west-2"
+ISSUER = "https://oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+TAGS = {"eks-llm:deployment": "demo"}
+
+
+class ModuleDone(Exception):
+    def __init__(self, result):
+        super().__init__(result.get("msg"))
+        self.result = result
+
+
+@pytest.fixture
+def iam(monkeypatch):
+    for var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
+                "AWS_REGION", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+
+    def done(self, **kwargs):
+        raise ModuleDone(kwargs)
+
+    monkeypatch.setattr(basic.AnsibleModule, "exit_json", done)
+    monkeypatch.setattr(basic.AnsibleModule, "fail_json", lambda self, **kwargs: done(self, failed=True, **kwargs))
+    with mock_aws():
+        yield boto3.client("iam", region_name=REGION)
+
+
+def run(args, check_mode=False):
+    with patch_module_args(dict(args, region=REGION, _ansible_check_mode=check_mode, _ansible_diff=True)):
+        with pytest.raises(ModuleDone) as info:
+            module_under_test.main()
+    return info.value.result
+
+
+def providers(iam):
+    return [p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]]
+
+
+def test_creates_once_then_reports_no_change(iam):
+    checked = run({"url": ISSUER, "tags": TAGS}, check_mode=True)
+    assert checked["changed"] and providers(iam) == []
+    first = run({"url": ISSUER, "tags": TAGS})
+    assert first["changed"] and first["arn"].endswith(":oidc-provider/" + ISSUER[len("https://"):])
+    assert first["url"] == ISSUER[len("https://"):] and first["client_ids"] == ["sts.amazonaws.com"]
+    described = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=first["arn"])
+    assert described["ClientIDList"] == ["sts.amazonaws.com"]
+    assert {"Key": "eks-llm:deployment", "Value": "demo"} in described["Tags"]
+    again = run({"url": ISSUER + "/", "tags": TAGS})  # a trailing slash names the same issuer
+    assert again["changed"] is False and providers(iam) == [first["arn"]]
+
+
+def test_reconciles_audiences_and_tags(iam):
+    arn = run({"url": ISSUER, "tags": TAGS})["arn"]
+    changed = run({"url": ISSUER, "client_ids": ["sts.amazonaws.com", "example"], "tags": {"team": "ml"}})
+    assert changed["changed"] and changed["diff"]["before"]["tags"] == TAGS and changed["tags"] == {"team": "ml"}
+    described = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+    assert sorted(described["ClientIDList"]) == ["example", "sts.amazonaws.com"]
+    assert described["Tags"] == [{"Key": "team", "Value": "ml"}]
+
+
+def test_absent_deletes_and_is_idempotent(iam):
+    run({"url": ISSUER, "tags": TAGS})
+    assert run({"url": ISSUER, "state": "absent"}, check_mode=True)["changed"] and len(providers(iam)) == 1
+    assert run({"url": ISSUER, "state": "absent"})["changed"] and providers(iam) == []
+    assert run({"url": ISSUER, "state": "absent"})["changed"] is False
+
+
+def test_bad_thumbprints_are_refused_before_any_call(iam):
+    failed = run({"url": ISSUER, "thumbprints": ["abc"]})
+    assert failed["failed"] and "40 hexadecimal" in failed["msg"] and providers(iam) == []
