@@ -21,6 +21,11 @@ def inference_stale(existing, keys):
     return inference.stale(existing, keys)
 
 
+def inference_removal_order(remove, config):
+    """inference_stale entries split into {before, after} the apply (a retagged NIM model's old cache goes after)."""
+    return inference.removal_order(remove, config)
+
+
 def inference_keep_sizes(objects, existing):
     """Objects with the size of already existing PVCs kept (claims on EFS are neither shrunk nor grown)."""
     return inference.keep_existing_sizes(objects, existing)
@@ -58,6 +63,7 @@ class FilterModule(object):
             "inference_plan": inference_plan,
             "inference_selector": inference_selector,
             "inference_stale": inference_stale,
+            "inference_removal_order": inference_removal_order,
             "inference_keep_sizes": inference_keep_sizes,
             "inference_claim_key": inference_claim_key,
             "inference_object_key": inference_object_key,

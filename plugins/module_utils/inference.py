@@ -714,6 +714,19 @@ def stale(existing, keys):
             "apiVersion": obj.get("apiVersion"), "kind": obj.get("kind"),
             "namespace": meta.get("namespace", ""), "name": meta["name"],
             "release": (meta.get("labels") or {}).get(RELEASE_LABEL, ""),
+            "model": (meta.get("labels") or {}).get(MODEL_LABEL, ""),
         })
     result.sort(key=lambda entry: order.get(entry["kind"], len(CLEANUP_KINDS) - 1))
     return result
+
+
+def removal_order(remove, config):
+    """Split ``stale()`` entries into what goes before the apply and what goes after it.
+
+    Most stale objects go first, so an engine switch cannot collide with what the old engine left. The NIMCache of a
+    NIM model that stays (its image tag changed, so its cache has a new name) goes after: its NIMService still
+    mounts the old cache's claim until the apply moves it to the new cache, and the claim (pvc-protection) - so the
+    NIMCache - cannot be deleted before."""
+    staying = set(m["name"] for m in config["models"] if m["engine"] == "nim_operator")
+    later = [e for e in remove if e["kind"] == "NIMCache" and e.get("model") in staying]
+    return {"before": [e for e in remove if e not in later], "after": later}

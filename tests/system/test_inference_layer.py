@@ -247,11 +247,12 @@ def test_switching_engine_and_back_leaves_nothing_stale(tmp_path, kubeconfig):
                     "precision": "fp16", "vllm": {"model_id": "facebook/opt-350m"}}
     nim_model = {"name": "opt-350m", "engine": "nim_operator", "namespace": "llm", "parameters_billion": 0.35,
                  "precision": "fp16", "nim": {"image": "nvcr.io/nim/facebook/opt-350m", "tag": "1.0.0"}}
+    # a new NIM tag: the real NIMCache CRD makes modelPuller immutable, so the layer makes a new cache, moves the
+    # NIMService to it, and only then removes the old cache (its claim is in use until the service moved)
+    retagged = dict(nim_model, nim=dict(nim_model["nim"], tag="1.0.1"))
     client = None
     seen = {}
-    # A NIM tag change (new NIMCache, old one removed) is not in this walk yet: the models role removes the stale
-    # cache before the NIMService moves off its claim, and waits forever (pvc-protection) - see docs/development.md.
-    for step, model in (("triton", triton_model), ("nim", nim_model), ("back", triton_model)):
+    for step, model in (("triton", triton_model), ("nim", nim_model), ("retag", retagged), ("back", triton_model)):
         (tmp_path / step).mkdir()
         # models converge in seconds on the stand-ins: a model that cannot be placed fails in minutes, not 30
         inventory, dummy = inventory_from(tmp_path / step, "triton-vllm-opt-350m-hpa-s3", eks_llm_models=[model], models_wait_timeout=300)
@@ -262,12 +263,14 @@ def test_switching_engine_and_back_leaves_nothing_stale(tmp_path, kubeconfig):
         objects = labelled(client)
         seen[step] = set(objects)
         assert any(" llm/" in k for k in seen[step]), seen[step]
-        if step == "nim":  # the service reads the cache of its tag, both Ready
+        if step in ("nim", "retag"):  # the service reads the cache of its tag, both Ready
             service = objects["NIMService llm/opt-350m"]
             cache = objects["NIMCache llm/" + service["spec"]["storage"]["nimCache"]["name"]]
             assert cache["spec"]["source"]["ngc"]["modelPuller"] == "%s:%s" % (model["nim"]["image"], model["nim"]["tag"])
             assert [o["status"]["state"] for o in (service, cache)] == ["Ready", "Ready"]
-    assert len([k for k in seen["nim"] if k.startswith("NIMCache ")]) == 1
+    caches = dict((step, [k for k in seen[step] if k.startswith("NIMCache ")]) for step in ("nim", "retag"))
+    assert len(caches["nim"]) == 1 and len(caches["retag"]) == 1 and caches["nim"] != caches["retag"], caches
+    assert seen["retag"] - set(caches["retag"]) == seen["nim"] - set(caches["nim"])
     assert seen["back"] == seen["triton"]
     assert not any(k.startswith(("NIMService", "NIMCache")) for k in seen["back"])
     assert not any(k.startswith(("Deployment llm/", "PersistentVolumeClaim llm/opt-350m-cache")) for k in seen["nim"])
