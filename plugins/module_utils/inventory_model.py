@@ -195,6 +195,7 @@ SPEC = dict(
         check_hpa=dict(type="bool", default=True),
         check_interruption=dict(type="bool", default=True),
         check_identity=dict(type="bool", default=True),
+        check_logs=dict(type="bool", default=True),
         endpoint_overrides=dict(type="dict", default={}),
         prometheus_url=dict(type="str", default=""),
         prompts_file=dict(type="str", default=""),

@@ -39,7 +39,7 @@ DEFAULT_PORT = 0  # a free port: several checkouts (and test sessions) run side 
 def install():
     """Patch moto (idempotent). Must run before the first request builds moto's Flask apps."""
     from . import (ec2_ext, efs_csi_ext, efs_ext, eks_ext, events_ext, kms_ext, nim_operator_ext, quotas_ext,  # pylint: disable=import-outside-toplevel
-                   iam_ext, service_lb_ext, sts_ext)
+                   fluent_bit_ext, iam_ext, service_lb_ext, sts_ext)
 
     eks_ext.install()
     efs_csi_ext.install()
@@ -52,6 +52,7 @@ def install():
     events_ext.install()
     sts_ext.install()
     iam_ext.install()
+    fluent_bit_ext.install()
 
 
 def reset():
