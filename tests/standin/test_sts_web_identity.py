@@ -41,23 +41,32 @@ def token(key, **claims):
     return signed + "." + _b64(key.sign(signed.encode(), padding.PKCS1v15(), hashes.SHA256()))
 
 
-@pytest.fixture
-def aws(key, monkeypatch):
-    for var in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+@pytest.fixture(scope="module")
+def mocked_account(key):  # pylint: disable=redefined-outer-name
     numbers = key.public_key().public_numbers()
     saved = config.snapshot()
     config.update({"cluster_oidc_issuer": ISSUER,
                    "cluster_oidc_jwks": {"keys": [{"kty": "RSA", "alg": "RS256", "use": "sig", "kid": "k1",
                                                    "n": _int(numbers.n), "e": _int(numbers.e)}]}})
     sts_ext.install()
-    with mock_aws():
-        iam = boto3.client("iam", region_name="us-west-2")
-        provider = iam.create_open_id_connect_provider(Url=ISSUER, ClientIDList=["sts.amazonaws.com"])["OpenIDConnectProviderArn"]
-        yield iam, boto3.client("sts", region_name="us-west-2"), {"arn": provider, "issuer": ISSUER}
+    with pytest.MonkeyPatch.context() as patch, mock_aws():  # one mocked account: building one loads IAM's managed policies
+        for var in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"):
+            patch.delenv(var, raising=False)
+        patch.setenv("AWS_ACCESS_KEY_ID", "testing")
+        patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        yield boto3.client("iam", region_name="us-west-2"), boto3.client("sts", region_name="us-west-2")
     config.update({"cluster_oidc_issuer": saved["cluster_oidc_issuer"] or "", "cluster_oidc_jwks": saved["cluster_oidc_jwks"] or {}})
+
+
+@pytest.fixture
+def aws(mocked_account):  # pylint: disable=redefined-outer-name
+    iam, sts = mocked_account
+    provider = iam.create_open_id_connect_provider(Url=ISSUER, ClientIDList=["sts.amazonaws.com"])["OpenIDConnectProviderArn"]
+    yield iam, sts, {"arn": provider, "issuer": ISSUER}
+    for arn in [p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]]:
+        iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+    for name in [r["RoleName"] for r in iam.list_roles()["Roles"] if r["RoleName"].startswith("demo-")]:
+        iam.delete_role(RoleName=name)
 
 
 def role(iam, name, trust):
