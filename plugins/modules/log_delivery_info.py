@@ -27,6 +27,8 @@ options:
     description: How far back an event counts as recent.
     type: int
     default: 300
+author:
+  - eks_llm maintainers (@eks-llm)
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules

@@ -10,7 +10,7 @@ module: workload_identity_info
 short_description: Prove that a service account's IRSA role works - token, STS exchange, and a read of its S3 data
 version_added: 0.1.0
 description:
-  - For each service account, does what the AWS SDK in a pod using IAM roles for service accounts (IRSA) does:
+  - For each service account, does what the AWS SDK in a pod using IAM roles for service accounts (IRSA) does -
     asks the API server for the service account's token (TokenRequest, audience C(sts.amazonaws.com)), exchanges
     it with STS C(AssumeRoleWithWebIdentity) for the role named in the account's C(eks.amazonaws.com/role-arn)
     annotation, then lists and reads one object under O(prefix) of O(bucket) with those credentials.
@@ -45,6 +45,8 @@ options:
   endpoint_url:
     description: URL of an AWS-compatible endpoint to use instead of AWS (the local stand-in).
     type: str
+author:
+  - eks_llm maintainers (@eks-llm)
 extends_documentation_fragment:
   - kubernetes.core.k8s_auth_options
 requirements:

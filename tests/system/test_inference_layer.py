@@ -222,6 +222,12 @@ def test_all_seeds_together_converge_are_idempotent_and_tear_down(tmp_path, kube
             assert service["nodeSelector"] == {"eks-llm/node-pool": pool}
         assert_on_pool(client, model_pods(client, namespace, name, engine), pool, gpus)
     triton = [m for m in data["eks_llm_models"] if m["engine"] == "triton_vllm"]
+    # Triton's AWS SDK reads S3 through IRSA only: each namespace's service account names the account's reader role
+    account = aws("sts").get_caller_identity()["Account"]
+    for namespace in sorted(set(ns for ns, engine, dummy_pool, dummy_gpus in expected.values() if engine == "triton_vllm")):
+        annotations = objects["ServiceAccount %s/triton" % namespace]["metadata"].get("annotations") or {}
+        assert annotations.get("eks.amazonaws.com/role-arn") == "arn:aws:iam::%s:role/%s-triton-model-reader" % (
+            account, data["eks_llm_name"]), (namespace, annotations)
     bucket = [b["Name"] for b in aws("s3").list_buckets()["Buckets"] if b["Name"].startswith(data["eks_llm_name"] + "-models-")][0]
     listed = aws("s3").list_objects_v2(Bucket=bucket, Prefix="triton/model_repository/").get("Contents", [])
     keys = sorted(o["Key"] for o in listed)
