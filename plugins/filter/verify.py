@@ -246,6 +246,105 @@ def probe_result(text, source):
     return {"ok": False, "prompts": {}, "checks": [_check("*", "probe", False, "one result line from llm_probe (%s)" % source, got)]}
 
 
+STORAGE_PROBE_LABEL = "eks-llm/storage-probe"
+def storage_probes(models, storage_class, pool_label, taint):
+    """One probe per (GPU pool, storage class) the models use: a claim and a Job pinned to the pool.
+
+    Every model keeps its cache (Triton), NIMCache or model store on the platform's shared storage class, so
+    each pool a model runs on is probed with that class. Returns [{name, pool, storage_class, node_selector,
+    tolerations}] sorted by pool.
+    """
+    probes = []
+    for pool in sorted(set(m["node_pool"] for m in models)):
+        name = ("storage-probe-" + pool)[:63].rstrip("-")
+        probes.append({
+            "name": name, "pool": pool, "storage_class": storage_class,
+            "node_selector": {pool_label: pool},
+            "tolerations": [{"key": taint["key"], "operator": "Exists", "effect": taint["effect"]}],
+        })
+    return probes
+
+
+def _terminated(pod):
+    for status in (pod.get("status") or {}).get("containerStatuses") or []:
+        state = (status.get("state") or {}).get("terminated")
+        if state:
+            return state
+    return {}
+
+
+def _waiting_reason(pod):
+    for status in (pod.get("status") or {}).get("containerStatuses") or []:
+        waiting = (status.get("state") or {}).get("waiting")
+        if waiting:
+            return "%s%s" % (waiting.get("reason") or "waiting", ": " + waiting["message"] if waiting.get("message") else "")
+    condition = _condition(pod, "PodScheduled")
+    if condition.get("status") == "False":
+        return "not scheduled: %s" % (condition.get("message") or condition.get("reason") or "no reason given")
+    return ""
+
+
+def _involved(event, kind):
+    involved = event.get("involvedObject") or {}
+    return involved.get("name") if involved.get("kind") == kind else None
+
+
+def _event_time(event):
+    return event.get("lastTimestamp") or event.get("eventTime") or event.get("firstTimestamp") or ""
+
+
+def storage_settled(probes, events, jobs):
+    """True when every probe's Job (this run's: ``jobs`` are the created Jobs) completed or failed, or its pod was
+    refused its volume ("access denied" is final; a mount that times out may still succeed, so it is waited for).
+    Events of an earlier run's Job or pods of the same name are ignored (uid, time)."""
+    started = dict(((j.get("metadata") or {}).get("name"), j.get("metadata") or {}) for j in jobs or [])
+    for probe in probes:
+        job = started.get(probe["name"])
+        if not job:
+            return False
+        mine = [e for e in events or [] if _event_time(e) >= (job.get("creationTimestamp") or "")]
+        finished = any((e.get("involvedObject") or {}).get("uid") == job.get("uid")
+                       and e.get("reason") in ("Completed", "BackoffLimitExceeded", "DeadlineExceeded") for e in mine)
+        refused = any((_involved(e, "Pod") or "").startswith(probe["name"] + "-") and e.get("reason") == "FailedMount"
+                      and "access denied by server" in (e.get("message") or "") for e in mine)
+        if not (finished or refused):
+            return False
+    return True
+
+
+def storage_checks(probes, pods, events, namespace, timeout_s):
+    """Judge each storage probe from its pod (Succeeded = wrote and read back) and the FailedMount events."""
+    mount_failures = _mount_failures(events)
+    by_probe = {}
+    for pod in pods or []:
+        probe = ((pod.get("metadata") or {}).get("labels") or {}).get(STORAGE_PROBE_LABEL)
+        by_probe.setdefault(probe, []).append(pod)
+    checks = []
+    for probe in probes:
+        expected = ("a pod on GPU pool %s writes, reads back and removes a file on a volume of storage class %s within %s s"
+                    % (probe["pool"], probe["storage_class"], timeout_s))
+        found = by_probe.get(probe["name"]) or []
+        if not found:
+            checks.append(_check("pool " + probe["pool"], "storage", False, expected,
+                                 "no pod of Job %s/%s" % (namespace, probe["name"])))
+            continue
+        pod = found[-1]
+        pod_name, phase = pod["metadata"]["name"], (pod.get("status") or {}).get("phase")
+        node = (pod.get("spec") or {}).get("nodeName") or "no node"
+        message = (_terminated(pod).get("message") or "").strip()
+        if phase == "Succeeded":
+            got = "pod %s on %s: %s" % (pod_name, node, message or "completed")
+        elif (namespace, pod_name) in mount_failures:
+            got = "pod %s on %s, phase %s: %s" % (pod_name, node, phase, _mount_cause(mount_failures[(namespace, pod_name)]))
+        elif phase == "Failed":
+            got = "pod %s on %s failed: %s" % (pod_name, node, message or _terminated(pod).get("reason") or "no message")
+        else:
+            got = "pod %s on %s still %s after %s s%s" % (pod_name, node, phase, timeout_s,
+                                                        (": " + _waiting_reason(pod)) if _waiting_reason(pod) else "")
+        checks.append(_check("pool " + probe["pool"], "storage", phase == "Succeeded", expected, got))
+    return checks
+
+
 def identity_check(result):
     """A workload_identity_info result as a report check (the step that failed is named in `got`)."""
     where = "%s/%s" % (result["namespace"], result["service_account"])
@@ -321,6 +420,9 @@ class FilterModule(object):
             "verify_probe_result": probe_result,
             "verify_skipped": skipped,
             "verify_identity_check": identity_check,
+            "verify_storage_probes": storage_probes,
+            "verify_storage_checks": storage_checks,
+            "verify_storage_settled": storage_settled,
             "verify_report": report,
             "verify_answers_text": answers_text,
         }

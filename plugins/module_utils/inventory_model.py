@@ -196,6 +196,8 @@ SPEC = dict(
         check_interruption=dict(type="bool", default=True),
         check_identity=dict(type="bool", default=True),
         check_logs=dict(type="bool", default=True),
+        check_storage=dict(type="bool", default=True),
+        storage_timeout_s=dict(type="int", default=300),
         endpoint_overrides=dict(type="dict", default={}),
         prometheus_url=dict(type="str", default=""),
         prompts_file=dict(type="str", default=""),
@@ -628,7 +630,7 @@ def _in_cluster_endpoints(model):
 def _verify(problems, verify, models, charts):
     """eks_llm_verify: where the probe runs and which endpoint of every model it talks to."""
     where = "eks_llm_verify"
-    for key, low, high in (("concurrency", 1, 256), ("timeout_s", 1, 3600), ("max_tokens", 1, 8192)):
+    for key, low, high in (("concurrency", 1, 256), ("timeout_s", 1, 3600), ("max_tokens", 1, 8192), ("storage_timeout_s", 30, 3600)):
         if not low <= verify[key] <= high:
             problems.add("%s.%s" % (where, key), "%d given; allowed %d-%d" % (verify[key], low, high))
     if not DNS_LABEL_RE.match(verify["namespace"]):

@@ -142,3 +142,67 @@ def test_answers_text_has_one_block_a_prompt():
         {"index": 0, "prompt": "p0", "latency_ms": 12.5, "ok": True, "text": "a0", "error": ""},
         {"index": 1, "prompt": "p1", "latency_ms": 3.0, "ok": False, "text": "", "error": "HTTP 500"}]})
     assert text == "Request 0 (12.50 ms): p0\n\na0\n\n=========\n\nRequest 1 (3.00 ms): p1\n\nFAILED: HTTP 500\n\n=========\n"
+
+
+TAINT = {"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}
+
+
+def probe_pod(probe, phase, node="n1", terminated=None, waiting=None, name=None):
+    status = {"phase": phase}
+    if terminated or waiting:
+        status["containerStatuses"] = [{"name": "probe", "state": {"terminated": terminated} if terminated else {"waiting": waiting}}]
+    return {"metadata": {"name": name or probe + "-abcde", "labels": {"eks-llm/storage-probe": probe}},
+            "spec": {"nodeName": node}, "status": status}
+
+
+def test_one_storage_probe_per_gpu_pool_the_models_use_pinned_to_it():
+    other = dict(NIM_OP, name="mistral", node_pool="gpu-g6e")
+    probes = verify.storage_probes([TRITON, NIM_OP, other], "efs-ap", POOL, TAINT)
+    assert [(p["name"], p["pool"], p["storage_class"]) for p in probes] == [
+        ("storage-probe-gpu-g5", "gpu-g5", "efs-ap"), ("storage-probe-gpu-g6e", "gpu-g6e", "efs-ap")]
+    assert probes[0]["node_selector"] == {POOL: "gpu-g5"}
+    assert probes[0]["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+    assert verify.storage_probes([], "efs-ap", POOL, TAINT) == []
+
+
+def test_storage_probe_passes_only_when_its_pod_succeeded_and_says_why_not():
+    probes = verify.storage_probes([TRITON, dict(NIM_OP, node_pool="gpu-g6e"), dict(NIM_OP, name="x", node_pool="gpu-p4d"),
+                                    dict(NIM_OP, name="y", node_pool="gpu-p5")], "efs-ap", POOL, TAINT)
+    refused = {"reason": "FailedMount", "lastTimestamp": "2026-12-03T10:00:00Z",
+               "involvedObject": {"kind": "Pod", "namespace": "llm-verify", "name": "storage-probe-gpu-g6e-abcde"},
+               "message": "MountVolume.SetUp failed for volume \"pvc-9\" : mount.nfs4: access denied by server while mounting 127.0.0.1:/"}
+    pods = [probe_pod("storage-probe-gpu-g5", "Succeeded", terminated={"exitCode": 0, "message": "wrote, read back and removed 131072 bytes in /data"}),
+            probe_pod("storage-probe-gpu-g6e", "Pending", waiting={"reason": "ContainerCreating"}),
+            probe_pod("storage-probe-gpu-p4d", "Failed", terminated={"exitCode": 1, "message": "I/O error on /data: [Errno 13] Permission denied"})]
+    checks = dict((c["model"], c) for c in verify.storage_checks(probes, pods, [refused], "llm-verify", 300))
+    assert checks["pool gpu-g5"]["ok"] is True and "wrote, read back" in checks["pool gpu-g5"]["got"]
+    assert checks["pool gpu-g6e"]["ok"] is False
+    assert "EFS mount denied by the file system policy" in checks["pool gpu-g6e"]["got"]
+    assert checks["pool gpu-p4d"]["ok"] is False and "Permission denied" in checks["pool gpu-p4d"]["got"]
+    assert checks["pool gpu-p5"] == {"model": "pool gpu-p5", "check": "storage", "ok": False,
+                                     "expected": checks["pool gpu-p5"]["expected"], "got": "no pod of Job llm-verify/storage-probe-gpu-p5"}
+    assert "storage class efs-ap" in checks["pool gpu-p5"]["expected"]
+    unscheduled = {"metadata": {"name": "storage-probe-gpu-g5-x", "labels": {"eks-llm/storage-probe": "storage-probe-gpu-g5"}},
+                   "spec": {}, "status": {"phase": "Pending", "conditions": [
+                       {"type": "PodScheduled", "status": "False", "message": "pod has unbound immediate PersistentVolumeClaims"}]}}
+    stuck = verify.storage_checks(probes[:1], [unscheduled], [], "llm-verify", 300)[0]
+    assert stuck["ok"] is False and "still Pending after 300 s: not scheduled: pod has unbound immediate PersistentVolumeClaims" in stuck["got"]
+
+
+def test_storage_probes_settle_on_this_runs_job_or_a_refused_mount_only():
+    probes = verify.storage_probes([TRITON], "efs-ap", POOL, TAINT)
+    job = {"metadata": {"name": "storage-probe-gpu-g5", "uid": "u2", "creationTimestamp": "2026-12-04T00:10:00Z"}}
+
+    def event(kind, name, reason, when, uid="", message=""):
+        return {"involvedObject": {"kind": kind, "name": name, "uid": uid}, "reason": reason, "lastTimestamp": when, "message": message}
+
+    earlier = [event("Job", "storage-probe-gpu-g5", "Completed", "2026-12-04T00:01:00Z", uid="u1"),
+               event("Pod", "storage-probe-gpu-g5-old", "FailedMount", "2026-12-04T00:02:00Z", message="access denied by server")]
+    assert verify.storage_settled(probes, earlier, [job]) is False
+    assert verify.storage_settled(probes, earlier, []) is False
+    timeout = event("Pod", "storage-probe-gpu-g5-new", "FailedMount", "2026-12-04T00:10:30Z", message="timed out waiting for the condition")
+    assert verify.storage_settled(probes, earlier + [timeout], [job]) is False
+    refused = dict(timeout, message="mount.nfs4: access denied by server while mounting")
+    assert verify.storage_settled(probes, earlier + [refused], [job]) is True
+    done = event("Job", "storage-probe-gpu-g5", "Completed", "2026-12-04T00:10:05Z", uid="u2")
+    assert verify.storage_settled(probes, earlier + [done], [job]) is True
