@@ -18,6 +18,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.eks_llm.inference.plugins.module_utils import benchmark as benchmark_results
 from ansible_collections.eks_llm.inference.plugins.module_utils import benchmark_plan
 from ansible_collections.eks_llm.inference.plugins.module_utils import gpu_catalog
+from ansible_collections.eks_llm.inference.plugins.module_utils import inventory_shape
 from ansible_collections.eks_llm.inference.plugins.module_utils import versions
 from ansible_collections.eks_llm.inference.plugins.module_utils import workload_identity
 
@@ -249,6 +250,9 @@ SPEC = dict(
     eks_llm_hf_token=dict(type="str", default="", no_log=True),
 )
 
+# Run-time switches of one playbook (playbooks/acceptance.yml), passed with -e; not part of the inventory model.
+PLAYBOOK_VARIABLES = ("eks_llm_acceptance_confirm", "eks_llm_acceptance_hours")
+
 # Kubernetes identities that get AWS permissions through EKS Pod Identity; shared by the AWS layer
 # (associations) and the platform/inference layers (service accounts), so they cannot drift apart.
 SERVICE_ACCOUNTS = {
@@ -311,6 +315,13 @@ class Problems(object):
 
     def __init__(self):
         self.items = []
+        # {top-level list variable: inventory index of each element kept}: elements the shape check dropped do not
+        # shift the indices later messages name
+        self.positions = {}
+
+    def index(self, variable, position):
+        kept = self.positions.get(variable)
+        return kept[position] if kept is not None and position < len(kept) else position
 
     def add(self, variable, message):
         self.items.append("%s: %s" % (variable, message))
@@ -428,7 +439,8 @@ def _core_nodes(problems, nodes):
 def _pools(problems, pools):
     normalised = []
     seen = set()
-    for index, pool in enumerate(pools):
+    for position, pool in enumerate(pools):
+        index = problems.index("eks_llm_gpu_node_pools", position)
         where = "eks_llm_gpu_node_pools[%d] (%s)" % (index, pool["name"])
         if not DNS_LABEL_RE.match(pool["name"]):
             problems.add(where + ".name", "%r must be a DNS label: lowercase letters, digits, '-', at most 40 characters" % pool["name"])
@@ -469,7 +481,8 @@ def _models(problems, models, pools, ngc_api_key, hf_token):
     pools_by_name = dict((p["name"], p) for p in pools)
     seen = set()
     normalised = []
-    for index, model in enumerate(models):
+    for position, model in enumerate(models):
+        index = problems.index("eks_llm_models", position)
         where = "eks_llm_models[%d] (%s)" % (index, model["name"])
         if not DNS_LABEL_RE.match(model["name"]):
             problems.add(where + ".name", "%r must be a DNS label (it names Kubernetes objects): lowercase letters, digits, '-',"
@@ -713,9 +726,13 @@ def _service_accounts(name, models, credentials):
 def validate(variables):
     """Validate the ``eks_llm_*`` variables. Returns (normalised_config, problems, warnings)."""
     problems = Problems()
-    given = dict((k, v) for k, v in variables.items() if k.startswith("eks_llm_"))
-    result = ArgumentSpecValidator(SPEC).validate(given)
-    for error in result.error_messages:
+    given = dict((k, v) for k, v in variables.items() if k.startswith("eks_llm_") and k not in PLAYBOOK_VARIABLES)
+    shaped = inventory_shape.check(problems, SPEC, given)
+    for key, placeholder in (("eks_llm_name", "unnamed"), ("eks_llm_region", REGIONS[0])):
+        # reported already; a stand-in value lets every other variable be checked in the same run
+        shaped.setdefault(key, placeholder)
+    result = ArgumentSpecValidator(SPEC).validate(shaped)
+    for error in result.error_messages:  # the shape check should have said it all; never silently pass
         problems.add("inventory", error)
     if result.error_messages:
         return None, problems.items, []
@@ -742,7 +759,7 @@ def validate(variables):
                         " (accept the model's license with your account, then export HF_TOKEN)"
                         % (", ".join(gated), "is" if len(gated) == 1 else "are"))
     _front_end(problems, params["eks_llm_open_webui"], params["eks_llm_exposure"], models, params["eks_llm_tags"])
-    monitoring = _monitoring(problems, params["eks_llm_monitoring"], models, given.get("eks_llm_monitoring"), cluster["addons"])
+    monitoring = _monitoring(problems, params["eks_llm_monitoring"], models, shaped.get("eks_llm_monitoring"), cluster["addons"])
     if not 1 <= params["eks_llm_karpenter"]["replicas"] <= 3:
         problems.add("eks_llm_karpenter.replicas", "%d: 1-3 controller replicas (2 keeps Karpenter up during a node replacement)"
                      % params["eks_llm_karpenter"]["replicas"])

@@ -86,7 +86,7 @@ def test_controller_mode_uses_the_overrides():
      " give base_url (and metrics_url) for llama3-8b, opt-350m"),
     ({"mode": "controller", "endpoint_overrides": LOCAL_OVERRIDES},
      "eks_llm_verify.prometheus_url: check_prometheus in mode controller needs a Prometheus URL"),
-    ({"mode": "on_the_moon"}, "value of mode must be one of: in_cluster, controller, got: on_the_moon found in eks_llm_verify"),
+    ({"mode": "on_the_moon"}, "eks_llm_verify.mode: 'on_the_moon' is not allowed; allowed: 'in_cluster', 'controller'"),
     ({"endpoint_overrides": {"gpt-5": {"base_url": "http://x:1"}}}, "'gpt-5' is not a model of eks_llm_models"),
     ({"endpoint_overrides": {"opt-350m": {"url": "http://x:1"}}}, "expected {base_url: http://host:port"),
     ({"endpoint_overrides": {"opt-350m": {"base_url": "localhost:8000", "metrics_url": "http://x/metrics"}}},
@@ -97,7 +97,7 @@ def test_controller_mode_uses_the_overrides():
     ({"max_tokens": 100000}, "eks_llm_verify.max_tokens: 100000 given"),
     ({"namespace": "Verify_Here"}, "'Verify_Here' is not a valid Kubernetes namespace name"),
     ({"prometheus_url": "prometheus:9090"}, "eks_llm_verify.prometheus_url: 'prometheus:9090' is not an http(s) URL"),
-    ({"colour": "blue"}, "colour"),
+    ({"colour": "blue"}, "eks_llm_verify.colour: unknown key; known keys: check_hpa"),
 ])
 def test_bad_verify_settings_are_problems(verify, expected):
     assert expected in problems_of(given(verify))
