@@ -120,12 +120,26 @@ def placement(model, pool_instance_types, overhead_gib=1.0):
     return result
 
 
+def min_replicas(model):
+    """Replicas of a model at its smallest scale (the HPA's minimum when it autoscales)."""
+    scaling = model.get("autoscaling") or {}
+    return scaling["min_replicas"] if scaling.get("enabled") else model["replicas"]
+
+
+def max_replicas(model):
+    """Replicas of a model at its largest scale (the HPA's maximum when it autoscales)."""
+    scaling = model.get("autoscaling") or {}
+    return scaling["max_replicas"] if scaling.get("enabled") else model["replicas"]
+
+
 def quota_requirements(pools, models):
     """vCPU quota each (quota group, capacity type) needs, from the GPU node pools and the models on them.
 
     ``minimum``: one node for the most demanding model replica of the pool (below it nothing can run);
     ``ceiling``: the pool's gpu_limit reached with its least GPU-dense instance type (below it
-    Karpenter will hit the quota before the pool's limit).
+    Karpenter will hit the quota before the pool's limit);
+    ``max_scale_vcpus``: per pool, the fewest vCPUs its models need at their maximum scale (every replica's GPUs on
+    the most GPU-dense eligible instance type: a lower bound, so a quota below it can never be enough).
     """
     needs = {}
     for pool in pools:
@@ -137,15 +151,19 @@ def quota_requirements(pools, models):
         smallest_per_model = [min(INSTANCE_TYPES[t]["vcpus"] for t in e) for e in eligible] or [min(INSTANCE_TYPES[t]["vcpus"] for t in types)]
         minimum = max(smallest_per_model)
         ceiling = int(max(INSTANCE_TYPES[t]["vcpus"] / float(INSTANCE_TYPES[t]["gpus"]) for t in types) * pool["gpu_limit"])
+        at_max_scale = int(sum(max_replicas(m) * m["tensor_parallel"] * min(
+            INSTANCE_TYPES[t]["vcpus"] / float(INSTANCE_TYPES[t]["gpus"]) for t in (m["placement"].get("eligible_instance_types") or types))
+            for m in pool_models if m.get("placement")))
         for group in sorted(set(INSTANCE_TYPES[t]["quota_group"] for t in types)):
             for capacity in pool["capacity_types"]:
                 key = (group, capacity)
                 fresh = {"quota_code": GPU_QUOTA_CODES[key], "quota_group": group, "capacity_type": capacity,
-                         "minimum_vcpus": 0, "ceiling_vcpus": 0, "pools": []}
+                         "minimum_vcpus": 0, "ceiling_vcpus": 0, "pools": [], "max_scale_vcpus": {}}
                 need = needs.setdefault(key, fresh)
                 need["minimum_vcpus"] = max(need["minimum_vcpus"], minimum)
                 need["ceiling_vcpus"] += ceiling
                 need["pools"].append(pool["name"])
+                need["max_scale_vcpus"][pool["name"]] = at_max_scale
     return [needs[k] for k in sorted(needs)]
 
 
@@ -167,6 +185,12 @@ def quota_shortfalls(requirements, quotas):
             warnings.append("quota %s allows %d %s-instance %s vCPUs; pools %s may grow to %d vCPUs"
                             % (need["quota_code"], value, need["quota_group"], need["capacity_type"], ", ".join(need["pools"]), need["ceiling_vcpus"]))
     for pool, checks in sorted(by_pool.items()):
+        at_max = max(need["max_scale_vcpus"].get(pool, 0) for need, dummy in checks)
+        if sum(value for dummy, value in checks) < at_max:
+            allowed = ", ".join("%s %s: %d (%s)" % (n["quota_group"], n["capacity_type"], v, n["quota_code"]) for n, v in checks)
+            errors.append("the models on GPU node pool %s need at least %d vCPUs at their maximum scale (replicas, or"
+                          " autoscaling.max_replicas) and the quotas allow %s; request an increase in Service Quotas (EC2)"
+                          " or lower the replicas" % (pool, at_max, allowed))
         if all(value < need["minimum_vcpus"] for need, value in checks):
             allowed = ", ".join("%s %s: %d (%s)" % (n["quota_group"], n["capacity_type"], v, n["quota_code"]) for n, v in checks)
             needed = max(n["minimum_vcpus"] for n, dummy in checks)

@@ -349,19 +349,19 @@ def _check_tags(problems, tags):
 def _network(problems, region, net):
     if net["vpc_id"]:
         if not VPC_ID_RE.match(net["vpc_id"]):
-            problems.add("eks_llm_network.vpc_id", "%r is not a VPC id (vpc-xxxxxxxx)" % net["vpc_id"])
+            problems.add("eks_llm_network.vpc_id", "%r is not a VPC id: 'vpc-' followed by 8 or 17 hex digits, e.g. vpc-0abc1234def567890" % net["vpc_id"])
         if len(net["private_subnet_ids"]) < 2:
             problems.add("eks_llm_network.private_subnet_ids", "an existing VPC needs at least 2 private subnets in different AZs"
                          " (EKS requires 2 AZs); %d given" % len(net["private_subnet_ids"]))
         for subnet in net["private_subnet_ids"] + net["public_subnet_ids"]:
             if not SUBNET_ID_RE.match(subnet):
-                problems.add("eks_llm_network", "%r is not a subnet id (subnet-xxxxxxxx)" % subnet)
+                problems.add("eks_llm_network", "%r is not a subnet id: 'subnet-' followed by 8 or 17 hex digits, e.g. subnet-0abc1234def567890" % subnet)
         # nothing to create: the subnets (and their zones) are the user's
         return dict(net, private_subnets=[], public_subnets=[])
     try:
         cidr = ipaddress.ip_network(net["cidr"])
     except ValueError:
-        problems.add("eks_llm_network.cidr", "%r is not a valid IPv4 CIDR block (e.g. 10.0.0.0/16)" % net["cidr"])
+        problems.add("eks_llm_network.cidr", "%r is not an IPv4 CIDR block; give one with a /16 to /20 prefix, e.g. 10.0.0.0/16" % net["cidr"])
         cidr = None
     if cidr is not None and not 16 <= cidr.prefixlen <= 20:
         problems.add("eks_llm_network.cidr", "%s: the VPC prefix must be /16 to /20 (room for private and public subnets"
@@ -373,7 +373,7 @@ def _network(problems, region, net):
             if not re.match(r"^%s[a-z]$" % re.escape(region), zone):
                 problems.add("eks_llm_network.availability_zones", "%r is not an availability zone of region %s (e.g. %sa)" % (zone, region, region))
         if len(set(zones)) != len(zones):
-            problems.add("eks_llm_network.availability_zones", "zones are listed twice: %s" % ", ".join(zones))
+            problems.add("eks_llm_network.availability_zones", "zones are listed twice: %s; list each zone once" % ", ".join(zones))
     else:
         if not 2 <= net["az_count"] <= 6:
             problems.add("eks_llm_network.az_count", "%d given; EKS needs at least 2 AZs, at most 6 are used" % net["az_count"])
@@ -405,7 +405,7 @@ def _cluster(problems, cluster):
             problems.add("eks_llm_cluster.logging", "%r is not a control-plane log type; allowed: %s" % (log_type, ", ".join(LOG_TYPES)))
     for arn in cluster["admin_principal_arns"]:
         if not ARN_RE.match(arn):
-            problems.add("eks_llm_cluster.admin_principal_arns", "%r is not an IAM role or user ARN" % arn)
+            problems.add("eks_llm_cluster.admin_principal_arns", "%r is not an IAM role or user ARN: arn:aws:iam::<12-digit account>:role/<name> or arn:aws:iam::<account>:user/<name>" % arn)
     if cluster["log_retention_days"] not in LOG_RETENTION_DAYS:
         problems.add("eks_llm_cluster.log_retention_days", "%d is not a CloudWatch Logs retention; allowed: %s"
                      % (cluster["log_retention_days"], ", ".join(str(d) for d in LOG_RETENTION_DAYS)))
@@ -443,9 +443,10 @@ def _pools(problems, pools):
         index = problems.index("eks_llm_gpu_node_pools", position)
         where = "eks_llm_gpu_node_pools[%d] (%s)" % (index, pool["name"])
         if not DNS_LABEL_RE.match(pool["name"]):
-            problems.add(where + ".name", "%r must be a DNS label: lowercase letters, digits, '-', at most 40 characters" % pool["name"])
+            problems.add(where + ".name", "%r must be a DNS label: lowercase letters, digits and '-', starting with a letter, ending with a letter or digit,"
+                         " at most 40 characters" % pool["name"])
         if pool["name"] in seen:
-            problems.add(where + ".name", "duplicate node pool name %r" % pool["name"])
+            problems.add(where + ".name", "duplicate node pool name %r; every pool needs its own name" % pool["name"])
         seen.add(pool["name"])
         unknown = [t for t in pool["instance_types"] if t not in gpu_catalog.INSTANCE_TYPES]
         if unknown:
@@ -461,7 +462,7 @@ def _pools(problems, pools):
         if bad_capacity or not pool["capacity_types"]:
             problems.add(where + ".capacity_types", "%r: allowed values are spot and on-demand (one or both)" % (pool["capacity_types"],))
         if pool["gpu_limit"] < 1:
-            problems.add(where + ".gpu_limit", "%d: must allow at least 1 GPU" % pool["gpu_limit"])
+            problems.add(where + ".gpu_limit", "%d: must allow at least 1 GPU (Karpenter's limit on the pool's GPUs)" % pool["gpu_limit"])
         for key in ("consolidate_after", "expire_after"):
             if not DURATION_RE.match(pool[key]):
                 problems.add(where + "." + key, "%r is not a duration like 30s, 10m, 720h or Never" % pool[key])
@@ -493,7 +494,8 @@ def _models(problems, models, pools, ngc_api_key, hf_token):
         if model["engine"] not in ENGINES:
             problems.add(where + ".engine", "unknown engine %r; allowed: %s" % (model["engine"], ", ".join(ENGINES)))
         if not DNS_LABEL_RE.match(model["namespace"]):
-            problems.add(where + ".namespace", "%r is not a valid Kubernetes namespace name" % model["namespace"])
+            problems.add(where + ".namespace", "%r is not a valid Kubernetes namespace name: lowercase letters, digits and '-', starting with a"
+                         " letter, at most 40 characters" % model["namespace"])
         elif model["namespace"] in RESERVED_NAMESPACES:
             problems.add(where + ".namespace", "%r belongs to the cluster or the platform layer; models need their own"
                          " namespace (reserved: %s)" % (model["namespace"], ", ".join(RESERVED_NAMESPACES)))
@@ -551,6 +553,72 @@ def _models(problems, models, pools, ngc_api_key, hf_token):
                              " = %.1f GiB per GPU; %s" % numbers)
         normalised.append(result)
     return normalised
+
+
+EFS_CSI_ADDON = "aws-efs-csi-driver"
+
+
+def _dependencies(problems, params, models, addons, shaped):
+    """Settings that only work together, each checked where the user would change it.
+
+    Shared storage: every model keeps its weights cache on the EFS class (Triton's cache claim, the NIMCache, the
+    nim-llm model store), and so does Open WebUI; without EFS or its CSI add-on those claims stay Pending.
+    Autoscaling: the HPA reads the engines' metrics through Prometheus and prometheus-adapter (monitoring).
+    Monitoring parts: Grafana, the DCGM exporter and the alert rules live in the monitoring stack.
+    Verify: the Prometheus check needs that stack too. ``shaped`` is what the inventory wrote (to tell an
+    explicit true from a default).
+    """
+    efs, monitoring, verify = params["eks_llm_efs"], params["eks_llm_monitoring"], params["eks_llm_verify"]
+    on_efs = ["eks_llm_models[%d] (%s)" % (problems.index("eks_llm_models", i), m["name"]) for i, m in enumerate(models)]
+    if params["eks_llm_open_webui"]["enabled"]:
+        on_efs.append("eks_llm_open_webui")
+    if on_efs and not efs["enabled"]:
+        problems.add("eks_llm_efs.enabled", "false, but %s keep their caches on the EFS storage class (claims would stay"
+                     " Pending): enable EFS or remove them" % ", ".join(on_efs))
+    elif on_efs and EFS_CSI_ADDON not in addons:
+        problems.add("eks_llm_cluster.addons", "%s is removed, but %s keep their caches on the EFS storage class it provisions"
+                     " (claims would stay Pending): keep the add-on" % (EFS_CSI_ADDON, ", ".join(on_efs)))
+    if monitoring["enabled"]:
+        return
+    scaled = ["eks_llm_models[%d] (%s).autoscaling" % (problems.index("eks_llm_models", i), m["name"])
+              for i, m in enumerate(models) if m["autoscaling"]["enabled"]]
+    if scaled:
+        problems.add("eks_llm_monitoring.enabled", "false, but %s scale on engine metrics that only Prometheus and"
+                     " prometheus-adapter (the monitoring stack) provide: enable monitoring or switch autoscaling off"
+                     % ", ".join(scaled))
+    for key in ("grafana_enabled", "dcgm_exporter", "alerts"):
+        if (shaped.get("eks_llm_monitoring") or {}).get(key) is True:
+            problems.add("eks_llm_monitoring." + key, "true, but monitoring.enabled is false: %s is part of the monitoring"
+                         " stack; enable monitoring or drop the key" % key)
+    if verify["enabled"] and (shaped.get("eks_llm_verify") or {}).get("check_prometheus") is True:
+        problems.add("eks_llm_verify.check_prometheus", "true, but eks_llm_monitoring.enabled is false: there is no"
+                     " Prometheus to ask; set check_prometheus: false or enable monitoring")
+
+
+def _pool_capacity(problems, pools, models):
+    """Each pool's gpu_limit holds its models at their minimum and maximum scale.
+
+    Karpenter's limit counts the GPUs of the nodes it launches; a replica takes ``tensor_parallel`` GPUs and at
+    least one node of the smallest eligible type, so the numbers below are lower bounds: above the limit, the
+    pool can never hold the models (at minimum scale nothing past the limit starts; at maximum the HPA's
+    replicas stay Pending).
+    """
+    for position, pool in enumerate(pools):
+        where = "eks_llm_gpu_node_pools[%d] (%s).gpu_limit" % (problems.index("eks_llm_gpu_node_pools", position), pool["name"])
+        placed = [m for m in models if m["node_pool"] == pool["name"] and (m["placement"] or {}).get("eligible_instance_types")]
+        if not placed:
+            continue
+        smallest_node = min(gpu_catalog.INSTANCE_TYPES[t]["gpus"] for m in placed for t in m["placement"]["eligible_instance_types"])
+        for scale, replicas_of in (("minimum", gpu_catalog.min_replicas), ("maximum", gpu_catalog.max_replicas)):
+            gpus = max(smallest_node, sum(replicas_of(m) * m["tensor_parallel"] for m in placed))
+            if gpus > pool["gpu_limit"]:
+                parts = ", ".join("%s %d x %d GPU" % (m["name"], replicas_of(m), m["tensor_parallel"]) for m in placed)
+                problems.add(where, "%d: the models on this pool need at least %d GPUs at their %s scale (%s%s); raise"
+                             " gpu_limit to %d or lower the models' %s" % (
+                                 pool["gpu_limit"], gpus, scale, parts,
+                                 "; the smallest eligible node has %d" % smallest_node if gpus == smallest_node else "",
+                                 gpus, "replicas / autoscaling.min_replicas" if scale == "minimum" else "replicas / autoscaling.max_replicas"))
+                break
 
 
 PROMETHEUS_DURATION_RE = re.compile(r"^([0-9]+(y|w|d|h|m|s|ms))+$")
@@ -647,7 +715,8 @@ def _verify(problems, verify, models, charts):
         if not low <= verify[key] <= high:
             problems.add("%s.%s" % (where, key), "%d given; allowed %d-%d" % (verify[key], low, high))
     if not DNS_LABEL_RE.match(verify["namespace"]):
-        problems.add(where + ".namespace", "%r is not a valid Kubernetes namespace name (the probe Job runs there)" % verify["namespace"])
+        problems.add(where + ".namespace", "%r is not a valid Kubernetes namespace name (the probe Jobs run there): lowercase letters, digits"
+                     " and '-', starting with a letter, at most 40 characters" % verify["namespace"])
     names = [m["name"] for m in models]
     overrides = {}
     for name, override in (verify["endpoint_overrides"] or {}).items():
@@ -753,6 +822,8 @@ def validate(variables):
     core_nodes = _core_nodes(problems, params["eks_llm_core_nodes"])
     pools = _pools(problems, params["eks_llm_gpu_node_pools"])
     models = _models(problems, params["eks_llm_models"], pools, params["eks_llm_ngc_api_key"], params["eks_llm_hf_token"])
+    _pool_capacity(problems, pools, models)
+    _dependencies(problems, params, models, cluster["addons"], shaped)
     gated = [m["name"] for m in models if m["engine"] == "triton_vllm" and m["vllm"] and m["vllm"]["model_id"].startswith(GATED_HF_PREFIXES)]
     if gated and not params["eks_llm_hf_token"]:
         warnings.append("no Hugging Face token (HF_TOKEN / eks_llm_hf_token): %s %s gated on Hugging Face and will fail to download"
@@ -768,7 +839,12 @@ def validate(variables):
                      % params["eks_llm_gpu_software"]["time_slicing_replicas"])
     charts, images = versions.resolve(params["eks_llm_chart_overrides"], params["eks_llm_image_overrides"], problems)
     credentials = _workload_credentials(problems, params["eks_llm_workload_credentials"], charts, images)
-    verify = _verify(problems, params["eks_llm_verify"], models, charts)
+    verify = params["eks_llm_verify"]
+    if not params["eks_llm_monitoring"]["enabled"]:
+        # no Prometheus, no HPA metrics: the checks that read them are off unless the inventory insists (a problem above)
+        written = shaped.get("eks_llm_verify") or {}
+        verify = dict(verify, check_prometheus=written.get("check_prometheus") is True, check_hpa=written.get("check_hpa") is True)
+    verify = _verify(problems, verify, models, charts)
     bench = benchmark_plan.validate(problems, params["eks_llm_benchmark"], models, {
         "in_cluster_endpoints": _in_cluster_endpoints, "url_re": URL_RE, "slo_metrics": benchmark_results.SLO_METRICS,
         "slo_stats": benchmark_results.SLO_STATS, "goodput_keys": benchmark_results.GOODPUT_THRESHOLDS})

@@ -81,7 +81,7 @@ def test_valid_inventory_normalises_with_defaults_tags_and_placement():
     (with_model(0, node_pool="missing"), "'missing' is not a GPU node pool"),
     (variables(eks_llm_tags={"aws:owner": "x"}), "tag key 'aws:owner' is reserved"),
     (variables(eks_llm_network={"cidr": "10.0.0.0/8"}), "the VPC prefix must be /16 to /20"),
-    (variables(eks_llm_network={"cidr": "banana"}), "'banana' is not a valid IPv4 CIDR"),
+    (variables(eks_llm_network={"cidr": "banana"}), "'banana' is not an IPv4 CIDR block; give one with a /16 to /20 prefix"),
     (variables(eks_llm_network={"availability_zones": ["eu-west-1a", "us-west-2b"]}), "'eu-west-1a' is not an availability zone of region us-west-2"),
     (variables(eks_llm_network={"vpc_id": "vpc-0123456789abcdef0", "private_subnet_ids": ["subnet-0123456789abcdef0"]}), "needs at least 2 private subnets"),
     (variables(eks_llm_cluster={"version": "1.20"}), "'1.20' is not a supported EKS version"),
@@ -156,9 +156,20 @@ def test_quota_requirements_and_shortfalls():
     assert codes == ["L-3819A6DF", "L-DB2E81BA"]
     assert all(n["minimum_vcpus"] == 4 for n in needs)
     errors, dummy_warnings = gpu_catalog.quota_shortfalls(needs, {"L-3819A6DF": {"value": 0}, "L-DB2E81BA": {"value": 2}})
-    assert errors and "g5 cannot launch a single node" in errors[0]
+    assert any("g5 cannot launch a single node" in e for e in errors), errors
     errors, warnings = gpu_catalog.quota_shortfalls(needs, {"L-3819A6DF": {"value": 0}, "L-DB2E81BA": {"value": 8}})
     assert errors == [] and warnings
+    # at maximum scale: two models x 4 replicas x 1 GPU on g5 (4 vCPUs per GPU at best) = 32 vCPUs
+    scaled = variables()
+    for model in scaled["eks_llm_models"]:
+        model["autoscaling"] = {"enabled": True, "min_replicas": 1, "max_replicas": 4}
+    config, dummy_problems, dummy_warnings = inventory_model.validate(scaled)
+    needs = gpu_catalog.quota_requirements(config["gpu_node_pools"], config["models"])
+    assert [n["max_scale_vcpus"] for n in needs] == [{"g5": 32}, {"g5": 32}]
+    errors, dummy_warnings = gpu_catalog.quota_shortfalls(needs, {"L-3819A6DF": {"value": 16}, "L-DB2E81BA": {"value": 8}})
+    assert len(errors) == 1 and "pool g5 need at least 32 vCPUs at their maximum scale" in errors[0], errors
+    errors, dummy_warnings = gpu_catalog.quota_shortfalls(needs, {"L-3819A6DF": {"value": 16}, "L-DB2E81BA": {"value": 16}})
+    assert errors == []
 
 
 def test_docs_describe_every_variable_and_key():
