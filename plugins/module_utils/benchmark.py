@@ -261,6 +261,18 @@ def _aiperf_run(data, path):
     }
 
 
+def ttft_is_request_latency(ttft, latency, tolerance=0.005):
+    """True when every statistic both distributions carry is the same (within ``tolerance``, relative): the first
+    token came with the last one for every request, from the fastest (min) to the slowest (max)."""
+    if not isinstance(ttft, dict) or not isinstance(latency, dict):
+        return False
+    shared = [stat for stat in ("min", "max", "avg", "p50", "p90", "p99") if number(ttft.get(stat)) is not None
+              and number(latency.get(stat)) is not None]
+    if not {"min", "max"} <= set(shared):
+        return False
+    return all(abs(number(ttft[s]) - number(latency[s])) <= tolerance * max(abs(number(latency[s])), 1e-6) for s in shared)
+
+
 def normalize_export(data, path):
     """The `metrics` dict of genai_perf_results for one parsed export."""
     runner = detect_runner(data, path)
@@ -280,7 +292,13 @@ def normalize_export(data, path):
     }
     for ours, theirs in DISTRIBUTIONS.items():
         metrics[ours] = _distribution(data, theirs, path, ours in TIME_METRICS)
-    if not run["streaming"]:
+    metrics["not_streamed"] = None
+    if run["streaming"] and ttft_is_request_latency(metrics["time_to_first_token_ms"], metrics["request_latency_ms"]):
+        # a "streaming" run that got each answer in one piece (e.g. genai-perf 0.0.16's generate endpoint type
+        # calls Triton's non-streaming route): its TTFT, ITL and per-user rate are not measurements
+        metrics["not_streamed"] = ("time to first token equals the request latency for every request: the answers"
+                                   " arrived in one piece (a non-streaming route), so TTFT and ITL were not measured")
+    if not run["streaming"] or metrics["not_streamed"]:
         for key in STREAMING_METRICS:
             metrics[key] = None
     metrics.update(
@@ -406,7 +424,7 @@ METRIC_KEYS = (
     "request_rate", "request_count", "error_count", "time_to_first_token_ms", "inter_token_latency_ms",
     "request_latency_ms", "output_token_throughput_per_user", "output_token_throughput_per_s",
     "request_throughput_per_s", "request_goodput_per_s", "goodput_source", "goodput_slos",
-    "input_sequence_length_avg", "output_sequence_length_avg", "source",
+    "input_sequence_length_avg", "output_sequence_length_avg", "source", "not_streamed",
 )
 SLO_METRICS = (
     "time_to_first_token_ms", "inter_token_latency_ms", "request_latency_ms", "output_token_throughput_per_user",
@@ -516,6 +534,8 @@ def _scope(slo):
 
 def _missing_reason(metric, stat, row):
     what = metric if stat is None else "%s %s" % (metric, stat)
+    if metric in STREAMING_METRICS and row["metrics"].get("not_streamed"):
+        return "%s is not judged: %s" % (what, row["metrics"]["not_streamed"])
     if metric in STREAMING_METRICS and row["metrics"].get("streaming") is False:
         return "%s was not measured: the run did not stream (TTFT and ITL need --streaming)" % what
     return "%s was not measured in this run" % what
@@ -683,12 +703,19 @@ def _run_info(rows):
         first = members[0]["metrics"]
         runners = sorted(set("%s %s" % (r["metrics"].get("runner"), r["metrics"].get("runner_version") or "")
                              for r in members))
+        streamed = first.get("streaming")
+        if streamed and any(r["metrics"].get("not_streamed") for r in members):
+            streamed = "requested, NOT streamed at %s (TTFT = latency)" % ", ".join(
+                str(r["concurrency"]) for r in members if r["metrics"].get("not_streamed"))
         lines.append([
             key[0], key[1], key[2], ", ".join(r.strip() for r in runners), fmt(first.get("endpoint_type")),
-            fmt(first.get("streaming")), ", ".join(str(r["concurrency"]) for r in members),
-            fmt(number(first.get("input_sequence_length_avg")), 1), fmt(number(first.get("output_sequence_length_avg")), 1),
+            fmt(streamed), ", ".join(str(r["concurrency"]) for r in members),
+            # each run's own lengths, in the order of the concurrencies
+            ", ".join(fmt(number(r["metrics"].get("input_sequence_length_avg")), 1) for r in members),
+            ", ".join(fmt(number(r["metrics"].get("output_sequence_length_avg")), 1) for r in members),
         ])
-    header = ["Model", "Engine", "Profile", "Runner", "Endpoint", "Streaming", "Concurrency", "ISL avg", "OSL avg"]
+    header = ["Model", "Engine", "Profile", "Runner", "Endpoint", "Streaming", "Concurrency", "ISL avg (each run)",
+              "OSL avg (each run)"]
     return _table(header, lines)
 
 
@@ -877,20 +904,25 @@ def _labels(rows):
     return dict((key, group_label(key, with_profile)) for key, _members in groups(rows))
 
 
+def _colors(rows):
+    """One colour per model/engine/profile, the same in every panel and every plot of a report."""
+    return dict((key, "C%d" % (index % 10)) for index, (key, _members) in enumerate(groups(rows)))
+
+
 def _concurrency_plot(rows, lines, title, ylabel, matplotlib_classes):
     """One line per model/engine/profile and (metric, stat, line style, marker, label suffix) in `lines`."""
     figure_class, canvas_class = matplotlib_classes
-    labels = _labels(rows)
+    labels, colors = _labels(rows), _colors(rows)
     figure = figure_class(figsize=(8, 5))
     axes = figure.add_subplot(1, 1, 1)
     drawn = False
-    for index, (key, members) in enumerate(groups(rows)):
+    for key, members in groups(rows):
         for metric, stat, style, marker, suffix in lines:
             points = _series(members, metric, stat)
             if points:
                 drawn = True
                 axes.plot([p[0] for p in points], [p[1] for p in points], style, marker=marker,
-                          color="C%d" % (index % 10), label=labels[key] + suffix)
+                          color=colors[key], label=labels[key] + suffix)
     if not drawn:
         return None
     axes.set_title(title)
@@ -908,7 +940,7 @@ def _percentiles(metric):
 def _tradeoff_plot(rows, matplotlib_classes):
     """Throughput vs p99 request latency, and vs p99 TTFT when measured; points labelled by concurrency."""
     figure_class, canvas_class = matplotlib_classes
-    labels = _labels(rows)
+    labels, colors = _labels(rows), _colors(rows)
     panels = [("request_latency_ms", "p99 request latency (ms)")]
     if any(measured(r["metrics"], "time_to_first_token_ms", "p99") is not None for r in rows):
         panels.append(("time_to_first_token_ms", "p99 time to first token (ms)"))
@@ -916,16 +948,19 @@ def _tradeoff_plot(rows, matplotlib_classes):
     drawn = False
     for position, (metric, xlabel) in enumerate(panels, 1):
         axes = figure.add_subplot(1, len(panels), position)
-        for key, members in groups(rows):
+        for series, (key, members) in enumerate(groups(rows)):
             points = [(measured(r["metrics"], metric, "p99"), number(r["metrics"].get("output_token_throughput_per_s")),
                        r["concurrency"]) for r in members]
             points = [p for p in points if p[0] is not None and p[1] is not None]
             if not points:
                 continue
             drawn = True
-            axes.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=labels[key])
-            for x, y, level in points:
-                axes.annotate("c%d" % level, (x, y), textcoords="offset points", xytext=(4, 4), fontsize="x-small")
+            axes.plot([p[0] for p in points], [p[1] for p in points], marker="o", color=colors[key], label=labels[key])
+            for point, (x, y, level) in enumerate(points):
+                # alternate above/below and shift per series, so labels of neighbouring points do not overlap
+                offset = (4, (6 + 7 * (series % 3)) * (1 if point % 2 == 0 else -1) - (0 if point % 2 == 0 else 6))
+                axes.annotate("c%d" % level, (x, y), textcoords="offset points", xytext=offset, fontsize="x-small",
+                              color=colors[key])
         axes.set_xlabel(xlabel)
         axes.set_ylabel("Output tokens/s")
         axes.set_ylim(bottom=0)

@@ -253,6 +253,10 @@ def tool_args(runner, target, profile, concurrency, request_count, artifact_dir,
         args += ["-u", url, "--endpoint-type", endpoint_type]
         if endpoint_type == "kserve":
             args += ["--backend", "vllm"]
+        elif endpoint_type == "generate" and profile["streaming"]:
+            # genai-perf 0.0.16 keeps the non-streaming generate route even with --streaming (every TTFT would be
+            # the request latency): name Triton's streaming route
+            args += ["--endpoint", "v2/models/%s/generate_stream" % target["served_model_name"]]
     else:
         args += ["--url", target["base_url"]]
         if endpoint_type == "generate":

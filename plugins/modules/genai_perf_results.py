@@ -208,6 +208,13 @@ metrics:
       description: The export file that was read.
       type: str
       sample: /results/c8/meta_llama-3.1-8b-instruct-openai-chat-concurrency8/profile_export_genai_perf.json
+    not_streamed:
+      description:
+        - Why a run that asked for streaming measured no TTFT/ITL (its time to first token equals the request latency
+          for every request, e.g. a non-streaming route); C(null) otherwise. The streaming metrics are then C(null),
+          the report marks the run and no SLO gate is judged on them.
+      type: str
+      sample: null
 """
 
 from ansible.module_utils.basic import AnsibleModule

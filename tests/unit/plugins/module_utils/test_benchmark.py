@@ -171,3 +171,76 @@ def test_plot_images_are_deterministic():
     first, _skipped = benchmark.render_plots(rows, classes)
     second, _skipped = benchmark.render_plots(rows, classes)
     assert [p[1] for p in first] == [p[1] for p in second]
+
+
+
+def test_ttft_equal_to_request_latency_means_not_streamed_only_when_every_statistic_matches():
+    latency = {"avg": 900.0, "p50": 880.0, "p90": 950.0, "p99": 990.0, "min": 700.0, "max": 1000.0}
+    assert benchmark.ttft_is_request_latency(dict(latency), latency) is True
+    assert benchmark.ttft_is_request_latency(dict(latency, min=350.0), latency) is False  # one fast first token
+    assert benchmark.ttft_is_request_latency(dict(latency, avg=901.0), latency) is True   # within 0.5 %
+    assert benchmark.ttft_is_request_latency(None, latency) is False
+    assert benchmark.ttft_is_request_latency({"avg": 900.0}, {"avg": 900.0}) is False  # no min/max: cannot say
+
+
+def test_a_ttft_gate_on_a_run_that_did_not_stream_fails_with_the_reason():
+    metrics = dict((key, None) for key in benchmark.METRIC_KEYS)
+    metrics.update(model="m", streaming=True, concurrency=8, not_streamed="time to first token equals the request latency")
+    rows = benchmark.normalize_results([{"model": "m", "engine": "triton_vllm", "profile": "p", "metrics": metrics}])
+    [evaluation] = benchmark.evaluate_slos(rows, [{"metric": "time_to_first_token_ms", "stat": "p99", "max": 500}])
+    assert evaluation["passed"] is False and evaluation["measured"] is None
+    assert evaluation["reason"].startswith("time_to_first_token_ms p99 is not judged: time to first token equals")
+    report = benchmark.render_markdown("t", rows, [evaluation], None, [], [])
+    assert "| requested, NOT streamed at 8 (TTFT = latency) |" in report
+
+
+class _Recorder(object):
+    """Stands in for matplotlib's Figure and Axes: records what is drawn (colours, label offsets)."""
+
+    def __init__(self, *args, **kwargs):
+        self.axes, self.calls = [], []
+
+    def add_subplot(self, *args):
+        self.axes.append(_Axes(self.calls, len(self.axes)))
+        return self.axes[-1]
+
+    def savefig(self, buffer, **kwargs):
+        buffer.write(b"png")
+        _Recorder.last = self
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
+
+
+class _Axes(object):
+    def __init__(self, calls, panel):
+        self.calls, self.panel = calls, panel
+
+    def plot(self, xs, ys, *args, **kwargs):
+        self.calls.append(("plot", self.panel, kwargs.get("label"), kwargs.get("color")))
+
+    def annotate(self, text, xy, **kwargs):
+        self.calls.append(("annotate", self.panel, text, kwargs.get("xytext")))
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
+
+
+def test_each_series_keeps_its_colour_in_every_panel_and_labels_of_neighbours_do_not_share_an_offset():
+    def row(engine, concurrency, ttft):
+        metrics = dict((key, None) for key in benchmark.METRIC_KEYS)
+        latency = {"avg": 900.0 + concurrency, "p50": 880.0, "p90": 950.0, "p99": 990.0 + concurrency, "min": 1.0, "max": 2000.0}
+        metrics.update(model="m", streaming=True, concurrency=concurrency, request_latency_ms=latency,
+                       time_to_first_token_ms=None if ttft is None else dict(latency, p99=ttft + concurrency),
+                       output_token_throughput_per_s=100.0 * concurrency)
+        return {"model": "m", "engine": engine, "profile": "p", "metrics": metrics}
+
+    # the first series has no TTFT: in the TTFT panel the second series must keep its own colour
+    rows = benchmark.normalize_results([row("a_engine", c, None) for c in (1, 2)] + [row("b_engine", c, 100.0) for c in (1, 2)])
+    plots, dummy = benchmark.render_plots(rows, (_Recorder, lambda figure: None))
+    assert [name for name, dummy_png, dummy_caption in plots][-1] == "throughput_vs_latency.png"
+    calls = _Recorder.last.calls
+    colours = dict(((panel, label), colour) for kind, panel, label, colour in calls if kind == "plot")
+    assert colours[(0, "m / b_engine")] == colours[(1, "m / b_engine")] != colours[(0, "m / a_engine")]
+    offsets = [offset for kind, panel, dummy_text, offset in calls if kind == "annotate" and panel == 0]
+    assert len(offsets) == 4 and len(set(offsets)) == 4

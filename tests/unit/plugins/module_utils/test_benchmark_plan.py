@@ -74,6 +74,8 @@ def test_in_cluster_genai_perf_runs_per_model_profile_and_concurrency():
     assert nim["env"]["HF_HUB_OFFLINE"] == "1"
     # Triton: HTTP generate by default; the tokenizer from the HF cache the server filled, at the model's revision
     assert option(triton["argv"], "-u") == ["opt-350m.llm.svc.cluster.local:8000"] and option(triton["argv"], "--endpoint-type") == ["generate"]
+    # genai-perf 0.0.16 stays on the non-streaming generate route unless told: TTFT needs generate_stream
+    assert option(triton["argv"], "--endpoint") == ["v2/models/opt-350m/generate_stream"] and "--streaming" in triton["argv"]
     assert option(triton["argv"], "--tokenizer") == ["facebook/opt-350m"] and option(triton["argv"], "--tokenizer-revision") == ["08a2b2e"]
     assert triton["model_cache_claim"] == "opt-350m-cache" and triton["env"]["HF_HOME"] == "/model-cache/huggingface"
     assert triton["export_file"] == "/r/runs/opt-350m/isl128-osl128/c8/profile_export_genai_perf.json"

@@ -81,7 +81,7 @@ def test_writes_markdown_csv_json_and_plots(run, tmp_path, two_engines):
 
     report = read(os.path.join(out, "report.md")).decode()
     assert report.startswith("# Llama 3.1 8B: NIM vs Triton\n\n## Runs\n")
-    assert "| %s | nim | isl128-osl128 | genai_perf | chat | yes | 16, 32, 64 | 112.8 | 128.0 |" % LLAMA in report
+    assert "| %s | nim | isl128-osl128 | genai_perf | chat | yes | 16, 32, 64 | 112.8, 112.8, 112.8 | 128.0, 128.0, 128.0 |" % LLAMA in report
     assert "| vllm_model | triton_vllm | isl128-osl128 | genai_perf | kserve | yes | 16, 32, 64 |" in report
     assert "### %s / nim / isl128-osl128\n\n| Concurrency | Requests | TTFT avg (ms) | TTFT p50 (ms) | TTFT p99 (ms) " \
            "| ITL avg (ms) | ITL p50 (ms) | ITL p99 (ms) | Latency avg (ms) | Latency p99 (ms) | Output tok/s | Req/s " \

@@ -241,3 +241,20 @@ def test_path_is_required(run):
 def test_every_returned_metric_is_documented(run):
     documented = yaml.safe_load(genai_perf_results.RETURN)["metrics"]["contains"]
     assert sorted(documented) == sorted(run({"path": h.AIPERF_CHAT})["metrics"])
+
+
+def test_a_streaming_run_whose_ttft_is_the_request_latency_is_flagged_and_its_streaming_metrics_dropped(run, tmp_path):
+    # what genai-perf 0.0.16 writes when --endpoint-type generate --streaming called Triton's non-streaming route
+    data = raw(os.path.join(h.GENAI_PERF_GENERATE, "vllm_model-openai-generate-concurrency8", "profile_export_genai_perf.json"))
+    data["time_to_first_token"] = dict(data["request_latency"])
+    target = tmp_path / "run" / "profile_export_genai_perf.json"
+    target.parent.mkdir()
+    target.write_text(json.dumps(data))
+    m = run({"path": str(target.parent)})["metrics"]
+    assert m["streaming"] is True
+    assert "time to first token equals the request latency for every request" in m["not_streamed"]
+    assert m["time_to_first_token_ms"] is None and m["inter_token_latency_ms"] is None
+    assert m["output_token_throughput_per_user"] is None
+    assert m["request_latency_ms"]["p99"] == data["request_latency"]["p99"]
+    # a real streaming run (the fixture) is not flagged
+    assert run({"path": h.GENAI_PERF_GENERATE})["metrics"]["not_streamed"] is None
