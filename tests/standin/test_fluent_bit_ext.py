@@ -6,7 +6,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from . import fluent_bit_ext
+from tests.standin import fluent_bit_ext
 
 GROUP = "/aws/eks/demo/workloads"
 WRITE_LOGS = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],

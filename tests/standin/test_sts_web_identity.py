@@ -14,7 +14,7 @@ from moto import mock_aws
 
 from ansible_collections.eks_llm.inference.plugins.filter.identity import workload_trust_policy
 
-from . import config, sts_ext
+from tests.standin import config, sts_ext
 
 ISSUER = "https://kubernetes.default.svc.cluster.local"
 SUBJECT = "system:serviceaccount:llm:triton"
