@@ -247,6 +247,8 @@ def probe_result(text, source):
 
 
 STORAGE_PROBE_LABEL = "eks-llm/storage-probe"
+
+
 def storage_probes(models, storage_class, pool_label, taint):
     """One probe per (GPU pool, storage class) the models use: a claim and a Job pinned to the pool.
 
@@ -339,8 +341,8 @@ def storage_checks(probes, pods, events, namespace, timeout_s):
         elif phase == "Failed":
             got = "pod %s on %s failed: %s" % (pod_name, node, message or _terminated(pod).get("reason") or "no message")
         else:
-            got = "pod %s on %s still %s after %s s%s" % (pod_name, node, phase, timeout_s,
-                                                        (": " + _waiting_reason(pod)) if _waiting_reason(pod) else "")
+            waiting = _waiting_reason(pod)
+            got = "pod %s on %s still %s after %s s%s" % (pod_name, node, phase, timeout_s, (": " + waiting) if waiting else "")
         checks.append(_check("pool " + probe["pool"], "storage", phase == "Succeeded", expected, got))
     return checks
 

@@ -405,7 +405,8 @@ def _cluster(problems, cluster):
             problems.add("eks_llm_cluster.logging", "%r is not a control-plane log type; allowed: %s" % (log_type, ", ".join(LOG_TYPES)))
     for arn in cluster["admin_principal_arns"]:
         if not ARN_RE.match(arn):
-            problems.add("eks_llm_cluster.admin_principal_arns", "%r is not an IAM role or user ARN: arn:aws:iam::<12-digit account>:role/<name> or arn:aws:iam::<account>:user/<name>" % arn)
+            problems.add("eks_llm_cluster.admin_principal_arns", "%r is not an IAM role or user ARN: arn:aws:iam::<12-digit account>:role/<name>"
+                         " or arn:aws:iam::<account>:user/<name>" % arn)
     if cluster["log_retention_days"] not in LOG_RETENTION_DAYS:
         problems.add("eks_llm_cluster.log_retention_days", "%d is not a CloudWatch Logs retention; allowed: %s"
                      % (cluster["log_retention_days"], ", ".join(str(d) for d in LOG_RETENTION_DAYS)))

@@ -113,8 +113,8 @@ def _value(problems, name, entry, value, path):
         return _DROP
     choices = entry.get("choices")
     if choices and kind != "list" and converted not in choices:
-        problems.add(path, "%r is not allowed; allowed: %s%s" % (converted, ", ".join(repr(c) for c in choices),
-                                                              _did_you_mean(converted, [c for c in choices if c])))
+        allowed = ", ".join(repr(c) for c in choices)
+        problems.add(path, "%r is not allowed; allowed: %s%s" % (converted, allowed, _did_you_mean(converted, [c for c in choices if c])))
         return _DROP
     if kind == "dict" and entry.get("options"):
         return check(problems, entry["options"], converted, path)

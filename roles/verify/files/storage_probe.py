@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Storage probe of the verify role: write a file on the mounted volume, flush it to the server, read it back,
 compare, remove it. The verdict is the container's termination message (and its exit code), so the verify role
 judges the pod without reading logs. Standard library only (runs in the pinned python image)."""

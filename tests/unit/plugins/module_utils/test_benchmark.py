@@ -173,7 +173,6 @@ def test_plot_images_are_deterministic():
     assert [p[1] for p in first] == [p[1] for p in second]
 
 
-
 def test_ttft_equal_to_request_latency_means_not_streamed_only_when_every_statistic_matches():
     latency = {"avg": 900.0, "p50": 880.0, "p90": 950.0, "p99": 990.0, "min": 700.0, "max": 1000.0}
     assert benchmark.ttft_is_request_latency(dict(latency), latency) is True
