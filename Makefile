@@ -18,6 +18,11 @@ CONFIRM ?= true
 AIPERF_VENV ?= .cache/aiperf-venv
 AIPERF := $(AIPERF_VENV)/bin/aiperf
 AIPERF_VERSION := 0.13.0
+# Galaxy's importer in its own virtualenv (it pins its own ansible-lint); with the `ansible` package so ansible-doc
+# resolves the doc fragments of amazon.aws, as on Galaxy.
+IMPORTER_VENV ?= .cache/importer-venv
+IMPORTER := $(IMPORTER_VENV)/bin/importer-ready
+GALAXY_IMPORTER_VERSION := 0.4.44
 # The local demo's tokenizer: word-level, so AIPerf counts tokens the way the LLM stand-in does.
 LOCAL_TOKENIZER := $(AIPERF_VENV)/tokenizer/tokenizer.json
 # What the playbooks read to reach this checkout's stand-ins (written by local-up).
@@ -28,7 +33,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 TEST_PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: setup aiperf tokenizer local-up local-down local-k8s-build deploy demo teardown test lint sanity unit system \
-	system-aws system-kube readme molecule bench clean acceptance
+	system-aws system-kube readme molecule bench clean acceptance galaxy role-readmes plugin-docs
 
 $(BIN)/ansible-playbook: requirements.txt tests/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +50,12 @@ $(COLLECTION_LINK):
 	ln -sfn $(CURDIR) $(COLLECTION_LINK)
 
 setup: $(BIN)/ansible-playbook $(BIN)/helm $(COLLECTION_LINK)
+
+$(IMPORTER):
+	$(PYTHON) -m venv $(IMPORTER_VENV)
+	$(IMPORTER_VENV)/bin/pip install --quiet --upgrade pip
+	$(IMPORTER_VENV)/bin/pip install --quiet galaxy-importer==$(GALAXY_IMPORTER_VERSION) $$(grep -E '^ansible(-core)?==' requirements.txt)
+	touch $(IMPORTER)
 
 $(AIPERF):
 	$(PYTHON) -m venv $(AIPERF_VENV)
@@ -100,6 +111,22 @@ lint: export PATH := $(TEST_PATH)
 lint: setup
 	$(BIN)/ansible-lint --profile production
 
+# Role READMEs and filter docs are generated from their sources (argument specs, filter docstrings).
+role-readmes: setup
+	$(BIN)/python -m tests.tools.role_readmes
+
+plugin-docs: setup
+	$(BIN)/python -m tests.tools.filter_docs
+
+# The built tarball through Galaxy's own importer (ansible-doc of every plugin, ansible-lint, role READMEs,
+# changelog), with the checks that run offline; any ERROR or WARNING it prints fails.
+galaxy: setup $(IMPORTER)
+	rm -rf .cache/build && $(BIN)/ansible-galaxy collection build --output-path .cache/build
+	PATH=$(CURDIR)/$(IMPORTER_VENV)/bin:$$PATH GALAXY_IMPORTER_CONFIG=tests/galaxy-importer.cfg \
+	  $(IMPORTER_VENV)/bin/python -m galaxy_importer.main .cache/build/eks_llm-inference-*.tar.gz > .cache/build/importer.log 2>&1; \
+	  rc=$$?; grep -v '^Loading ' .cache/build/importer.log; \
+	  if [ $$rc -ne 0 ] || grep -qE '^(ERROR|WARNING)' .cache/build/importer.log; then echo "galaxy-importer: FAILED"; exit 1; fi
+
 sanity: export PATH := $(TEST_PATH)
 sanity: setup
 	tests/sanity/run.sh
@@ -138,7 +165,7 @@ molecule: setup
 # Steps "a+b" run side by side (see tests/ci/phases.sh); the Kubernetes phases wait for the build .ci/run started.
 # Phases with latency assertions against the stand-ins (unit: the LLM stand-in's load model; system-aws: the AIPerf
 # sweep) run alone: beside another phase on 2 cores their measured latencies drift out of tolerance.
-TEST_PHASES := setup tokenizer+lint sanity+molecule unit system-aws system-kube+readme
+TEST_PHASES := setup tokenizer+lint+galaxy sanity+molecule unit system-aws system-kube+readme
 test:
 	tests/ci/phases.sh $(TEST_PHASES)
 
