@@ -48,8 +48,8 @@ def document(name, function):
                   "type": "raw", "required": parameter.default is inspect.Parameter.empty}
         options[key] = option
     arguments = [p.name for p in parameters[1:] if p.default is inspect.Parameter.empty]
-    call = "%s | eks_llm.inference.%s%s" % (parameters[0].name if parameters else "value", name,
-                                             "(%s)" % ", ".join(arguments) if arguments else "")
+    subject = parameters[0].name if parameters else "value"
+    call = "%s | eks_llm.inference.%s%s" % (subject, name, "(%s)" % ", ".join(arguments) if arguments else "")
     doc = {
         "name": name,
         "version_added": "0.1.0",

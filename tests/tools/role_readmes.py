@@ -79,8 +79,8 @@ def render(role):
         out += ["| Variable | Type | Default | Description |", "|---|---|---|---|"]
         for name in sorted(options):
             option = options[name]
-            out.append("| `%s` | %s | %s | %s |" % (name, _type(option), _default(option),
-                                                   _cell(" ".join(_lines(option.get("description"))))))
+            description = _cell(" ".join(_lines(option.get("description"))))
+            out.append("| `%s` | %s | %s | %s |" % (name, _type(option), _default(option), description))
         out.append("")
     return "\n".join(out).rstrip() + "\n"
 
