@@ -9,7 +9,11 @@ ansible-core 2.19 no longer turns a rendered string back into a list, so the
 
 
 def as_records(values, key, **fields):
-    """[v1, v2] | as_records('subnet_id', security_groups=[sg]) -> [{'subnet_id': v1, 'security_groups': [sg]}, ...]"""
+    """Turn a list of values into a list of dicts, each value under ``key`` beside the same extra fields.
+
+    ``[v1, v2] | as_records('subnet_id', security_groups=[sg])`` gives
+    ``[{'subnet_id': v1, 'security_groups': [sg]}, {'subnet_id': v2, 'security_groups': [sg]}]``.
+    """
     return [dict(fields, **{key: value}) for value in values]
 
 

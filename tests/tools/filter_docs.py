@@ -67,11 +67,22 @@ def document(name, function):
     }
 
 
+class _IndentedDumper(yaml.SafeDumper):
+    """Lists indented under their key, as yamllint (and ansible-lint) expect."""
+
+    def increase_indent(self, flow=False, indentless=False):
+        return super().increase_indent(flow, False)
+
+
+def _dump(data):
+    return yaml.dump(data, Dumper=_IndentedDumper, sort_keys=False, width=120)
+
+
 def render(name, function):
     data = document(name, function)
-    body = yaml.safe_dump({"DOCUMENTATION": data["DOCUMENTATION"]}, sort_keys=False, width=120)
+    body = _dump({"DOCUMENTATION": data["DOCUMENTATION"]})
     body += "\nEXAMPLES: |\n  " + data["EXAMPLES"].strip() + "\n"
-    body += "\n" + yaml.safe_dump({"RETURN": data["RETURN"]}, sort_keys=False, width=120)
+    body += "\n" + _dump({"RETURN": data["RETURN"]})
     return "---\n" + HEADER + body
 
 
