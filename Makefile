@@ -122,10 +122,10 @@ plugin-docs: setup
 # changelog), with the checks that run offline; any ERROR or WARNING it prints fails.
 galaxy: setup $(IMPORTER)
 	rm -rf .cache/build && $(BIN)/ansible-galaxy collection build --output-path .cache/build
-	PATH=$(CURDIR)/$(IMPORTER_VENV)/bin:$$PATH GALAXY_IMPORTER_CONFIG=tests/galaxy-importer.cfg \
-	  $(IMPORTER_VENV)/bin/python -m galaxy_importer.main .cache/build/eks_llm-inference-*.tar.gz > .cache/build/importer.log 2>&1; \
-	  rc=$$?; grep -v '^Loading ' .cache/build/importer.log; \
-	  if [ $$rc -ne 0 ] || grep -qE '^(ERROR|WARNING)' .cache/build/importer.log; then echo "galaxy-importer: FAILED"; exit 1; fi
+	cd .cache/build && PATH=$(CURDIR)/$(IMPORTER_VENV)/bin:$$PATH GALAXY_IMPORTER_CONFIG=$(CURDIR)/tests/galaxy-importer.cfg \
+	  $(CURDIR)/$(IMPORTER_VENV)/bin/python -m galaxy_importer.main eks_llm-inference-*.tar.gz > importer.log 2>&1; \
+	  rc=$$?; grep -v '^Loading ' importer.log; \
+	  if [ $$rc -ne 0 ] || grep -qE '^(ERROR|WARNING)' importer.log; then echo "galaxy-importer: FAILED"; exit 1; fi
 
 sanity: export PATH := $(TEST_PATH)
 sanity: setup
