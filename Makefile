@@ -54,7 +54,7 @@ setup: $(BIN)/ansible-playbook $(BIN)/helm $(COLLECTION_LINK)
 $(IMPORTER):
 	$(PYTHON) -m venv $(IMPORTER_VENV)
 	$(IMPORTER_VENV)/bin/pip install --quiet --upgrade pip
-	$(IMPORTER_VENV)/bin/pip install --quiet galaxy-importer==$(GALAXY_IMPORTER_VERSION) $$(grep -E '^ansible(-core)?==' requirements.txt)
+	$(IMPORTER_VENV)/bin/pip install --quiet galaxy-importer==$(GALAXY_IMPORTER_VERSION) $$(grep -E '^ansible(-core)?==' tests/requirements.txt)
 	touch $(IMPORTER)
 
 $(AIPERF):
@@ -110,6 +110,7 @@ acceptance: setup
 lint: export PATH := $(TEST_PATH)
 lint: setup
 	$(BIN)/ansible-lint --profile production
+	$(BIN)/antsibull-changelog lint
 
 # Role READMEs and filter docs are generated from their sources (argument specs, filter docstrings).
 role-readmes: setup

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: k8s_objects_info
 short_description: List the objects of several kinds that carry given labels, in one call
-version_added: 0.4.0
+version_added: 0.1.0
 author:
   - eks_llm maintainers (@eks-llm)
 description:

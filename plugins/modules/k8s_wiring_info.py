@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: k8s_wiring_info
 short_description: Check that monitoring objects reach what they are meant to reach
-version_added: 0.3.0
+version_added: 0.1.0
 author:
   - eks_llm maintainers (@eks-llm)
 description:
