@@ -11,7 +11,7 @@ fi
 # ansible-test bootstraps pip in its venvs with a script it downloads; ours uses ensurepip.
 pip_version=$(grep -oP "pip='\K[0-9.]+" "$venv"/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py | head -1)
 mkdir -p ~/.ansible/test/cache
-cp "$repo/tests/sanity/get_pip_offline.py" ~/.ansible/test/cache/get_pip_${pip_version//./_}.py
+cp "$repo/tests/sanity/get_pip_offline.py" ~/.ansible/test/cache/"get_pip_${pip_version//./_}.py"
 work=${SANITY_WORK_DIR:-$repo/.cache/sanity}/ansible_collections/eks_llm/inference
 rm -rf "$(dirname "$(dirname "$work")")" && mkdir -p "$work"
 cd "$repo"

@@ -108,7 +108,7 @@ build_kwok() {
     fi
     # With Stage CRs enabled, kwok runs only the stages that exist as objects: keep the upstream
     # node and pod lifecycle stages next to the binaries, the cluster start applies them.
-    moddir="$(cd /tmp && GOFLAGS= go mod download -json "sigs.k8s.io/kwok@${KWOK_VERSION}" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')"
+    moddir="$(cd /tmp && GOFLAGS="" go mod download -json "sigs.k8s.io/kwok@${KWOK_VERSION}" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')"
     mkdir -p "${stages}"
     cp "${moddir}"/kustomize/stage/node/fast/node-initialize.yaml "${moddir}"/kustomize/stage/node/heartbeat/node-heartbeat.yaml \
        "${moddir}"/kustomize/stage/pod/fast/pod-*.yaml "${stages}/"
@@ -148,8 +148,8 @@ fetch_upstream() {
     log "upstream CRDs and charts: karpenter-provider-aws ${KARPENTER_VERSION}, prometheus-operator ${PROMETHEUS_OPERATOR_VERSION}"
     mkdir -p "${crds}" "${charts}"
     local aws prom
-    aws="$(cd /tmp && GOFLAGS= go mod download -json "github.com/aws/karpenter-provider-aws@${KARPENTER_VERSION}" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')"
-    prom="$(cd /tmp && GOFLAGS= go mod download -json "github.com/prometheus-operator/prometheus-operator@${PROMETHEUS_OPERATOR_VERSION}" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')"
+    aws="$(cd /tmp && GOFLAGS="" go mod download -json "github.com/aws/karpenter-provider-aws@${KARPENTER_VERSION}" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')"
+    prom="$(cd /tmp && GOFLAGS="" go mod download -json "github.com/prometheus-operator/prometheus-operator@${PROMETHEUS_OPERATOR_VERSION}" | sed -n 's/^\s*"Dir": "\(.*\)",$/\1/p')"
     cp "${aws}/pkg/apis/crds/karpenter.k8s.aws_ec2nodeclasses.yaml" "${crds}/"
     cp "${prom}"/example/prometheus-operator-crd/monitoring.coreos.com_*.yaml "${crds}/"
     rm -rf "${charts}/karpenter" && cp -r "${aws}/charts/karpenter" "${charts}/karpenter"
