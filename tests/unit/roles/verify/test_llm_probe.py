@@ -12,6 +12,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+
+class _Server(ThreadingHTTPServer):
+    # the probe opens up to 20 connections at once; http.server's listen backlog of 5 resets some on a busy machine
+    request_queue_size = 64
+
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 PROBE_PATH = os.path.join(REPO, "roles", "verify", "files", "llm_probe.py")
 PROMPTS_PATH = os.path.join(REPO, "roles", "verify", "files", "prompts.txt")
@@ -112,7 +118,7 @@ class FakeServer(object):
             def do_POST(self):
                 self.answer("POST")
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = _Server(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.url = "http://127.0.0.1:%d" % self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
