@@ -44,6 +44,7 @@ def inventory(llm, tmp_path):
     path = write_inventory(tmp_path, changes={
         "eks_llm_models": MODELS,
         "eks_llm_verify": {"mode": "controller", "check_workloads": False, "check_prometheus": False, "check_hpa": False, "check_interruption": False,
+                           "check_storage": False, "check_identity": False, "check_logs": False,
                            "endpoint_overrides": overrides, "timeout_s": 2, "concurrency": 10, "max_tokens": 8,
                            "results_dir": str(tmp_path / "reports")},
     })
@@ -78,7 +79,8 @@ def test_every_flavour_passes_and_leaves_a_report(inventory):
     assert "vllm:kv_cache_usage_perc" in done[("llama31-8b", "metrics")]["got"]
     # switched-off checks are listed, not hidden
     skipped = sorted(set(c["check"] for c in report["checks"] if c["ok"] is None))
-    assert skipped == ["hpa_metric", "interruption_delivery", "pods", "prometheus_target", "rollout_or_ready", "service"]
+    assert skipped == ["hpa_metric", "interruption_delivery", "log_delivery", "pods", "prometheus_target", "rollout_or_ready", "service",
+                       "storage", "workload_identity"]
     assert all(c["got"].startswith("switched off by eks_llm_verify.") for c in report["checks"] if c["ok"] is None)
     markdown = read(os.path.join(runs[0], "verify-report.md"))
     assert "- verdict: **PASS**" in markdown and "## Prompts: opt-350m" in markdown
