@@ -82,7 +82,7 @@ def main():
         first = run("playbooks/aws.yml", env)
         timeline = standin.timeline()
         second = run("playbooks/aws.yml", env)
-        run("playbooks/teardown.yml", env)
+        run("playbooks/teardown_aws.yml", env)
     seconds = {op["operation"]: op["real_seconds"] for op in timeline}
     chain = sum(seconds.get(name, 0) for name in CHAIN_OPERATIONS) + max(
         [op["real_seconds"] for op in timeline if op["operation"] == "CreateAddon"] or [0])

@@ -129,13 +129,13 @@ def test_deploy_rerun_teardown_and_secrets_never_printed(standin, tmp_path):
                                             {"Key": "kubernetes.io/created-for/pvc/name", "Value": "prometheus-db-0"}]}])["VolumeId"]
     assert "volume " + leaked in leftovers()
 
-    teardown = run_playbook("playbooks/teardown.yml", inventory, env=secrets_env)
+    teardown = run_playbook("playbooks/teardown_aws.yml", inventory, env=secrets_env)
     assert teardown.returncode == 0, teardown
     assert "Nothing tagged" in teardown.output
     assert leftovers() == []
     assert grafana_password not in teardown.output
 
-    again = run_playbook("playbooks/teardown.yml", inventory, env=secrets_env)
+    again = run_playbook("playbooks/teardown_aws.yml", inventory, env=secrets_env)
     assert again.returncode == 0, again
     assert again.changed == 0, again
 
@@ -144,7 +144,7 @@ def test_teardown_after_a_run_killed_half_way(standin):
     output = run_playbook_until("playbooks/aws.yml", "Start EFS and create the model bucket")
     assert "Start EFS" in output
     assert leftovers(), "the killed run should have created something"
-    teardown = run_playbook("playbooks/teardown.yml")
+    teardown = run_playbook("playbooks/teardown_aws.yml")
     assert teardown.returncode == 0, teardown
     assert leftovers() == []
 
@@ -154,7 +154,7 @@ def test_converges_with_a_fifth_of_aws_calls_throttled(standin):
     deploy = run_playbook("playbooks/aws.yml")
     throttled = standin.stats()
     assert deploy.returncode == 0, deploy
-    teardown = run_playbook("playbooks/teardown.yml")
+    teardown = run_playbook("playbooks/teardown_aws.yml")
     assert teardown.returncode == 0, teardown
     standin.configure(throttle_rate=0.0)
     assert leftovers() == []
@@ -199,7 +199,7 @@ def test_existing_vpc_is_used_and_left_in_place(standin, tmp_path):
     tagged = ec2.describe_subnets(SubnetIds=subnets)["Subnets"]
     assert all({"Key": "karpenter.sh/discovery", "Value": DEPLOYMENT} in s["Tags"] for s in tagged)
 
-    teardown = run_playbook("playbooks/teardown.yml", inventory)
+    teardown = run_playbook("playbooks/teardown_aws.yml", inventory)
     assert teardown.returncode == 0, teardown
     assert leftovers() == []
     assert ec2.describe_vpcs(VpcIds=[vpc])["Vpcs"], "the user's VPC must stay"
