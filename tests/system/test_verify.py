@@ -52,7 +52,9 @@ def inventory(llm, tmp_path):
 
 
 def verify(inventory):
-    result = run_playbook("playbooks/verify.yml", inventory, env={"NGC_API_KEY": FAKE_NGC_KEY}, timeout=600)
+    # custom stats (set_stats: what AWX shows and a workflow hands on), printed as one JSON line
+    env = {"NGC_API_KEY": FAKE_NGC_KEY, "ANSIBLE_SHOW_CUSTOM_STATS": "true", "ANSIBLE_CALLBACK_RESULT_FORMAT": "json"}
+    result = run_playbook("playbooks/verify.yml", inventory, env=env, timeout=600)
     runs = os.path.join(os.path.dirname(inventory), "reports", "verify")
     found = [os.path.join(runs, d) for d in sorted(os.listdir(runs))] if os.path.isdir(runs) else []
     return result, found
@@ -89,6 +91,9 @@ def test_every_flavour_passes_and_leaves_a_report(inventory):
         assert answers.count("\n=========\n") == 20 and "FAILED" not in answers
         assert report["prompts"][model]["verdict"].startswith("PASS: %s answered 20/20 prompts at concurrency 10" % model)
         assert "PASS: %s answered 20/20 prompts" % model in result.output
+    stats = json.loads(result.output.split("CUSTOM STATS:", 1)[1].split("RUN:", 1)[1].split("\n", 1)[0])
+    assert stats["eks_llm_verify"]["ok"] is True and stats["eks_llm_verify"]["failed"] == 0
+    assert stats["eks_llm_verify"]["report"] == os.path.join(runs[0], "verify-report.md")
 
 
 # (fault, {model: [(check, text the failure must contain)]}) - every flavour carries the fault in the same run
