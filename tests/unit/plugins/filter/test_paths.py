@@ -17,8 +17,11 @@ def test_relative_paths_are_taken_from_the_project_not_the_working_directory(mon
     assert results_path("out/../reports", "/repo/playbooks") == "/repo/reports"
 
 
-@pytest.mark.parametrize("inventory_dir, expected", [("/projects/llm/inventories/prod", "/projects/llm/inventories/prod/reports"),
-                                                      (None, "/venv/ansible_collections/eks_llm/inference/reports")])
+INSTALLED_CASES = [("/projects/llm/inventories/prod", "/projects/llm/inventories/prod/reports"),
+                   (None, "/venv/ansible_collections/eks_llm/inference/reports")]
+
+
+@pytest.mark.parametrize("inventory_dir, expected", INSTALLED_CASES)
 def test_an_installed_collection_writes_beside_the_inventory(inventory_dir, expected):
     playbooks = os.path.join("/venv", "ansible_collections", "eks_llm", "inference", "playbooks")
     assert results_path("reports", playbooks, inventory_dir) == expected
