@@ -15,6 +15,7 @@ import pytest
 from ansible_collections.eks_llm.inference.plugins.module_utils import benchmark
 from ansible_collections.eks_llm.inference.plugins.modules import benchmark_report
 from ansible_collections.eks_llm.inference.tests.unit.plugins.modules import benchmark_harness as h
+from ansible_collections.eks_llm.inference.tests.unit.plugins.modules.utils import ModuleRunner
 
 LLAMA = "meta/llama-3.1-8b-instruct"
 PLOT_NAMES = ["throughput_vs_concurrency.png", "ttft_vs_concurrency.png", "itl_vs_concurrency.png",
@@ -22,8 +23,8 @@ PLOT_NAMES = ["throughput_vs_concurrency.png", "ttft_vs_concurrency.png", "itl_v
 
 
 @pytest.fixture
-def run(monkeypatch):
-    return h.ModuleRunner(monkeypatch, benchmark_report.main)
+def run():
+    return ModuleRunner(benchmark_report.main)
 
 
 def metrics_of(path):

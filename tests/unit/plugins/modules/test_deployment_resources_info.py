@@ -13,10 +13,10 @@ moto = pytest.importorskip("moto")
 
 from botocore.client import BaseClient  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible.module_utils.testing import patch_module_args  # noqa: E402
 
 from ansible_collections.eks_llm.inference.plugins.modules import deployment_resources_info  # noqa: E402
+from ansible_collections.eks_llm.inference.tests.unit.plugins.modules.utils import ModuleRunner  # noqa: E402
 
 REGION = "us-west-2"
 DEPLOYMENT = {"eks-llm:deployment": "demo"}
@@ -31,13 +31,11 @@ ROLE_POLICY = json.dumps(
 POLICY = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}]})
 
 
+RUN = ModuleRunner(deployment_resources_info.main, region=REGION)
+
+
 @pytest.fixture(autouse=True)
 def aws_env(monkeypatch):
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_REGION"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     # AWSRetry sleeps between attempts; retried errors must not slow the tests.
     monkeypatch.setattr("ansible_collections.amazon.aws.plugins.module_utils.cloud.time.sleep", lambda _s: None)
@@ -45,14 +43,9 @@ def aws_env(monkeypatch):
         yield
 
 
-def run_module(capsys, **args):
-    args.setdefault("region", REGION)
+def run_module(capsys, **args):  # pylint: disable=unused-argument
     args.setdefault("tags", dict(DEPLOYMENT))
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exit_info:
-            deployment_resources_info.main()
-    result = json.loads(capsys.readouterr().out)
-    assert exit_info.value.code == 0, result
+    result = RUN(args)
     assert result["changed"] is False
     return result
 
@@ -421,14 +414,12 @@ def test_bucket_in_other_region_is_skipped_with_warning(capsys):
     untagged = boto3.client("s3", region_name=REGION)
     untagged.create_bucket(Bucket="near-untagged", CreateBucketConfiguration={"LocationConstraint": REGION})
 
-    # Where warnings end up depends on whether controller code is loaded in
-    # this process; record them at the source.
-    with mock.patch.object(AnsibleModule, "warn", autospec=True) as warn:
-        result = run_module(capsys, services=["s3"])
+    RUN.warnings.clear()
+    result = run_module(capsys, services=["s3"])
 
     assert result["count"] == 0
     assert result["complete"] is True
-    messages = [call.args[1] for call in warn.call_args_list]
+    messages = RUN.warnings
     assert len(messages) == 1 and "far-away" in messages[0] and "near-untagged" not in messages[0], messages
 
 

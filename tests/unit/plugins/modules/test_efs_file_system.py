@@ -14,15 +14,11 @@ import json
 
 import boto3
 import pytest
-from botocore.stub import Stubber
 from moto import mock_aws
-
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 
 from ansible_collections.eks_llm.inference.plugins.module_utils import common
 from ansible_collections.eks_llm.inference.plugins.modules import efs_file_system as efs
+from ansible_collections.eks_llm.inference.tests.unit.plugins.modules.utils import ModuleRunner
 
 REGION = "us-west-2"
 
@@ -45,68 +41,25 @@ TLS_ONLY_POLICY = {
 # ---------------------------------------------------------------------------
 
 
-class ModuleExit(Exception):
-    def __init__(self, result):
-        super().__init__(result)
-        self.result = result
-
-
-class ModuleFail(Exception):
-    def __init__(self, result):
-        super().__init__(result.get("msg"))
-        self.result = result
+RUN = ModuleRunner(efs.main, region=REGION)
 
 
 @pytest.fixture(autouse=True)
 def harness(monkeypatch):
-    for var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
-                "AWS_REGION", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    """No waiting between polls; returns the warnings the module gives in this test."""
     monkeypatch.setattr(efs, "POLL_DELAY", 0)
-    warnings = []
-
-    def exit_json(self, **kwargs):
-        raise ModuleExit(kwargs)
-
-    def fail_json(self, **kwargs):
-        raise ModuleFail(kwargs)
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
-    monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, warning: warnings.append(warning))
-    return warnings
-
-
-def _invoke(args, check_mode, diff):
-    args = dict(args)
-    args.setdefault("region", REGION)
-    if check_mode:
-        args["_ansible_check_mode"] = True
-    if diff:
-        args["_ansible_diff"] = True
-    with patch_module_args(args):
-        efs.main()
+    monkeypatch.setattr(RUN, "warnings", [])
+    return RUN.warnings
 
 
 def run(args, check_mode=False, diff=True):
     """Run the module, which must succeed; return its result."""
-    try:
-        _invoke(args, check_mode, diff)
-    except ModuleFail as e:
-        pytest.fail("module failed: %s" % e.result.get("msg"))
-    except ModuleExit as e:
-        return e.result
-    pytest.fail("module returned without exit_json")
+    return RUN(args, check_mode, diff)
 
 
 def run_failing(args, check_mode=False):
     """Run the module, which must fail; return its result."""
-    with pytest.raises(ModuleFail) as info:
-        _invoke(args, check_mode, False)
-    return info.value.result
+    return RUN.failing(args, check_mode)
 
 
 @pytest.fixture
@@ -129,15 +82,9 @@ def aws():
 
 
 @pytest.fixture
-def stubbed(monkeypatch):
-    """An EFS client answered by a Stubber, handed to the module instead of a real one."""
-    client = boto3.client("efs", region_name=REGION)
-    stubber = Stubber(client)
-    wrapped = RetryingBotoClientWrapper(client, common.aws_retry())
-    monkeypatch.setattr(common.AnsibleEKSModule, "retrying_client", lambda self, service: wrapped)
-    with stubber:
-        yield stubber
-        stubber.assert_no_pending_responses()
+def stubbed(stubbed_client):
+    """The Stubber answering the EFS client the module uses."""
+    return stubbed_client("efs")[1]
 
 
 def mount_targets_by_subnet(client, fs_id):

@@ -11,25 +11,15 @@ clusters).
 """
 
 import datetime
-import time
 
 import pytest
 
 boto3 = pytest.importorskip("boto3")
 moto = pytest.importorskip("moto")
 
-from unittest import mock  # noqa: E402  pylint: disable=wrong-import-position
-
-from botocore.stub import Stubber  # noqa: E402  pylint: disable=wrong-import-position
-
-from ansible.module_utils import basic  # noqa: E402  pylint: disable=wrong-import-position
-from ansible.module_utils.testing import patch_module_args  # noqa: E402  pylint: disable=wrong-import-position
-
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper  # noqa: E402
-
-from ansible_collections.eks_llm.inference.plugins.module_utils import common  # noqa: E402
 from ansible_collections.eks_llm.inference.plugins.module_utils import eks_cluster_utils as utils  # noqa: E402
 from ansible_collections.eks_llm.inference.plugins.modules import eks_nodegroup  # noqa: E402
+from ansible_collections.eks_llm.inference.tests.unit.plugins.modules.utils import ModuleRunner  # noqa: E402
 
 REGION = "us-west-2"
 CLUSTER_ROLE = "arn:aws:iam::123456789012:role/eks-cluster"
@@ -43,44 +33,17 @@ GPU_TAINT = {"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}
 # ---------------------------------------------------------------------------
 
 
-class ModuleResult(Exception):
-    def __init__(self, failed, result):
-        super().__init__(result.get("msg"))
-        self.failed = failed
-        self.result = result
-
-
-def _exit_json(self, **kwargs):  # pylint: disable=unused-argument
-    kwargs.setdefault("changed", False)
-    raise ModuleResult(False, kwargs)
-
-
-def _fail_json(self, msg, **kwargs):  # pylint: disable=unused-argument
-    kwargs["msg"] = msg
-    raise ModuleResult(True, kwargs)
+RUN = ModuleRunner(eks_nodegroup.main, region=REGION)
 
 
 def run_module(args, check_mode=False, diff=False):
-    """Run eks_nodegroup.main() with ``args``; return (failed, result)."""
-    args = dict(args)
-    args.setdefault("region", REGION)
-    args["_ansible_check_mode"] = check_mode
-    args["_ansible_diff"] = diff
-    with patch_module_args(args):
-        with mock.patch.object(basic.AnsibleModule, "exit_json", _exit_json):
-            with mock.patch.object(basic.AnsibleModule, "fail_json", _fail_json):
-                with pytest.raises(ModuleResult) as caught:
-                    eks_nodegroup.main()
-    return caught.value.failed, caught.value.result
+    """(failed, result) of eks_nodegroup.main() with ``args``."""
+    result, failed = RUN.outcome(args, check_mode, diff)
+    return failed, result
 
 
 @pytest.fixture(autouse=True)
-def aws_env(monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+def quick_polls(monkeypatch):
     monkeypatch.setattr(eks_nodegroup, "WAITER_DELAY", 1)
     monkeypatch.setattr(eks_nodegroup, "UPDATE_POLL_DELAY", 0)
 
@@ -94,18 +57,9 @@ def aws():
 
 
 @pytest.fixture
-def stub(monkeypatch):
-    client = boto3.client("eks", region_name=REGION)
-    stubber = Stubber(client)
-    monkeypatch.setattr(
-        common.AnsibleEKSModule,
-        "retrying_client",
-        lambda self, service: RetryingBotoClientWrapper(client, common.aws_retry()),
-    )
-    monkeypatch.setattr(time, "sleep", lambda seconds: None)
-    with stubber:
-        yield stubber
-    stubber.assert_no_pending_responses()
+def stub(stubbed_client):
+    """The Stubber answering the EKS client the module uses."""
+    return stubbed_client("eks")[1]
 
 
 def gpu_args(**overrides):

@@ -9,18 +9,11 @@ the EKS service model and against the parameters the test expects.
 """
 
 import datetime
-import json
-from unittest import mock
 
-import botocore.session
 import pytest
-from botocore.stub import Stubber
-
-from ansible.module_utils import basic
-from ansible.module_utils.common import json as common_json
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.eks_llm.inference.plugins.modules import eks_pod_identity_association as module_under_test
+from ansible_collections.eks_llm.inference.tests.unit.plugins.modules.utils import REGION, ModuleRunner
 
 CLUSTER = "llm"
 ROLE = "arn:aws:iam::123456789012:role/karpenter"
@@ -31,54 +24,17 @@ ASSOC_ARN = "arn:aws:eks:us-west-2:123456789012:podidentityassociation/llm/" + A
 NOW = datetime.datetime(2025, 1, 1, 12, 0, tzinfo=datetime.timezone.utc)
 
 
-class ModuleExit(Exception):
-    pass
-
-
-class ModuleFail(Exception):
-    pass
+RUN = ModuleRunner(module_under_test.main, region=REGION)
 
 
 @pytest.fixture
-def eks():
-    client = botocore.session.get_session().create_client(
-        "eks", region_name="us-west-2", aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="secret"
-    )
-    with Stubber(client) as stubber:
-        yield client, stubber
-        stubber.assert_no_pending_responses()
+def eks(stubbed_client):
+    return stubbed_client("eks", via="boto3_conn")
 
 
-def call_main():
-    """Run main(); return what it passed to exit_json or fail_json, and whether it failed."""
-    try:
-        module_under_test.main()
-    except ModuleExit as e:
-        return e.args[0], False
-    except ModuleFail as e:
-        return e.args[0], True
-    raise AssertionError("main() returned without calling exit_json or fail_json")
-
-
-def run_module(client, args, check_mode=False, diff=False):
-    """Run main() in-process; return (result, failed)."""
-    args = dict(args, region="us-west-2", _ansible_check_mode=check_mode, _ansible_diff=diff)
-
-    def exit_json(self, **kwargs):
-        raise ModuleExit(kwargs)
-
-    def fail_json(self, **kwargs):
-        raise ModuleFail(kwargs)
-
-    with patch_module_args(args), mock.patch.object(basic.AnsibleModule, "exit_json", exit_json), mock.patch.object(
-        basic.AnsibleModule, "fail_json", fail_json
-    ), mock.patch(
-        "ansible_collections.amazon.aws.plugins.module_utils.modules.boto3_conn", return_value=client
-    ):
-        result, failed = call_main()
-    encoder = common_json.get_module_encoder("legacy", common_json.Direction.MODULE_TO_CONTROLLER)
-    json.dumps(result, cls=encoder)  # what a real module would have to print
-    return result, failed
+def run_module(client, args, check_mode=False, diff=False):  # pylint: disable=unused-argument
+    """(result, failed); ``client`` is the stubbed one the eks fixture already gave the module."""
+    return RUN.outcome(args, check_mode, diff)
 
 
 def association(**overrides):

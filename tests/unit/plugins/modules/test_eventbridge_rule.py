@@ -16,12 +16,9 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
-from ansible.module_utils import basic
-from ansible.module_utils.common import json as common_json
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.eks_llm.inference.plugins.module_utils import common
 from ansible_collections.eks_llm.inference.plugins.modules import eventbridge_rule as module_under_test
+from ansible_collections.eks_llm.inference.tests.unit.plugins.modules.utils import ModuleRunner
 
 REGION = "us-west-2"
 RULE = "llm-karpenter-spot-interruption"
@@ -33,37 +30,12 @@ DEPLOYMENT_TAGS = {"eks-llm/deployment": "llm", "team": "ml"}
 MUTATING = {"PutRule", "PutTargets", "RemoveTargets", "TagResource", "UntagResource", "DeleteRule"}
 
 
-class ModuleExit(Exception):
-    def __init__(self, result):
-        super().__init__(result)
-        self.result = result
-
-
-class ModuleFail(Exception):
-    def __init__(self, result):
-        super().__init__(result.get("msg"))
-        self.result = result
+RUN = ModuleRunner(module_under_test.main, region=REGION)
 
 
 @pytest.fixture
 def calls(monkeypatch):
     """Moto-backed AWS; returns the list of EventBridge operations the module sends."""
-    for var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
-                "AWS_REGION", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-
-    def exit_json(self, **kwargs):
-        raise ModuleExit(kwargs)
-
-    def fail_json(self, **kwargs):
-        raise ModuleFail(kwargs)
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
-
     recorded = []
     original = common.AnsibleEKSModule.retrying_client
 
@@ -91,30 +63,14 @@ def queue_arn(calls):
     return sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
 
-def _invoke(args, check_mode, diff):
-    args = dict(args, region=REGION, _ansible_check_mode=check_mode, _ansible_diff=diff)
-    with patch_module_args(args):
-        module_under_test.main()
-
-
 def run(args, check_mode=False, diff=True):
     """Run the module, which must succeed; return its result."""
-    try:
-        _invoke(args, check_mode, diff)
-    except ModuleFail as e:
-        pytest.fail("module failed: %s" % e.result.get("msg"))
-    except ModuleExit as e:
-        encoder = common_json.get_module_encoder("legacy", common_json.Direction.MODULE_TO_CONTROLLER)
-        json.dumps(e.result, cls=encoder)  # what a real module would have to print
-        return e.result
-    pytest.fail("module returned without exit_json")
+    return RUN(args, check_mode, diff)
 
 
 def run_failing(args):
     """Run the module, which must fail; return its result."""
-    with pytest.raises(ModuleFail) as info:
-        _invoke(args, False, False)
-    return info.value.result
+    return RUN.failing(args)
 
 
 def spot_args(queue_arn, **overrides):

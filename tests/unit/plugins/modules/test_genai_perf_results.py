@@ -12,13 +12,14 @@ import yaml
 
 from ansible_collections.eks_llm.inference.plugins.modules import genai_perf_results
 from ansible_collections.eks_llm.inference.tests.unit.plugins.modules import benchmark_harness as h
+from ansible_collections.eks_llm.inference.tests.unit.plugins.modules.utils import ModuleRunner
 
 STAT_KEYS = {"avg", "p50", "p90", "p99", "min", "max"}
 
 
 @pytest.fixture
-def run(monkeypatch):
-    return h.ModuleRunner(monkeypatch, genai_perf_results.main)
+def run():
+    return ModuleRunner(genai_perf_results.main)
 
 
 def raw(path):

@@ -7,10 +7,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.eks_llm.inference.plugins.modules import iam_oidc_provider as module_under_test
+from ansible_collections.eks_llm.inference.tests.unit.plugins.modules.utils import ModuleRunner
 from tests.standin import iam_ext
 
 iam_ext.install()  # moto lacks Add/RemoveClientID*OpenIDConnectProvider
@@ -20,34 +18,19 @@ ISSUER = "https://oidc.eks.us-west-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71E
 TAGS = {"eks-llm:deployment": "demo"}
 
 
-class ModuleDone(Exception):
-    def __init__(self, result):
-        super().__init__(result.get("msg"))
-        self.result = result
+RUN = ModuleRunner(module_under_test.main, region=REGION)
 
 
 @pytest.fixture
-def iam(monkeypatch):
-    for var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
-                "AWS_REGION", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-
-    def done(self, **kwargs):
-        raise ModuleDone(kwargs)
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", done)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", lambda self, **kwargs: done(self, failed=True, **kwargs))
+def iam():
     with mock_aws():
         yield boto3.client("iam", region_name=REGION)
 
 
 def run(args, check_mode=False):
-    with patch_module_args(dict(args, region=REGION, _ansible_check_mode=check_mode, _ansible_diff=True)):
-        with pytest.raises(ModuleDone) as info:
-            module_under_test.main()
-    return info.value.result
+    """The module's result; a failure carries failed=True, as the controller shows it."""
+    result, failed = RUN.outcome(args, check_mode, diff=True)
+    return dict(result, failed=True) if failed else result
 
 
 def providers(iam):

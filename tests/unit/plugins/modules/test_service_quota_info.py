@@ -7,89 +7,33 @@ moto only has Service Quotas data for `vpc` (the applied path); the EC2 GPU
 quotas, the fallback to the AWS default and the failures use a botocore Stubber.
 """
 
-import boto3
 import pytest
 import yaml
-from botocore.stub import Stubber
 from moto import mock_aws
 
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
-
-from ansible_collections.eks_llm.inference.plugins.module_utils import common
 from ansible_collections.eks_llm.inference.plugins.modules import service_quota_info as sq
+from ansible_collections.eks_llm.inference.tests.unit.plugins.modules.utils import ModuleRunner
 
 REGION = "us-west-2"
 G_ON_DEMAND = "L-DB2E81BA"
 P_ON_DEMAND = "L-417A185B"
 
 
-class ModuleExit(Exception):
-    def __init__(self, result):
-        super().__init__(result)
-        self.result = result
-
-
-class ModuleFail(Exception):
-    def __init__(self, result):
-        super().__init__(result.get("msg"))
-        self.result = result
-
-
-@pytest.fixture(autouse=True)
-def harness(monkeypatch):
-    for var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
-                "AWS_REGION", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-
-    def exit_json(self, **kwargs):
-        raise ModuleExit(kwargs)
-
-    def fail_json(self, **kwargs):
-        raise ModuleFail(kwargs)
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
-
-
-def _invoke(args, check_mode):
-    args = dict(args)
-    args.setdefault("region", REGION)
-    if check_mode:
-        args["_ansible_check_mode"] = True
-    with patch_module_args(args):
-        sq.main()
+RUN = ModuleRunner(sq.main, region=REGION)
 
 
 def run(args, check_mode=False):
-    try:
-        _invoke(args, check_mode)
-    except ModuleFail as e:
-        pytest.fail("module failed: %s" % e.result.get("msg"))
-    except ModuleExit as e:
-        return e.result
-    pytest.fail("module returned without exit_json")
+    return RUN(args, check_mode)
 
 
 def run_failing(args):
-    with pytest.raises(ModuleFail) as info:
-        _invoke(args, False)
-    return info.value.result
+    return RUN.failing(args)
 
 
 @pytest.fixture
-def stubbed(monkeypatch):
-    client = boto3.client("service-quotas", region_name=REGION)
-    stubber = Stubber(client)
-    wrapped = RetryingBotoClientWrapper(client, common.aws_retry())
-    monkeypatch.setattr(common.AnsibleEKSModule, "retrying_client", lambda self, service: wrapped)
-    with stubber:
-        yield stubber
-        stubber.assert_no_pending_responses()
+def stubbed(stubbed_client):
+    """The Stubber answering the Service Quotas client the module uses."""
+    return stubbed_client("service-quotas")[1]
 
 
 def quota(code, name, value, adjustable=True):

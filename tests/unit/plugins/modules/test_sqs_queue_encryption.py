@@ -7,10 +7,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.eks_llm.inference.plugins.modules import sqs_queue_encryption as module_under_test
+from ansible_collections.eks_llm.inference.tests.unit.plugins.modules.utils import ModuleRunner
 
 REGION = "us-west-2"
 SQS = {"encryption": "sse-sqs", "kms_master_key_id": None}
@@ -44,44 +42,19 @@ def test_steps(before, after, calls):
 
 
 # ---- main() in-process against moto: the upgrade of a queue an older release encrypted with alias/aws/sqs ----------
-class ModuleExit(Exception):
-    def __init__(self, result):
-        super().__init__(result)
-        self.result = result
-
-
-class ModuleFail(Exception):
-    def __init__(self, result):
-        super().__init__(result.get("msg"))
-        self.result = result
+RUN = ModuleRunner(module_under_test.main, region=REGION)
 
 
 @pytest.fixture
-def sqs(monkeypatch):
-    for var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
-                "AWS_REGION", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-
-    def exit_json(self, **kwargs):
-        raise ModuleExit(kwargs)
-
-    def fail_json(self, **kwargs):
-        raise ModuleFail(kwargs)
-
-    monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+def sqs():
     with mock_aws():
         yield boto3.client("sqs", region_name=REGION)
 
 
 def run(args, check_mode=False):
-    with patch_module_args(dict(args, region=REGION, _ansible_check_mode=check_mode, _ansible_diff=True)):
-        with pytest.raises((ModuleExit, ModuleFail)) as info:
-            module_under_test.main()
-    return info.value.result
+    """The module's result, whether it succeeded or failed."""
+    result, dummy = RUN.outcome(args, check_mode, diff=True)
+    return result
 
 
 def test_switches_an_aws_managed_key_queue_to_sse_sqs_once(sqs):

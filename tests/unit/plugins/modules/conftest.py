@@ -1,0 +1,62 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to eks_llm.inference
+# Apache License 2.0 (see LICENSE)
+"""Fixtures shared by the module tests: fake AWS credentials, and AWS clients answered by a botocore Stubber."""
+import time
+
+import botocore.session
+import pytest
+from botocore.stub import Stubber
+
+from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+from ansible_collections.eks_llm.inference.plugins.module_utils import common
+from ansible_collections.eks_llm.inference.tests.unit.plugins.modules.utils import REGION
+
+LEAKY_ENVIRONMENT = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
+                     "AWS_REGION", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
+
+
+@pytest.fixture(autouse=True)
+def aws_credentials(monkeypatch):
+    """Fake credentials and the test region; nothing from the developer's shell (profiles, endpoints) leaks in."""
+    for name in LEAKY_ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+
+
+@pytest.fixture
+def stubbed_client(monkeypatch):
+    """A factory: ``stubbed_client(service, via)`` -> (client, stubber); the module under test gets that client.
+
+    ``via`` is how the module asks for clients: ``retrying_client`` (our AnsibleEKSModule) or ``boto3_conn``
+    (amazon.aws's AnsibleAWSModule.client). Waiters never sleep; ``sleep='forbid'`` makes a second poll an error.
+    Every queued response must have been consumed when the test ends.
+    """
+    stubbers = []
+
+    def make(service, via="retrying_client", sleep="skip"):
+        client = botocore.session.get_session().create_client(
+            service, region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing")
+        stubber = Stubber(client)
+        stubber.activate()
+        stubbers.append(stubber)
+        if via == "retrying_client":
+            wrapped = RetryingBotoClientWrapper(client, common.aws_retry())
+            monkeypatch.setattr(common.AnsibleEKSModule, "retrying_client", lambda module, name: wrapped)
+        else:
+            monkeypatch.setattr("ansible_collections.amazon.aws.plugins.module_utils.modules.boto3_conn",
+                                lambda *args, **kwargs: client)
+        if sleep == "forbid":
+            def forbidden(seconds):
+                raise AssertionError("waiter slept %s s" % seconds)
+            monkeypatch.setattr("botocore.waiter.time.sleep", forbidden)
+        else:
+            monkeypatch.setattr(time, "sleep", lambda seconds: None)
+        return client, stubber
+
+    yield make
+    for stubber in stubbers:
+        stubber.deactivate()
+        stubber.assert_no_pending_responses()
