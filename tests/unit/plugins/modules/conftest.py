@@ -60,3 +60,9 @@ def stubbed_client(monkeypatch):
     for stubber in stubbers:
         stubber.deactivate()
         stubber.assert_no_pending_responses()
+
+
+@pytest.fixture
+def eks(stubbed_client):
+    """(client, stubber) for modules built on amazon.aws's AnsibleAWSModule (their clients come from boto3_conn)."""
+    return stubbed_client("eks", via="boto3_conn")

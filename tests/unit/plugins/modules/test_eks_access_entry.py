@@ -29,11 +29,6 @@ NOW = datetime.datetime(2025, 1, 1, 12, 0, tzinfo=datetime.timezone.utc)
 RUN = ModuleRunner(module_under_test.main, region=REGION)
 
 
-@pytest.fixture
-def eks(stubbed_client):
-    return stubbed_client("eks", via="boto3_conn")
-
-
 def run_module(client, args, check_mode=False, diff=False):  # pylint: disable=unused-argument
     """(result, failed); ``client`` is the stubbed one the eks fixture already gave the module."""
     return RUN.outcome(args, check_mode, diff)

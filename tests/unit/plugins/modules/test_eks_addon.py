@@ -31,7 +31,7 @@ RUN = ModuleRunner(module_under_test.main, region=REGION)
 
 @pytest.fixture
 def eks(stubbed_client):
-    # A waiter that polls more than once would sleep; the tests never want that.
+    """The shared eks fixture, stricter: a waiter that polls more than once would sleep; the tests never want that."""
     return stubbed_client("eks", via="boto3_conn", sleep="forbid")
 
 

@@ -10,8 +10,6 @@ the EKS service model and against the parameters the test expects.
 
 import datetime
 
-import pytest
-
 from ansible_collections.eks_llm.inference.plugins.modules import eks_pod_identity_association as module_under_test
 from ansible_collections.eks_llm.inference.tests.unit.plugins.modules.utils import REGION, ModuleRunner
 
@@ -25,11 +23,6 @@ NOW = datetime.datetime(2025, 1, 1, 12, 0, tzinfo=datetime.timezone.utc)
 
 
 RUN = ModuleRunner(module_under_test.main, region=REGION)
-
-
-@pytest.fixture
-def eks(stubbed_client):
-    return stubbed_client("eks", via="boto3_conn")
 
 
 def run_module(client, args, check_mode=False, diff=False):  # pylint: disable=unused-argument
