@@ -16,6 +16,8 @@ description:
     role or Pod Identity associations differ from the requested ones.
   - O(addon_version) accepts the keywords V(default) and V(latest), resolved against
     the Kubernetes version of the cluster.
+  - With O(addons), one call manages several add-ons of the cluster in turn, each
+    exactly as a call with its options would (one module run instead of one per add-on).
 author:
   - eks_llm maintainers (@eks-llm)
 options:
@@ -27,9 +29,45 @@ options:
   name:
     description:
       - Name of the add-on, as C(aws eks describe-addon-versions) lists it.
+      - Required unless O(addons) is given.
     type: str
-    required: true
     aliases: ['addon_name']
+  addons:
+    description:
+      - Several add-ons of the cluster, managed one after the other in a single module run.
+      - Each entry takes the per-add-on options O(name), O(state), O(addon_version),
+        O(configuration_values), O(service_account_role_arn), O(pod_identity_associations)
+        and O(preserve), with the same meaning; an entry without O(state) or O(preserve)
+        uses the module's. O(cluster_name), O(resolve_conflicts), O(tags), O(purge_tags),
+        O(wait) and O(wait_timeout) apply to every entry (the timeout per add-on).
+      - Mutually exclusive with O(name) and the other per-add-on options.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Name of the add-on.
+        type: str
+        required: true
+      state:
+        description: Whether the add-on should be installed; the module's O(state) when not set.
+        type: str
+        choices: ['present', 'absent']
+      addon_version:
+        description: As O(addon_version).
+        type: str
+      configuration_values:
+        description: As O(configuration_values).
+        type: dict
+      service_account_role_arn:
+        description: As O(service_account_role_arn).
+        type: str
+      pod_identity_associations:
+        description: As O(pod_identity_associations).
+        type: list
+        elements: dict
+      preserve:
+        description: As O(preserve); the module's O(preserve) when not set.
+        type: bool
   state:
     description:
       - Whether the add-on should be installed.
@@ -152,6 +190,20 @@ EXAMPLES = r"""
     name: coredns
     wait: false
 
+- name: The cluster's add-ons in one run, started without waiting (awaited by a later call)
+  eks_llm.inference.eks_addon:
+    cluster_name: llm
+    addons:
+      - name: eks-pod-identity-agent
+        addon_version: default
+      - name: coredns
+        addon_version: latest
+      - name: aws-efs-csi-driver
+        pod_identity_associations:
+          - service_account: efs-csi-controller-sa
+            role_arn: arn:aws:iam::123456789012:role/llm-efs-csi
+    wait: false
+
 - name: Stop managing kube-proxy with EKS but keep it running
   eks_llm.inference.eks_addon:
     cluster_name: llm
@@ -161,11 +213,30 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+addons:
+  description:
+    - With O(addons), the result of each entry, in the order given.
+  returned: when O(addons) is given
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Name of the add-on.
+      type: str
+      sample: coredns
+    changed:
+      description: Whether this add-on changed.
+      type: bool
+      sample: false
+    addon:
+      description: The add-on as RV(addon) describes it.
+      type: dict
+      sample: {"addon_name": "coredns", "status": "ACTIVE"}
 addon:
   description:
     - The add-on as EKS describes it, with snake_case keys.
     - Empty when the add-on does not exist (O(state=absent), or a creation in check mode).
-  returned: always
+  returned: when O(name) is given
   type: dict
   contains:
     addon_name:
@@ -261,6 +332,10 @@ from ansible_collections.eks_llm.inference.plugins.module_utils.eks_access_utils
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_access_utils import resource_to_ansible
 
 WAIT_DELAY = 10
+ASSOCIATION_OPTIONS = dict(
+    service_account=dict(type="str", required=True),
+    role_arn=dict(type="str", required=True),
+)
 BUSY_STATES = ("CREATING", "UPDATING")
 
 
@@ -692,33 +767,72 @@ def run(module, client):
     return result
 
 
+class OneAddon:
+    """What run() needs of the module, for one entry of O(addons): its options merged over the shared ones."""
+
+    def __init__(self, module, entry):
+        self.module = module
+        shared = {key: value for key, value in module.params.items() if key != "addons"}
+        self.params = dict(shared, **{key: value for key, value in entry.items() if value is not None or key not in ("state", "preserve")})
+        self.check_mode = module.check_mode
+        self._diff = module._diff
+
+    def fail_json(self, **kwargs):
+        self.module.fail_json(addon_name=self.params["name"], **kwargs)
+
+
+def run_each(module, client):
+    """O(addons): each entry in turn, as its own call would; one diff entry per add-on."""
+    results = []
+    for entry in module.params["addons"]:
+        result = run(OneAddon(module, entry), client)
+        results.append(dict(result, name=entry["name"]))
+    combined = dict(
+        changed=any(result["changed"] for result in results),
+        addons=[dict(name=result["name"], changed=result["changed"], addon=result["addon"]) for result in results],
+    )
+    if module._diff:
+        combined["diff"] = [
+            dict(result["diff"], before_header=result["name"], after_header=result["name"]) for result in results
+        ]
+    return combined
+
+
 def main():
     argument_spec = dict(
         cluster_name=dict(type="str", required=True),
-        name=dict(type="str", required=True, aliases=["addon_name"]),
+        name=dict(type="str", aliases=["addon_name"]),
+        addons=dict(type="list", elements="dict", options=dict(
+            name=dict(type="str", required=True),
+            state=dict(type="str", choices=["present", "absent"]),
+            addon_version=dict(type="str"),
+            configuration_values=dict(type="dict"),
+            service_account_role_arn=dict(type="str"),
+            pod_identity_associations=dict(type="list", elements="dict", options=ASSOCIATION_OPTIONS),
+            preserve=dict(type="bool"),
+        )),
         state=dict(type="str", default="present", choices=["present", "absent"]),
         addon_version=dict(type="str"),
         configuration_values=dict(type="dict"),
         resolve_conflicts=dict(type="str", default="OVERWRITE", choices=["NONE", "OVERWRITE", "PRESERVE"]),
         service_account_role_arn=dict(type="str"),
-        pod_identity_associations=dict(
-            type="list",
-            elements="dict",
-            options=dict(
-                service_account=dict(type="str", required=True),
-                role_arn=dict(type="str", required=True),
-            ),
-        ),
+        pod_identity_associations=dict(type="list", elements="dict", options=ASSOCIATION_OPTIONS),
         preserve=dict(type="bool", default=False),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=900),
     )
-    module = AnsibleEKSModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = AnsibleEKSModule(
+        argument_spec=argument_spec,
+        supports_check_mode=True,
+        required_one_of=[("name", "addons")],
+        mutually_exclusive=[("addons", option) for option in ("name", "addon_version", "configuration_values",
+                                                              "service_account_role_arn", "pod_identity_associations")],
+    )
     client = module.retrying_client("eks")
     try:
-        module.exit_json(**run(module, client))
+        module.exit_json(**(run_each(module, client) if module.params["addons"] is not None else run(module, client)))
     except AnsibleAWSError as e:
         fail_aws_error(module, e)
 

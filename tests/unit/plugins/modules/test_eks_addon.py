@@ -478,3 +478,70 @@ def test_check_mode_update_and_delete(eks):
     result, failed = run_module(client, dict(cluster_name=CLUSTER, name=ADDON, state="absent"), check_mode=True)
     assert not failed, result
     assert result["changed"] is True
+
+
+# ------------------------------------------------------- several add-ons in one run
+
+
+def test_addons_list_runs_each_entry_as_its_own_call_would(eks):
+    """One run: an unchanged add-on, one created without waiting, one removed keeping its objects (preserve from the
+    module), with the shared tags; each entry's result and diff are named."""
+    client, stubber = eks
+    other = {"clusterName": CLUSTER, "addonName": "coredns"}
+    gone = {"clusterName": CLUSTER, "addonName": "kube-proxy"}
+    expect_describe(stubber, addon(tags={"team": "ml"}))
+    stubber.add_client_error("describe_addon", service_error_code="ResourceNotFoundException", http_status_code=404,
+                             expected_params=other)
+    stubber.add_response("create_addon", {"addon": addon(addonName="coredns", status="CREATING", tags={"team": "ml"})},
+                         dict(other, resolveConflicts="OVERWRITE", configurationValues='{"replicaCount": 1}',
+                              tags={"team": "ml"}))
+    stubber.add_response("describe_addon", {"addon": addon(addonName="kube-proxy")}, gone)
+    stubber.add_response("delete_addon", {"addon": addon(addonName="kube-proxy", status="DELETING")},
+                         dict(gone, preserve=True))
+    result, failed = run_module(
+        client,
+        dict(
+            cluster_name=CLUSTER,
+            addons=[
+                dict(name=ADDON, addon_version="v1.19.0-eksbuild.1"),
+                dict(name="coredns", configuration_values={"replicaCount": 1}),
+                dict(name="kube-proxy", state="absent"),
+            ],
+            preserve=True,
+            tags={"team": "ml"},
+            wait=False,
+        ),
+        diff=True,
+    )
+    assert not failed, result
+    assert result["changed"] is True
+    assert [(entry["name"], entry["changed"]) for entry in result["addons"]] == [
+        (ADDON, False), ("coredns", True), ("kube-proxy", True)]
+    assert result["addons"][1]["addon"]["status"] == "CREATING"
+    assert "addon" not in result
+    assert [entry["before_header"] for entry in result["diff"]] == [ADDON, "coredns", "kube-proxy"]
+    assert result["diff"][0]["before"] == result["diff"][0]["after"]
+    assert result["diff"][2]["after"] == {}
+
+
+def test_addons_list_failure_names_the_add_on(eks):
+    client, stubber = eks
+    expect_describe(stubber, addon())
+    expect_versions(stubber, cluster_version="1.30")
+    result, failed = run_module(
+        client, dict(cluster_name=CLUSTER, addons=[dict(name=ADDON, addon_version="v1.20.0-eksbuild.1")]))
+    assert failed
+    assert result["addon_name"] == ADDON
+    assert "not compatible with Kubernetes 1.30" in result["msg"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (dict(cluster_name=CLUSTER), "one of the following is required: name, addons"),
+    (dict(cluster_name=CLUSTER, name=ADDON, addons=[dict(name="coredns")]), "mutually exclusive: addons|name"),
+    (dict(cluster_name=CLUSTER, addon_version="latest", addons=[dict(name="coredns")]),
+     "mutually exclusive: addons|addon_version"),
+])
+def test_addons_list_or_one_add_on(args, message):
+    result, failed = RUN.outcome(args)
+    assert failed
+    assert message in result["msg"]
