@@ -102,3 +102,37 @@ def tags_diff(current, wanted, purge=False):
     to_set = {k: v for k, v in wanted.items() if current.get(k) != v}
     to_remove = [k for k in current if k not in wanted and not k.startswith("aws:")] if purge else []
     return to_set, to_remove
+
+
+class ListEntry:
+    """The module as a single-resource ``run(module, client)`` sees it, for one entry of a list option (e.g. eks_addon's
+    ``addons``): the entry's options over the module's shared ones. An entry option left unset takes the module's value
+    when it is one of ``inherited``; every other unset option stays unset, as in a call without it."""
+
+    def __init__(self, module, list_option, entry, inherited=()):
+        self.module = module
+        self.params = {key: value for key, value in module.params.items() if key != list_option}
+        self.params.update((key, value) for key, value in entry.items() if value is not None or key not in inherited)
+        self.check_mode = module.check_mode
+        self._diff = module._diff
+
+    def fail_json(self, **kwargs):
+        self.module.fail_json(entry=self.params["name"], **kwargs)
+
+
+def run_entries(module, client, run, list_option, result_key, inherited=()):
+    """Each entry of ``list_option`` in turn, exactly as its own module call would run it: one process for all.
+
+    Returns the module result: changed when any entry changed, ``<list_option>`` with each entry's name, changed and
+    ``result_key`` value, and with --diff one diff per entry, headed by its name. A failing entry fails the module
+    (its result names the entry); the entries before it stay done, as in a loop that stops at the failure."""
+    results = []
+    for entry in module.params[list_option]:
+        results.append((entry["name"], run(ListEntry(module, list_option, entry, inherited), client)))
+    combined = {
+        "changed": any(result["changed"] for dummy, result in results),
+        list_option: [dict(name=name, changed=result["changed"], **{result_key: result[result_key]}) for name, result in results],
+    }
+    if module._diff:
+        combined["diff"] = [dict(result["diff"], before_header=name, after_header=name) for name, result in results]
+    return combined

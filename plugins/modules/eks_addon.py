@@ -323,6 +323,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import AnsibleEKSModule
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import WaitTimeout
+from ansible_collections.eks_llm.inference.plugins.module_utils.common import run_entries
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import wait_until
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import waiter_config
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_access_utils import EKSErrorHandler
@@ -767,37 +768,6 @@ def run(module, client):
     return result
 
 
-class OneAddon:
-    """What run() needs of the module, for one entry of O(addons): its options merged over the shared ones."""
-
-    def __init__(self, module, entry):
-        self.module = module
-        shared = {key: value for key, value in module.params.items() if key != "addons"}
-        self.params = dict(shared, **{key: value for key, value in entry.items() if value is not None or key not in ("state", "preserve")})
-        self.check_mode = module.check_mode
-        self._diff = module._diff
-
-    def fail_json(self, **kwargs):
-        self.module.fail_json(addon_name=self.params["name"], **kwargs)
-
-
-def run_each(module, client):
-    """O(addons): each entry in turn, as its own call would; one diff entry per add-on."""
-    results = []
-    for entry in module.params["addons"]:
-        result = run(OneAddon(module, entry), client)
-        results.append(dict(result, name=entry["name"]))
-    combined = dict(
-        changed=any(result["changed"] for result in results),
-        addons=[dict(name=result["name"], changed=result["changed"], addon=result["addon"]) for result in results],
-    )
-    if module._diff:
-        combined["diff"] = [
-            dict(result["diff"], before_header=result["name"], after_header=result["name"]) for result in results
-        ]
-    return combined
-
-
 def main():
     argument_spec = dict(
         cluster_name=dict(type="str", required=True),
@@ -832,7 +802,9 @@ def main():
     )
     client = module.retrying_client("eks")
     try:
-        module.exit_json(**(run_each(module, client) if module.params["addons"] is not None else run(module, client)))
+        if module.params["addons"] is not None:
+            module.exit_json(**run_entries(module, client, run, "addons", "addon", inherited=("state", "preserve")))
+        module.exit_json(**run(module, client))
     except AnsibleAWSError as e:
         fail_aws_error(module, e)
 

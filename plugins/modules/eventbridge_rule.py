@@ -18,14 +18,52 @@ description:
     to its SQS interruption queue.
   - Changes are computed first and applied only where the rule differs, so a
     repeated run reports no change.
+  - With O(rules), one call manages several rules of the bus in turn, each exactly as
+    a call with its options would (one module run instead of one per rule).
 author:
   - eks_llm maintainers (@eks-llm)
 options:
   name:
     description:
       - Name of the rule, unique on its event bus.
+      - Required unless O(rules) is given.
     type: str
-    required: true
+  rules:
+    description:
+      - Several rules of the event bus, managed one after the other in a single module run.
+      - Each entry takes the per-rule options O(name), O(state), O(description),
+        O(event_pattern), O(schedule_expression), O(rule_state) and O(targets), with the
+        same meaning; an entry without O(state), O(rule_state) or O(targets) uses the
+        module's. O(event_bus_name), O(tags) and O(purge_tags) apply to every rule.
+      - Mutually exclusive with O(name), O(description), O(event_pattern) and O(schedule_expression).
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Name of the rule.
+        type: str
+        required: true
+      state:
+        description: Whether the rule should exist; the module's O(state) when not set.
+        type: str
+        choices: ['present', 'absent']
+      description:
+        description: As O(description).
+        type: str
+      event_pattern:
+        description: As O(event_pattern).
+        type: dict
+      schedule_expression:
+        description: As O(schedule_expression).
+        type: str
+      rule_state:
+        description: As O(rule_state); the module's O(rule_state) when not set.
+        type: str
+        choices: ['ENABLED', 'DISABLED']
+      targets:
+        description: As O(targets); the module's O(targets) when not set.
+        type: list
+        elements: dict
   state:
     description:
       - Whether the rule should exist.
@@ -156,6 +194,25 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+rules:
+  description:
+    - With O(rules), the result of each entry, in the order given.
+  returned: when O(rules) is given
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Name of the rule.
+      type: str
+      sample: llm-karpenter-spot-interruption
+    changed:
+      description: Whether this rule changed.
+      type: bool
+      sample: false
+    rule:
+      description: The rule as RV(rule) describes it.
+      type: dict
+      sample: {"name": "llm-karpenter-spot-interruption", "state": "ENABLED"}
 rule:
   description:
     - The rule, its targets and its tags.
@@ -224,6 +281,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_ta
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import AnsibleEKSModule
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import NotFoundErrorHandler
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import tags_diff
+from ansible_collections.eks_llm.inference.plugins.module_utils.common import run_entries
 
 # PutTargets and RemoveTargets take at most ten entries per call.
 TARGET_BATCH = 10
@@ -419,6 +477,13 @@ def comparable(rule):
     )
 
 
+TARGET_OPTIONS = dict(
+    id=dict(type="str", required=True),
+    arn=dict(type="str", required=True),
+    input=dict(type="str"),
+)
+
+
 # ---------------------------------------------------------------------------
 # Reconciliation
 # ---------------------------------------------------------------------------
@@ -512,41 +577,60 @@ def run(module, client):
     return result
 
 
+def rule_problem(entry, shared):
+    """What is wrong with one rule's options (an entry of O(rules) or the module's own), or None."""
+    state = entry.get("state") or shared["state"]
+    if entry.get("event_pattern") is not None and entry.get("schedule_expression") is not None:
+        return "rule %s: parameters are mutually exclusive: event_pattern|schedule_expression" % entry["name"]
+    if state == "present" and entry.get("event_pattern") is None and entry.get("schedule_expression") is None:
+        return "rule %s: state is present but any of the following are missing: event_pattern, schedule_expression" % entry["name"]
+    targets = entry.get("targets") if entry.get("targets") is not None else shared["targets"] or []
+    ids = [target["id"] for target in targets]
+    duplicates = sorted(set(target_id for target_id in ids if ids.count(target_id) > 1))
+    if duplicates:
+        return "Target ids must be unique; repeated: %s" % ", ".join(duplicates)
+    return None
+
+
 def main():
     argument_spec = dict(
-        name=dict(type="str", required=True),
+        name=dict(type="str"),
+        rules=dict(type="list", elements="dict", options=dict(
+            name=dict(type="str", required=True),
+            state=dict(type="str", choices=["present", "absent"]),
+            description=dict(type="str"),
+            event_pattern=dict(type="dict"),
+            schedule_expression=dict(type="str"),
+            rule_state=dict(type="str", choices=["ENABLED", "DISABLED"]),
+            targets=dict(type="list", elements="dict", options=TARGET_OPTIONS),
+        )),
         state=dict(type="str", default="present", choices=["present", "absent"]),
         description=dict(type="str"),
         event_bus_name=dict(type="str", default="default"),
         event_pattern=dict(type="dict"),
         schedule_expression=dict(type="str"),
         rule_state=dict(type="str", default="ENABLED", choices=["ENABLED", "DISABLED"]),
-        targets=dict(
-            type="list",
-            elements="dict",
-            options=dict(
-                id=dict(type="str", required=True),
-                arn=dict(type="str", required=True),
-                input=dict(type="str"),
-            ),
-        ),
+        targets=dict(type="list", elements="dict", options=TARGET_OPTIONS),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
     )
     module = AnsibleEKSModule(
         argument_spec=argument_spec,
-        mutually_exclusive=[("event_pattern", "schedule_expression")],
-        required_if=[("state", "present", ("event_pattern", "schedule_expression"), True)],
+        required_one_of=[("name", "rules")],
+        mutually_exclusive=[("event_pattern", "schedule_expression")]
+        + [("rules", option) for option in ("name", "description", "event_pattern", "schedule_expression")],
         supports_check_mode=True,
     )
-    targets = module.params["targets"] or []
-    ids = [target["id"] for target in targets]
-    duplicates = sorted(set(target_id for target_id in ids if ids.count(target_id) > 1))
-    if duplicates:
-        module.fail_json(msg="Target ids must be unique; repeated: %s" % ", ".join(duplicates))
+    entries = module.params["rules"] if module.params["rules"] is not None else [module.params]
+    for entry in entries:
+        problem = rule_problem(entry, module.params)
+        if problem:
+            module.fail_json(msg=problem, entry=entry["name"])
 
     client = module.retrying_client("events")
     try:
+        if module.params["rules"] is not None:
+            module.exit_json(**run_entries(module, client, run, "rules", "rule", inherited=("state", "rule_state", "targets")))
         module.exit_json(**run(module, client))
     except AnsibleAWSError as e:
         if e.exception is not None:

@@ -531,7 +531,7 @@ def test_addons_list_failure_names_the_add_on(eks):
     result, failed = run_module(
         client, dict(cluster_name=CLUSTER, addons=[dict(name=ADDON, addon_version="v1.20.0-eksbuild.1")]))
     assert failed
-    assert result["addon_name"] == ADDON
+    assert result["entry"] == ADDON
     assert "not compatible with Kubernetes 1.30" in result["msg"]
 
 

@@ -579,3 +579,49 @@ def test_rule_request_keeps_unmanaged_settings():
     assert "ScheduleExpression" not in request
     assert json.loads(request["EventPattern"]) == SPOT_PATTERN
     assert "Description" not in module_under_test.rule_request(params, None)
+
+
+# ---------------------------------------------------------------------------
+# Several rules in one run
+# ---------------------------------------------------------------------------
+
+
+def test_rules_list_creates_reconciles_and_removes_each_rule(events, queue_arn, calls):
+    shared = dict(targets=[dict(id="queue", arn=queue_arn)], tags=DEPLOYMENT_TAGS)
+    rules = [
+        dict(name=RULE, description="spot", event_pattern=SPOT_PATTERN),
+        dict(name="llm-karpenter-rebalance", event_pattern=REBALANCE_PATTERN, rule_state="DISABLED"),
+    ]
+    created = run(dict(shared, rules=rules))
+
+    assert created["changed"] is True
+    assert [(entry["name"], entry["changed"]) for entry in created["rules"]] == [(RULE, True), ("llm-karpenter-rebalance", True)]
+    assert [entry["before_header"] for entry in created["diff"]] == [RULE, "llm-karpenter-rebalance"]
+    assert events.describe_rule(Name="llm-karpenter-rebalance")["State"] == "DISABLED"
+    for name in (RULE, "llm-karpenter-rebalance"):
+        assert events.list_targets_by_rule(Rule=name)["Targets"] == [{"Id": "queue", "Arn": queue_arn}]
+
+    del calls[:]
+    again = run(dict(shared, rules=[dict(rules[0], event_pattern=SPOT_PATTERN_REORDERED), rules[1]]))
+    assert again["changed"] is False
+    assert not MUTATING.intersection(calls), calls
+
+    removed = run(dict(shared, rules=[dict(name="llm-karpenter-rebalance", state="absent"), rules[0]]))
+    assert [(entry["name"], entry["changed"]) for entry in removed["rules"]] == [("llm-karpenter-rebalance", True), (RULE, False)]
+    assert [rule["Name"] for rule in events.list_rules()["Rules"]] == [RULE]
+
+
+def test_rules_list_entry_without_pattern_fails_before_any_call(events, calls):
+    result = run_failing(dict(rules=[dict(name=RULE, event_pattern=SPOT_PATTERN), dict(name="llm-no-pattern")]))
+
+    assert result["entry"] == "llm-no-pattern"
+    assert "event_pattern, schedule_expression" in result["msg"]
+    assert calls == []
+    assert not rule_exists(events)
+
+
+def test_rules_list_excludes_the_single_rule_options(events, calls):
+    result = run_failing(dict(name=RULE, rules=[dict(name=RULE, event_pattern=SPOT_PATTERN)]))
+
+    assert "mutually exclusive: rules|name" in result["msg"]
+    assert calls == []

@@ -35,8 +35,10 @@ def task(module):
 
 def test_the_same_rules_as_upstream():
     rules = load("vars", "main.yml")["__karpenter_prereqs_rules"]
-    ours = {(source, detail_type) for pattern in rules.values() for source in pattern["source"] for detail_type in pattern["detail-type"]}
+    ours = {(source, detail_type) for rule in rules
+            for source in rule["event_pattern"]["source"] for detail_type in rule["event_pattern"]["detail-type"]}
     assert ours == UPSTREAM_RULES
+    assert len(set(rule["name"] for rule in rules)) == len(rules)
 
 
 def test_queue_encrypted_as_upstream_so_eventbridge_can_deliver():
