@@ -120,6 +120,56 @@ def resources(network, core_nodes, gpu_pools):
     return items
 
 
+def pool_node_type(pool, models):
+    """The instance type a GPU pool's nodes are priced as: the smallest type (fewest GPUs) that every model placed on
+    the pool may run on (its placement's eligible types), else the pool's first type; None when it has none."""
+    types = gpu_catalog.expand_pool_instance_types(pool.get("instance_types") or [], pool.get("instance_families") or [])
+    placed = [m for m in models or [] if m.get("node_pool") == pool.get("name") and (m.get("placement") or {}).get("eligible_instance_types")]
+    fitting = [t for t in types if all(t in m["placement"]["eligible_instance_types"] for m in placed)]
+    candidates = sorted(fitting, key=lambda t: gpu_catalog.INSTANCE_TYPES[t]["gpus"]) if placed else types
+    return (candidates or types or [None])[0]
+
+
+def pool_scales(pools, models):
+    """Nodes of each GPU pool at its two ends: ``min_nodes`` hold its models at their minimum replicas (each replica
+    takes tensor_parallel GPUs of one node), ``max_nodes`` are what Karpenter may launch under the pool's gpu_limit -
+    the most the pool can ever cost. Capacity: spot when the pool allows it (Karpenter prefers it), else on-demand."""
+    scales = []
+    for pool in pools or []:
+        instance_type = pool_node_type(pool, models)
+        if instance_type is None:
+            continue
+        gpus = gpu_catalog.INSTANCE_TYPES.get(instance_type, {}).get("gpus", 1)
+        min_nodes = 0
+        for model in models or []:
+            if model.get("node_pool") == pool.get("name"):
+                per_node = max(1, gpus // max(1, int(model.get("tensor_parallel") or 1)))
+                min_nodes += int(math.ceil(gpu_catalog.min_replicas(model) / float(per_node)))
+        max_nodes = max(min_nodes, int(math.ceil(pool.get("gpu_limit", 8) / float(gpus))))
+        scales.append({"name": pool.get("name"), "instance_type": instance_type, "gpus_per_node": gpus,
+                       "capacity_type": "spot" if "spot" in (pool.get("capacity_types") or ["on-demand"]) else "on-demand",
+                       "min_nodes": min_nodes, "max_nodes": max_nodes})
+    return scales
+
+
+def pool_costs(scales, read_price):
+    """Each pool of pool_scales() priced on-demand and spot (AWS first, else the fallback table), and what it costs per
+    hour at its minimum and maximum scale at the capacity type it uses."""
+    priced = []
+    for scale in scales:
+        prices, sources = {}, []
+        for capacity in ("on-demand", "spot"):
+            item = {"key": "instance", "instance_type": scale["instance_type"], "capacity_type": capacity}
+            price = read_price(item)
+            sources.append("aws" if price is not None else "fallback")
+            prices[capacity] = price if price is not None else fallback_price(item)
+        unit = prices[scale["capacity_type"]] or 0.0
+        priced.append(dict(scale, on_demand_usd_per_hour=prices["on-demand"], spot_usd_per_hour=prices["spot"],
+                           min_usd_per_hour=round(unit * scale["min_nodes"], 4), max_usd_per_hour=round(unit * scale["max_nodes"], 4),
+                           source="aws" if sources == ["aws", "aws"] else "fallback"))
+    return priced
+
+
 def fallback_price(item):
     """Price of an item from FALLBACK_PRICES, or None when the table has none."""
     if item["key"] != "instance":
@@ -130,8 +180,12 @@ def fallback_price(item):
     return price
 
 
-def estimate(items, read_price, hours):
-    """Price each item; ``read_price(item)`` returns USD/hour or None (not readable). Returns the estimate dict."""
+def estimate(items, read_price, hours, pools=None):
+    """Price each item; ``read_price(item)`` returns USD/hour or None (not readable). Returns the estimate dict.
+
+    With ``pools`` (pool_scales()), the GPU pools are priced per pool at both ends instead of as items: the total per
+    hour is then the maximum (every pool at its limit) and ``usd_per_hour_min`` the minimum (the models at their
+    minimum replicas)."""
     lines, notes = [], []
     for item in items:
         price, source = read_price(item), "aws"
@@ -141,10 +195,16 @@ def estimate(items, read_price, hours):
                 "fallback table (%s, %s) used" % (FALLBACK_TAKEN, FALLBACK_REGION)) if price is not None else "no fallback price either, counted as 0"))
         unit = price or 0.0
         lines.append(dict(item, unit_usd_per_hour=round(unit, 4), usd_per_hour=round(unit * item["count"], 4), source=source))
-    per_hour = sum(line["usd_per_hour"] for line in lines)
-    fallback = any(line["source"] == "fallback" for line in lines)
+    priced_pools = pool_costs(pools or [], read_price)
+    fixed = sum(line["usd_per_hour"] for line in lines)
+    per_hour = fixed + sum(pool["max_usd_per_hour"] for pool in priced_pools)
+    fallback = any(line["source"] == "fallback" for line in lines + priced_pools)
+    notes.extend("GPU pool %s: %s price not readable from AWS; fallback table (%s, %s) used" % (pool["name"], pool["instance_type"],
+                 FALLBACK_TAKEN, FALLBACK_REGION) for pool in priced_pools if pool["source"] == "fallback")
     return {
         "lines": lines,
+        "pools": priced_pools,
+        "usd_per_hour_min": round(fixed + sum(pool["min_usd_per_hour"] for pool in priced_pools), 2),
         "usd_per_hour": round(per_hour, 2),
         "hours": hours,
         "usd_for_run": round(per_hour * hours, 2),
@@ -154,6 +214,10 @@ def estimate(items, read_price, hours):
     }
 
 
+def _usd(value):
+    return "%.4f" % value if value is not None else "?"
+
+
 def summary(result):
     """Lines of text for a person, marking a fallback estimate clearly."""
     marker = " (FALLBACK ESTIMATE: some prices from the table of %s, %s)" % (FALLBACK_TAKEN, FALLBACK_REGION) if result["fallback"] else ""
@@ -161,7 +225,17 @@ def summary(result):
     for line in result["lines"]:
         text.append("  %d x %s: $%.4f/h each, $%.2f/h [%s]" % (
             line["count"], line["what"], line["unit_usd_per_hour"], line["usd_per_hour"], line["source"]))
-    text.append("  total: $%.2f per hour, about $%.2f for %.1f hours" % (result["usd_per_hour"], result["usd_for_run"], result["hours"]))
+    for pool in result.get("pools") or []:
+        text.append("  GPU pool %s: %s at $%s/h on-demand, $%s/h spot; %s: %d node(s) at minimum scale $%.2f/h, up to %d"
+                    " (gpu_limit) $%.2f/h [%s]" % (
+                        pool["name"], pool["instance_type"], _usd(pool["on_demand_usd_per_hour"]), _usd(pool["spot_usd_per_hour"]),
+                        pool["capacity_type"], pool["min_nodes"], pool["min_usd_per_hour"], pool["max_nodes"],
+                        pool["max_usd_per_hour"], pool["source"]))
+    if result.get("pools"):
+        text.append("  total: $%.2f per hour at minimum scale, at most $%.2f per hour; about $%.2f for %.1f hours at most" % (
+            result["usd_per_hour_min"], result["usd_per_hour"], result["usd_for_run"], result["hours"]))
+    else:
+        text.append("  total: $%.2f per hour, about $%.2f for %.1f hours" % (result["usd_per_hour"], result["usd_for_run"], result["hours"]))
     text.extend("  not counted (negligible): %s" % item for item in result["negligible"])
     text.extend("  note: %s" % note for note in result["notes"])
     return text

@@ -185,6 +185,8 @@ SPEC = dict(
     )),
     eks_llm_preflight=dict(type="dict", default={}, options=dict(
         check_quotas=dict(type="bool", default=True),
+        estimate_cost=dict(type="bool", default=True),
+        max_usd_per_hour=dict(type="float"),
     )),
     eks_llm_models=dict(type="list", elements="dict", default=[], options=_model_options),
     eks_llm_verify=dict(type="dict", default={}, options=dict(
@@ -835,6 +837,12 @@ def validate(variables):
     if not 1 <= params["eks_llm_karpenter"]["replicas"] <= 3:
         problems.add("eks_llm_karpenter.replicas", "%d: 1-3 controller replicas (2 keeps Karpenter up during a node replacement)"
                      % params["eks_llm_karpenter"]["replicas"])
+    ceiling = params["eks_llm_preflight"]["max_usd_per_hour"]
+    if ceiling is not None and ceiling <= 0:
+        problems.add("eks_llm_preflight.max_usd_per_hour", "%s: a ceiling in USD per hour above 0 (leave it unset for none)" % ceiling)
+    if ceiling is not None and not params["eks_llm_preflight"]["estimate_cost"]:
+        problems.add("eks_llm_preflight.max_usd_per_hour", "set, but estimate_cost is false: the ceiling is checked against"
+                     " the estimate; set estimate_cost: true or remove the ceiling")
     if not 1 <= params["eks_llm_gpu_software"]["time_slicing_replicas"] <= 16:
         problems.add("eks_llm_gpu_software.time_slicing_replicas", "%d: 1 (no sharing) to 16 pods per GPU"
                      % params["eks_llm_gpu_software"]["time_slicing_replicas"])

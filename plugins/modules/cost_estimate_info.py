@@ -34,6 +34,16 @@ options:
     type: list
     elements: dict
     default: []
+  models:
+    description:
+      - The models of the normalised inventory (C(eks_llm.models) as the validator publishes it: node_pool,
+        tensor_parallel, replicas, autoscaling, placement).
+      - When given, each GPU pool is priced on its own, on-demand and spot, at its minimum scale (the nodes its
+        models need at their minimum replicas) and its maximum (the nodes Karpenter may launch under its
+        C(gpu_limit)), in RV(estimate.pools); the total per hour is then the maximum and RV(estimate.usd_per_hour_min)
+        the minimum. Without it every pool counts as C(gpu_limit) GPUs of its first instance type.
+    type: list
+    elements: dict
   hours:
     description: Expected duration of the run in hours.
     type: float
@@ -76,9 +86,21 @@ estimate:
       type: list
       elements: dict
     usd_per_hour:
-      description: Total USD per hour.
+      description: Total USD per hour (with O(models), every GPU pool at its maximum scale).
       returned: always
       type: float
+    usd_per_hour_min:
+      description: Total USD per hour with every GPU pool at its minimum scale (without O(models), no GPU pool counted).
+      returned: always
+      type: float
+    pools:
+      description:
+        - With O(models), per GPU pool - name, instance_type, gpus_per_node, capacity_type (spot when the pool allows
+          it), on_demand_usd_per_hour, spot_usd_per_hour, min_nodes, max_nodes, min_usd_per_hour, max_usd_per_hour
+          and source (V(aws) when both prices were read from AWS, else V(fallback)).
+      returned: always
+      type: list
+      elements: dict
     usd_for_run:
       description: Total USD for O(hours).
       returned: always
@@ -146,18 +168,25 @@ def main():
             network=dict(type="dict", default={}),
             core_nodes=dict(type="dict", default={}),
             gpu_node_pools=dict(type="list", elements="dict", default=[]),
+            models=dict(type="list", elements="dict"),
             hours=dict(type="float", default=1.0),
             read_prices=dict(type="bool", default=True),
         ),
         supports_check_mode=True,
     )
-    items = cost_estimate.resources(module.params["network"], module.params["core_nodes"], module.params["gpu_node_pools"])
+    per_pool = module.params["models"] is not None
+    items = cost_estimate.resources(module.params["network"], module.params["core_nodes"],
+                                    [] if per_pool else module.params["gpu_node_pools"])
+    pools = cost_estimate.pool_scales(module.params["gpu_node_pools"], module.params["models"]) if per_pool else None
     if module.params["read_prices"]:
-        read = price_reader(module.client("pricing", region=PRICING_REGION), module.client("ec2"), module.region)
+        # An estimate must not hold up the run: a price AWS does not give at once comes from the fallback table.
+        quick = {"retries": {"mode": "standard", "max_attempts": 2}, "connect_timeout": 5, "read_timeout": 10}
+        read = price_reader(module.client("pricing", region=PRICING_REGION, config=quick), module.client("ec2", config=quick),
+                            module.region)
     else:
         def read(item):
             return None
-    result = cost_estimate.estimate(items, read, module.params["hours"])
+    result = cost_estimate.estimate(items, read, module.params["hours"], pools)
     module.exit_json(changed=False, estimate=result, summary=cost_estimate.summary(result))
 
 

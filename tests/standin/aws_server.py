@@ -39,7 +39,7 @@ DEFAULT_PORT = 0  # a free port: several checkouts (and test sessions) run side 
 def install():
     """Patch moto (idempotent). Must run before the first request builds moto's Flask apps."""
     from . import (ec2_ext, efs_csi_ext, efs_ext, eks_ext, events_ext, kms_ext, nim_operator_ext, quotas_ext,  # pylint: disable=import-outside-toplevel
-                   fluent_bit_ext, iam_ext, service_lb_ext, sts_ext)
+                   fluent_bit_ext, iam_ext, pricing_ext, service_lb_ext, sts_ext)
 
     eks_ext.install()
     efs_csi_ext.install()
@@ -53,6 +53,7 @@ def install():
     sts_ext.install()
     iam_ext.install()
     fluent_bit_ext.install()
+    pricing_ext.install()
 
 
 def reset():
@@ -98,6 +99,10 @@ class StandinApp:
         path = environ.get("PATH_INFO", "")
         if path.startswith("/_standin/") or path == "/moto-api/reset":  # moto's reset must clear our state too
             return self.control(environ, start_response)
+        if environ.get("HTTP_X_AMZ_TARGET", "").startswith("AWSPriceListService."):  # a service moto does not have
+            from . import pricing_ext  # pylint: disable=import-outside-toplevel
+
+            return pricing_ext.handle(environ, start_response)
         timing.run_due()
         if not path.startswith("/moto-api"):
             error = throttle.maybe_throttle(environ)
@@ -209,9 +214,9 @@ class StandIn:
 
     @staticmethod
     def configure(time_scale=None, throttle_rate=None, quotas=None, cluster_endpoint=None, cluster_ca=None, throttle_seed=None,
-                  kube_admin_kubeconfig=None, cluster_oidc_issuer=None, cluster_oidc_jwks=None):
+                  kube_admin_kubeconfig=None, cluster_oidc_issuer=None, cluster_oidc_jwks=None, prices=None):
         """Change settings; None leaves a setting alone, "" ({} for the JWKS) clears the cluster_* / kube_* ones."""
-        given = {"time_scale": time_scale, "throttle_rate": throttle_rate, "quotas": quotas,
+        given = {"time_scale": time_scale, "throttle_rate": throttle_rate, "quotas": quotas, "prices": prices,
                  "cluster_endpoint": cluster_endpoint, "cluster_ca": cluster_ca, "throttle_seed": throttle_seed,
                  "kube_admin_kubeconfig": kube_admin_kubeconfig, "cluster_oidc_issuer": cluster_oidc_issuer,
                  "cluster_oidc_jwks": cluster_oidc_jwks}

@@ -14,6 +14,7 @@ SETTINGS = {
     "throttle_rate": 0.0,  # probability that an AWS request is throttled
     "throttle_seed": None,  # seed for the throttling dice (None = random)
     "quotas": {},  # Service Quotas overrides {quota code: value}
+    "prices": {},  # Price List / spot price overrides {instance type: {"on_demand": usd, "spot": usd}} (pricing_ext)
     "cluster_endpoint": None,  # EKS endpoint reported for every cluster
     "cluster_ca": None,  # base64 PEM reported as certificateAuthority.data
     "kube_admin_kubeconfig": None,  # admin kubeconfig of the local API server: node groups register nodes there
@@ -64,6 +65,11 @@ def _validate(key, value):
         if unknown:
             raise ValueError(f"unknown quota codes {sorted(unknown)}; known: {sorted(EC2_QUOTAS)}")
         value = {code: float(number) for code, number in value.items()}
+    elif key == "prices":
+        for instance_type, prices in value.items():
+            if set(prices) - {"on_demand", "spot"} or any(float(usd) < 0 for usd in prices.values()):
+                raise ValueError(f"prices[{instance_type}]: {{'on_demand': usd, 'spot': usd}} with non-negative numbers")
+        value = {name: {kind: float(usd) for kind, usd in prices.items()} for name, prices in value.items()}
     elif key == "cluster_endpoint":
         value = (value or "").rstrip("/") or None
     elif key == "cluster_ca":

@@ -21,7 +21,8 @@ def aws(aws_standin):  # pylint: disable=redefined-outer-name
     """Factory for boto3 clients. The moto state is shared by the whole session (a reset
     costs seconds of moto start-up), so tests use their own names; settings are restored."""
     def client(service, **kwargs):
-        return boto3.client(service, endpoint_url=aws_standin.endpoint_url, region_name="us-west-2",
+        kwargs.setdefault("region_name", "us-west-2")
+        return boto3.client(service, endpoint_url=aws_standin.endpoint_url,
                             aws_access_key_id="testing", aws_secret_access_key="testing", **kwargs)
     yield client
     aws_standin.configure(**DEFAULTS)

@@ -141,3 +141,54 @@ def test_price_reader_asks_the_price_list_and_spot_history_and_falls_back_on_err
         "instance:g5.xlarge": (0.39, "aws"),
     }
     assert result["fallback"]
+
+
+def _model(name, pool, tp=1, replicas=1, autoscaling=None, eligible=None):
+    return {"name": name, "node_pool": pool, "tensor_parallel": tp, "replicas": replicas,
+            "autoscaling": autoscaling or {"enabled": False}, "placement": {"eligible_instance_types": eligible or []}}
+
+
+def test_pool_scales_minimum_from_the_models_maximum_from_the_limit():
+    pools = [{"name": "g5", "instance_families": ["g5"], "capacity_types": ["spot", "on-demand"], "gpu_limit": 16},
+             {"name": "big", "instance_types": ["g5.12xlarge"], "gpu_limit": 8},
+             {"name": "idle", "instance_types": ["g6.xlarge"], "gpu_limit": 2}]
+    models = [
+        # 2 replicas of 4 GPUs: the smallest type that fits is g5.12xlarge (4 GPUs), one replica per node
+        _model("llama-70b", "g5", tp=4, replicas=2, eligible=["g5.12xlarge", "g5.24xlarge", "g5.48xlarge"]),
+        # autoscaling from 3: on the same pool's chosen type, 4 one-GPU replicas share a node
+        _model("small", "g5", autoscaling={"enabled": True, "min_replicas": 3, "max_replicas": 9},
+               eligible=["g5.xlarge", "g5.12xlarge", "g5.24xlarge", "g5.48xlarge"]),
+        _model("mid", "big", tp=2, replicas=3, eligible=["g5.12xlarge"]),
+    ]
+    scales = {s["name"]: s for s in cost_estimate.pool_scales(pools, models)}
+    assert scales["g5"] == {"name": "g5", "instance_type": "g5.12xlarge", "gpus_per_node": 4, "capacity_type": "spot",
+                            "min_nodes": 2 + 1, "max_nodes": 4}
+    assert (scales["big"]["min_nodes"], scales["big"]["max_nodes"], scales["big"]["capacity_type"]) == (2, 2, "on-demand")
+    assert (scales["idle"]["instance_type"], scales["idle"]["min_nodes"], scales["idle"]["max_nodes"]) == ("g6.xlarge", 0, 2)
+
+
+def test_pool_costs_price_both_capacity_types_and_charge_the_one_used():
+    scales = cost_estimate.pool_scales(
+        [{"name": "g", "instance_types": ["g5.xlarge"], "capacity_types": ["spot"], "gpu_limit": 4}],
+        [_model("m", "g", replicas=2, eligible=["g5.xlarge"])])
+    prices = {("g5.xlarge", "on-demand"): 1.0, ("g5.xlarge", "spot"): 0.4}
+    pool, = cost_estimate.pool_costs(scales, lambda item: prices[(item["instance_type"], item["capacity_type"])])
+    assert (pool["on_demand_usd_per_hour"], pool["spot_usd_per_hour"]) == (1.0, 0.4)
+    assert (pool["min_usd_per_hour"], pool["max_usd_per_hour"], pool["source"]) == (0.8, 1.6, "aws")
+
+
+def test_estimate_per_pool_totals_and_summary():
+    items = cost_estimate.resources({}, {}, [])
+    scales = cost_estimate.pool_scales([{"name": "g", "instance_types": ["g5.xlarge"], "gpu_limit": 2}],
+                                       [_model("m", "g", eligible=["g5.xlarge"])])
+    prices = {"eks_cluster": 0.1, "nat_gateway": 0.05, "m6i.large": 0.1}
+    result = cost_estimate.estimate(items, lambda item: prices.get(item.get("instance_type", item["key"]))
+                                    if item["key"] != "instance" or item["instance_type"] != "g5.xlarge"
+                                    else None, 1.0, scales)
+    # g5.xlarge not readable: the fallback table prices it, and the estimate says so
+    assert result["fallback"] and any("GPU pool g" in note for note in result["notes"])
+    assert result["usd_per_hour_min"] == round(0.1 + 0.05 + 2 * 0.1 + 1.006, 2)
+    assert result["usd_per_hour"] == round(0.1 + 0.05 + 2 * 0.1 + 2 * 1.006, 2)
+    text = "\n".join(cost_estimate.summary(result))
+    assert "GPU pool g: g5.xlarge at $1.0060/h on-demand" in text and "1 node(s) at minimum scale" in text
+    assert "at most $%.2f per hour" % result["usd_per_hour"] in text
