@@ -7,6 +7,7 @@ from the Job's log, and the parsed runs labelled for benchmark_report."""
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.eks_llm.inference.plugins.module_utils import benchmark_plan
+from ansible_collections.eks_llm.inference.plugins.module_utils import cost_estimate
 
 
 def benchmark_runs(bench, runs_dir, run_id):
@@ -66,6 +67,14 @@ def benchmark_results(runs, parsed):
     return results
 
 
+def benchmark_costs(models, estimate):
+    """Per model, the nodes its minimum replicas take and their USD per hour, from the preflight estimate's priced pools (preflight_cost); [] without one.
+
+    The benchmark report turns them and the measured output tokens per second into USD per million output tokens.
+    """
+    return cost_estimate.serving_costs(models, (estimate or {}).get("pools") or [])
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -76,4 +85,5 @@ class FilterModule(object):
             "benchmark_missing": benchmark_missing,
             "benchmark_job_state": benchmark_job_state,
             "benchmark_results": benchmark_results,
+            "benchmark_costs": benchmark_costs,
         }

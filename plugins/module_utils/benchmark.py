@@ -51,7 +51,8 @@ DISTRIBUTIONS = {
 TIME_METRICS = ("time_to_first_token_ms", "inter_token_latency_ms", "request_latency_ms")
 # Only meaningful when the run streamed tokens.
 STREAMING_METRICS = ("time_to_first_token_ms", "inter_token_latency_ms", "output_token_throughput_per_user")
-SCALAR_METRICS = ("output_token_throughput_per_s", "request_throughput_per_s", "request_goodput_per_s")
+SCALAR_METRICS = ("output_token_throughput_per_s", "request_throughput_per_s", "request_goodput_per_s",
+                  "usd_per_million_output_tokens")
 
 # Thresholds the `goodput` option of genai_perf_results accepts: the names genai-perf's
 # --goodput and AIPerf's --goodput use. Latencies are good at or below the threshold (ms),
@@ -425,10 +426,12 @@ METRIC_KEYS = (
     "request_latency_ms", "output_token_throughput_per_user", "output_token_throughput_per_s",
     "request_throughput_per_s", "request_goodput_per_s", "goodput_source", "goodput_slos",
     "input_sequence_length_avg", "output_sequence_length_avg", "source", "not_streamed",
+    "usd_per_million_output_tokens", "serving_cost",
 )
 SLO_METRICS = (
     "time_to_first_token_ms", "inter_token_latency_ms", "request_latency_ms", "output_token_throughput_per_user",
     "output_token_throughput_per_s", "request_throughput_per_s", "request_goodput_per_s",
+    "usd_per_million_output_tokens",
 )
 SLO_STATS = ("avg", "p50", "p90", "p99")
 # Larger is better for these (baseline verdicts); smaller for the rest.
@@ -459,6 +462,26 @@ def _concurrency(value):
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
     return value if isinstance(value, int) and value > 0 else None
+
+
+def serving_costs(results, costs):
+    """Each result with what a million output tokens cost at the measured throughput, from ``costs`` (per model:
+    usd_per_hour of the nodes serving it, nodes, instance_type, capacity_type): usd_per_hour / (tokens/s * 3600) * 1e6,
+    in its metrics as usd_per_million_output_tokens, with the nodes counted as serving_cost. Results of a model
+    without a cost, or without a measured output throughput, are returned as they are."""
+    by_model = dict((cost["model"], cost) for cost in costs or [])
+    priced = []
+    for result in results:
+        metrics = result.get("metrics") if isinstance(result, dict) else None
+        cost = by_model.get(result.get("model") if isinstance(result, dict) else None)
+        throughput = number((metrics or {}).get("output_token_throughput_per_s"))
+        if cost is None or not isinstance(metrics, dict) or not throughput or throughput <= 0 or cost.get("usd_per_hour") is None:
+            priced.append(result)
+            continue
+        per_million = float(cost["usd_per_hour"]) / (throughput * 3600.0) * 1e6
+        serving = dict((key, cost.get(key)) for key in ("nodes", "instance_type", "capacity_type", "usd_per_hour"))
+        priced.append(dict(result, metrics=dict(metrics, usd_per_million_output_tokens=round(per_million, 4), serving_cost=serving)))
+    return priced
 
 
 def normalize_results(results):
@@ -673,6 +696,7 @@ def group_label(key, with_profile=True):
 SUMMARY_HEADER = [
     "Concurrency", "Requests", "TTFT avg (ms)", "TTFT p50 (ms)", "TTFT p99 (ms)", "ITL avg (ms)", "ITL p50 (ms)",
     "ITL p99 (ms)", "Latency avg (ms)", "Latency p99 (ms)", "Output tok/s", "Req/s", "Goodput (req/s)",
+    "$ per M output tok",
 ]
 
 
@@ -691,7 +715,7 @@ def summary_tables(rows):
                 _stat(m, "inter_token_latency_ms", "p99"),
                 _stat(m, "request_latency_ms", "avg"), _stat(m, "request_latency_ms", "p99"),
                 fmt(number(m.get("output_token_throughput_per_s"))), fmt(number(m.get("request_throughput_per_s"))),
-                fmt(number(m.get("request_goodput_per_s"))),
+                fmt(number(m.get("request_goodput_per_s"))), fmt(number(m.get("usd_per_million_output_tokens"))),
             ])
         parts.append("### %s\n\n%s" % (group_label(key), _table(SUMMARY_HEADER, lines)))
     return "\n\n".join(parts)

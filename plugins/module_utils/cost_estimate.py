@@ -130,6 +130,29 @@ def pool_node_type(pool, models):
     return (candidates or types or [None])[0]
 
 
+def model_nodes(model, gpus_per_node):
+    """Nodes a model's minimum replicas take on nodes of ``gpus_per_node`` GPUs (a replica's tensor_parallel GPUs are
+    on one node; replicas of the same model share a node when its GPUs allow)."""
+    per_node = max(1, gpus_per_node // max(1, int(model.get("tensor_parallel") or 1)))
+    return int(math.ceil(gpu_catalog.min_replicas(model) / float(per_node)))
+
+
+def serving_costs(models, pools):
+    """Per model on a priced pool (pool_costs()): the nodes its minimum replicas take and what they cost per hour at
+    the pool's capacity type - what a benchmark of the model pays for, to turn tokens/s into USD per million tokens."""
+    priced = dict((pool["name"], pool) for pool in pools or [])
+    costs = []
+    for model in models or []:
+        pool = priced.get(model.get("node_pool"))
+        unit = (pool or {}).get("spot_usd_per_hour" if (pool or {}).get("capacity_type") == "spot" else "on_demand_usd_per_hour")
+        if unit is None:
+            continue
+        nodes = model_nodes(model, pool["gpus_per_node"])
+        costs.append({"model": model["name"], "nodes": nodes, "instance_type": pool["instance_type"],
+                      "capacity_type": pool["capacity_type"], "usd_per_hour": round(unit * nodes, 4)})
+    return costs
+
+
 def pool_scales(pools, models):
     """Nodes of each GPU pool at its two ends: ``min_nodes`` hold its models at their minimum replicas (each replica
     takes tensor_parallel GPUs of one node), ``max_nodes`` are what Karpenter may launch under the pool's gpu_limit -
@@ -140,11 +163,7 @@ def pool_scales(pools, models):
         if instance_type is None:
             continue
         gpus = gpu_catalog.INSTANCE_TYPES.get(instance_type, {}).get("gpus", 1)
-        min_nodes = 0
-        for model in models or []:
-            if model.get("node_pool") == pool.get("name"):
-                per_node = max(1, gpus // max(1, int(model.get("tensor_parallel") or 1)))
-                min_nodes += int(math.ceil(gpu_catalog.min_replicas(model) / float(per_node)))
+        min_nodes = sum(model_nodes(model, gpus) for model in models or [] if model.get("node_pool") == pool.get("name"))
         max_nodes = max(min_nodes, int(math.ceil(pool.get("gpu_limit", 8) / float(gpus))))
         scales.append({"name": pool.get("name"), "instance_type": instance_type, "gpus_per_node": gpus,
                        "capacity_type": "spot" if "spot" in (pool.get("capacity_types") or ["on-demand"]) else "on-demand",

@@ -96,10 +96,12 @@ options:
           - output_token_throughput_per_s
           - request_throughput_per_s
           - request_goodput_per_s
+          - usd_per_million_output_tokens
       stat:
         description:
           - Statistic of a distribution to check. Ignored for V(output_token_throughput_per_s),
-            V(request_throughput_per_s) and V(request_goodput_per_s), which are one number per run.
+            V(request_throughput_per_s), V(request_goodput_per_s) and V(usd_per_million_output_tokens), which are
+            one number per run.
         type: str
         choices: [avg, p50, p90, p99]
         default: p99
@@ -126,6 +128,32 @@ options:
       profile:
         description:
           - Check only results of this sweep profile.
+        type: str
+  costs:
+    description:
+      - What the nodes serving each model cost per hour. Each result of a model listed here gets
+        C(usd_per_million_output_tokens) - O(costs[].usd_per_hour) divided by the measured output tokens per
+        hour, times a million - in its metrics (tables, CSV, JSON, and as an SLO metric, smaller is better).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      model:
+        description: The model, as in O(results[].model).
+        type: str
+        required: true
+      usd_per_hour:
+        description: USD per hour of the nodes the model's replicas run on.
+        type: float
+        required: true
+      nodes:
+        description: How many nodes that is (shown with the cost).
+        type: int
+      instance_type:
+        description: Their instance type (shown with the cost).
+        type: str
+      capacity_type:
+        description: V(spot) or V(on-demand) (shown with the cost).
         type: str
   baseline:
     description:
@@ -366,6 +394,16 @@ def main():
                 ),
                 required_one_of=[["max", "min"]],
             ),
+            costs=dict(
+                type="list", elements="dict", default=[],
+                options=dict(
+                    model=dict(type="str", required=True),
+                    usd_per_hour=dict(type="float", required=True),
+                    nodes=dict(type="int"),
+                    instance_type=dict(type="str"),
+                    capacity_type=dict(type="str"),
+                ),
+            ),
             baseline=dict(type="path"),
             fail_on_slo=dict(type="bool", default=True),
             plots=dict(type="bool", default=True),
@@ -376,7 +414,7 @@ def main():
     title = params["title"]
     slos = [dict(slo) for slo in params["slos"]]
     try:
-        rows = benchmark.normalize_results(params["results"])
+        rows = benchmark.normalize_results(benchmark.serving_costs(params["results"], params["costs"]))
         evaluations = benchmark.evaluate_slos(rows, slos)
         baseline = None
         if params["baseline"]:

@@ -192,3 +192,17 @@ def test_estimate_per_pool_totals_and_summary():
     text = "\n".join(cost_estimate.summary(result))
     assert "GPU pool g: g5.xlarge at $1.0060/h on-demand" in text and "1 node(s) at minimum scale" in text
     assert "at most $%.2f per hour" % result["usd_per_hour"] in text
+
+
+def test_serving_costs_price_each_models_nodes_at_the_pools_capacity_type():
+    models = [_model("a", "g", tp=1, replicas=3, eligible=["g5.12xlarge"]), _model("b", "g", tp=4, replicas=2, eligible=["g5.12xlarge"]),
+              _model("elsewhere", "unpriced", eligible=["g5.xlarge"])]
+    scales = cost_estimate.pool_scales([{"name": "g", "instance_types": ["g5.12xlarge"], "capacity_types": ["spot"], "gpu_limit": 16}],
+                                       models)
+    pools = cost_estimate.pool_costs(scales, lambda item: {"on-demand": 5.0, "spot": 2.0}[item["capacity_type"]])
+    costs = cost_estimate.serving_costs(models, pools)
+    assert costs == [
+        {"model": "a", "nodes": 1, "instance_type": "g5.12xlarge", "capacity_type": "spot", "usd_per_hour": 2.0},
+        {"model": "b", "nodes": 2, "instance_type": "g5.12xlarge", "capacity_type": "spot", "usd_per_hour": 4.0},
+    ]
+    assert pools[0]["min_nodes"] == 3

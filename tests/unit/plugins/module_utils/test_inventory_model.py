@@ -93,6 +93,8 @@ def test_valid_inventory_normalises_with_defaults_tags_and_placement():
     (variables(eks_llm_gpu_node_pools=[{"name": "g5", "instance_families": ["g5"], "capacity_types": ["reserved"]}]), "allowed values are spot and on-demand"),
     (variables(eks_llm_modles=[]), "eks_llm_modles"),
     (with_model(0, replicas="many"), "replicas"),
+    (variables(eks_llm_preflight={"max_usd_per_hour": 0}), "eks_llm_preflight.max_usd_per_hour: 0.0: a ceiling in USD per hour above 0"),
+    (variables(eks_llm_preflight={"max_usd_per_hour": 20, "estimate_cost": False}), "set, but estimate_cost is false"),
 ])
 def test_each_bad_input_is_a_clear_problem(given, expected):
     assert expected in problems_of(given)

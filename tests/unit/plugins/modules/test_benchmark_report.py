@@ -86,7 +86,7 @@ def test_writes_markdown_csv_json_and_plots(run, tmp_path, two_engines):
     assert "| vllm_model | triton_vllm | isl128-osl128 | genai_perf | kserve | yes | 16, 32, 64 |" in report
     assert "### %s / nim / isl128-osl128\n\n| Concurrency | Requests | TTFT avg (ms) | TTFT p50 (ms) | TTFT p99 (ms) " \
            "| ITL avg (ms) | ITL p50 (ms) | ITL p99 (ms) | Latency avg (ms) | Latency p99 (ms) | Output tok/s | Req/s " \
-           "| Goodput (req/s) |\n|---:|---:|" % LLAMA in report
+           "| Goodput (req/s) | $ per M output tok |\n|---:|---:|" % LLAMA in report
     # c64 of NIM: the export's own numbers, latencies scaled 1.5x by the sweep helper
     assert ("| 64 | 256 | 344.71 | 292.50 | 1022.62 | 20.24 | 20.25 | 22.50 | 2915.34 | 3835.12 | 3982.50 | 31.11 "
             "| 28.68 |") in report
@@ -387,3 +387,31 @@ def test_output_dir_that_is_a_file_fails(run, tmp_path, two_engines):
     path.write_text("x")
     failure = run.failing({"results": two_engines, "output_dir": str(path), "plots": False})
     assert failure["msg"] == "output_dir %s exists and is not a directory" % path
+
+
+def test_cost_per_million_output_tokens_from_the_nodes_and_the_measured_throughput(run, tmp_path, two_engines):
+    costs = [{"model": LLAMA, "usd_per_hour": 5.672, "nodes": 1, "instance_type": "g5.12xlarge", "capacity_type": "on-demand"}]
+    result = run({"results": two_engines, "output_dir": str(tmp_path), "plots": False, "costs": costs, "slos": [
+        {"metric": "usd_per_million_output_tokens", "max": 2.0, "model": LLAMA, "concurrency": 64}]})
+    document = json.loads(read(os.path.join(str(tmp_path), "report.json")).decode())
+    rows = [r for r in document["results"] if r["model"] == LLAMA]
+    for row in rows:
+        per_second = row["metrics"]["output_token_throughput_per_s"]
+        assert row["metrics"]["usd_per_million_output_tokens"] == pytest.approx(5.672 / (per_second * 3600) * 1e6, rel=1e-3)
+        assert row["metrics"]["serving_cost"]["instance_type"] == "g5.12xlarge"
+    # a model without a cost has no figure, and cheaper at higher concurrency (more tokens per node-hour)
+    assert all(r["metrics"].get("usd_per_million_output_tokens") is None for r in document["results"] if r["model"] != LLAMA)
+    by_level = {r["concurrency"]: r["metrics"]["usd_per_million_output_tokens"] for r in rows}
+    assert by_level[64] < by_level[16]
+    assert result["slo_failures"] == 0
+    report = read(os.path.join(str(tmp_path), "report.md")).decode()
+    assert "$ per M output tok" in report
+    header = read(os.path.join(str(tmp_path), "results.csv")).decode().splitlines()[0]
+    assert "usd_per_million_output_tokens" in header
+
+
+def test_a_cost_slo_above_the_measured_cost_fails(run, tmp_path, two_engines):
+    costs = [{"model": LLAMA, "usd_per_hour": 500.0}]
+    result = run.failing({"results": two_engines, "output_dir": str(tmp_path), "plots": False, "costs": costs,
+                          "slos": [{"metric": "usd_per_million_output_tokens", "max": 1.0, "model": LLAMA}]})
+    assert result["slo_failures"] == 3
