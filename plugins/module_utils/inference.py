@@ -17,9 +17,10 @@ import json
 
 from ansible_collections.eks_llm.inference.plugins.module_utils import benchmark_plan
 from ansible_collections.eks_llm.inference.plugins.module_utils import gpu_catalog
+from ansible_collections.eks_llm.inference.plugins.module_utils.monitoring import LAYER_LABEL
+from ansible_collections.eks_llm.inference.plugins.module_utils.monitoring import SERVICE_MONITOR_API_VERSION
 from ansible_collections.eks_llm.inference.plugins.module_utils import workload_identity
 
-LAYER_LABEL = "eks-llm/layer"
 LAYER = "inference"
 MODEL_LABEL = "eks-llm/model"
 ENGINE_LABEL = "eks-llm/engine"
@@ -27,7 +28,6 @@ RELEASE_LABEL = "eks-llm/helm-release"
 NIM_ENGINES = ("nim_operator", "nim_chart")
 NIM_API_VERSION = "apps.nvidia.com/v1alpha1"
 HPA_API_VERSION = "autoscaling/v2"
-SERVICE_MONITOR_API_VERSION = "monitoring.coreos.com/v1"
 TRITON_REPOSITORY_PREFIX = "triton/model_repository"
 TRITON_CACHE_MOUNT = "/cache"
 NIM_PORT = 8000

@@ -17,6 +17,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.eks_llm.inference.plugins.module_utils import benchmark as benchmark_results
 from ansible_collections.eks_llm.inference.plugins.module_utils import benchmark_plan
+from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import LOG_TYPES
 from ansible_collections.eks_llm.inference.plugins.module_utils import gpu_catalog
 from ansible_collections.eks_llm.inference.plugins.module_utils import inventory_shape
 from ansible_collections.eks_llm.inference.plugins.module_utils import versions
@@ -28,7 +29,6 @@ MANAGED_BY_TAG = "eks-llm:managed-by"
 
 KUBERNETES_VERSIONS = ["1.31", "1.32", "1.33", "1.34"]
 ENGINES = ["nim_operator", "nim_chart", "triton_vllm"]
-LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 REQUIRED_ADDONS = ["vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent"]
 EBS_CSI_ADDON = "aws-ebs-csi-driver"
 # The CSI drivers: EFS for the shared model caches, EBS for ReadWriteOnce volumes such as Prometheus' (EKS >= 1.30

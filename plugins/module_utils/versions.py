@@ -50,10 +50,6 @@ CHARTS = {
         "chart_ref": "nim-llm", "repo_url": "https://helm.ngc.nvidia.com/nim", "version": "1.7.0",
         "release": "", "namespace": "", "auth": "ngc",
     },
-    "open-webui": {
-        "chart_ref": "open-webui", "repo_url": "https://helm.openwebui.com", "version": "8.10.0",
-        "release": "open-webui", "namespace": "open-webui",
-    },
 }
 
 IMAGES = {

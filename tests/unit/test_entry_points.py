@@ -45,3 +45,43 @@ def test_every_playbook_resolves_by_fqcn(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     for name in names:
         assert "ansible_collections/eks_llm/inference/playbooks/%s.yml\n" % name in result.stdout, result.stdout
+
+
+# The header every play shares (playbooks/vars/header.yml): the same module defaults and environment, defined once.
+HEADER = {
+    "hosts": "localhost",
+    "connection": "local",
+    "gather_facts": False,
+    "vars_files": ["vars/header.yml"],
+    "module_defaults": {
+        "group/eks_llm.inference.aws": "{{ play_aws_defaults }}",
+        "group/eks_llm.inference.k8s": "{{ play_k8s_defaults }}",
+    },
+    "environment": "{{ play_environment }}",
+}
+
+
+def test_every_play_uses_the_shared_header():
+    plays = []
+    for name in sorted(os.listdir(PLAYBOOKS)):
+        if name.endswith(".yml"):
+            with open(os.path.join(PLAYBOOKS, name), encoding="utf-8") as handle:
+                plays += [(name, play) for play in yaml.safe_load(handle) if "hosts" in play]
+    assert len(plays) >= 9
+    for name, play in plays:
+        assert dict((key, play.get(key)) for key in HEADER) == HEADER, name
+    with open(os.path.join(PLAYBOOKS, "vars", "header.yml"), encoding="utf-8") as handle:
+        header = yaml.safe_load(handle)
+    assert not [key for key in header if key.startswith("eks_llm_")]  # the validator reads every eks_llm_* variable
+
+
+def test_no_role_runs_helm_but_helm_release():
+    """One helm task (roles/helm_release): every other role describes its releases as data and includes it."""
+    found = []
+    for root, _dirs, files in os.walk(os.path.join(REPO, "roles")):
+        for name in files:
+            if name.endswith(".yml") and not root.startswith(os.path.join(REPO, "roles", "helm_release")):
+                with open(os.path.join(root, name), encoding="utf-8") as handle:
+                    if "kubernetes.core.helm:" in handle.read():
+                        found.append(os.path.relpath(os.path.join(root, name), REPO))
+    assert found == []
