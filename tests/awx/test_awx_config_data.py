@@ -9,67 +9,14 @@ from awx_plugins.interfaces._temporary_private_inject_api import inject_credenti
 
 from ansible_collections.eks_llm.inference.plugins.module_utils import gpu_catalog, inventory_model
 from tests.awx.awx_data import ROLE_KEYS, defaults, module_options, survey
+from tests.awx.awx_standin import survey_problems
 
 DATA = defaults()
-# AWX's survey question types (awx/main/models/mixins.py SurveyJobTemplateMixin) and what each needs
-SURVEY_TYPES = {"text", "textarea", "password", "integer", "float", "multiplechoice", "multiselect"}
-CHOICE_TYPES = {"multiplechoice", "multiselect"}
-QUESTION_KEYS = {"question_name", "question_description", "variable", "type", "required", "default", "choices", "min", "max",
-                 "new_question"}
 
 
 def surveys():
     found = [(t["name"], survey(DATA, t)) for t in DATA["awx_config_job_templates"] if t["questions"]]
     return found + [(DATA["awx_config_workflow"]["name"], survey(DATA, DATA["awx_config_workflow"]))]
-
-
-def survey_problems(spec):
-    """What AWX's survey spec validation refuses (awx/api/views survey_spec POST), in words."""
-    problems = []
-    if not isinstance(spec.get("name"), str) or not isinstance(spec.get("description"), str):
-        problems.append("name and description must be strings")
-    if not isinstance(spec.get("spec"), list) or not spec["spec"]:
-        return problems + ["spec must be a non-empty list"]
-    seen = set()
-    for index, question in enumerate(spec["spec"]):
-        where = "question %d (%s)" % (index, question.get("variable"))
-        for key in ("question_name", "variable", "type", "required"):
-            if key not in question:
-                problems.append("%s: %r missing" % (where, key))
-        if set(question) - QUESTION_KEYS:
-            problems.append("%s: unknown keys %s" % (where, sorted(set(question) - QUESTION_KEYS)))
-        if question.get("variable") in seen:
-            problems.append("%s: variable asked twice" % where)
-        seen.add(question.get("variable"))
-        kind = question.get("type")
-        if kind not in SURVEY_TYPES:
-            problems.append("%s: type %r is not one of %s" % (where, kind, sorted(SURVEY_TYPES)))
-        default = question.get("default")
-        if kind in CHOICE_TYPES:
-            choices = question.get("choices")
-            if not isinstance(choices, list) or not choices or not all(isinstance(c, str) and c for c in choices):
-                problems.append("%s: a choice question needs a non-empty list of non-empty strings" % where)
-            elif default not in (None, "") and not set(default.split("\n") if kind == "multiselect" else [default]) <= set(choices):
-                problems.append("%s: default %r is not among the choices" % (where, default))
-        if kind == "password" and default not in (None, ""):
-            problems.append("%s: a password question may not carry a default" % where)
-        if kind in ("integer", "float") and default not in (None, "") and not isinstance(default, (int, float)):
-            problems.append("%s: default %r is not a number" % (where, default))
-        low, high = question.get("min"), question.get("max")
-        if (low is not None or high is not None) and kind in CHOICE_TYPES:
-            problems.append("%s: min/max do not apply to choice questions" % where)
-        for bound in (low, high):
-            if bound is not None and (isinstance(bound, bool) or not isinstance(bound, (int, float))):
-                problems.append("%s: min/max %r is not a number" % (where, bound))
-        if isinstance(low, (int, float)) and isinstance(high, (int, float)) and low > high:
-            problems.append("%s: min %s above max %s" % (where, low, high))
-        if kind in ("integer", "float") and isinstance(default, (int, float)) and (
-                (low is not None and default < low) or (high is not None and default > high)):
-            problems.append("%s: default outside min/max" % where)
-        if kind in ("text", "textarea", "password") and isinstance(low, int) and low < 0:
-            problems.append("%s: text length min below 0" % where)
-    return problems
-
 
 @pytest.mark.parametrize("name, spec", surveys(), ids=[s[0] for s in surveys()])
 def test_every_survey_passes_awx_survey_rules(name, spec):
