@@ -8,7 +8,7 @@ import pytest
 
 from tests.awx.awx_job import artifacts_text, custom_stats, read_json, run_job, write_private_data_dir
 from tests.standin.llm_server import running_llm_server
-from tests.system.conftest import leftovers, write_inventory
+from tests.system.conftest import leftovers, run_playbook, write_inventory
 
 pytest_plugins = ["tests.standin.fixtures"]
 
@@ -92,3 +92,18 @@ def test_verify_template_passes_on_the_llm_standin_returns_its_stats_and_copies_
     tags = s3.get_object_tagging(Bucket="llm-local-reports", Key=prefix + "verify-report.json")["TagSet"]
     assert {"Key": "eks-llm:deployment", "Value": "llm-local"} in tags
     assert_no_secret(root, runner)
+
+
+def test_teardown_template_refuses_without_the_deployments_name(tmp_path, aws_standin_clean):
+    env = stand_in_env(aws_standin_clean)
+    root, runner = job(tmp_path, "teardown", "Teardown", write_inventory(tmp_path), {"eks_llm_teardown_confirm": "llm-prod"}, env)
+    assert runner.status == "failed"
+    assert failures(runner) == [("Refuse to delete without the deployment's name",
+                                 "Teardown not confirmed: eks_llm_teardown_confirm must be the deployment's name (llm-local); nothing was deleted")]
+    assert [e["event_data"]["play"] for e in runner.events if e.get("event") == "playbook_on_play_start"] == [
+        "Confirmation - the AWX Teardown template asks for the deployment's name before anything is deleted"]
+    assert_no_secret(root, runner)
+    # the right name passes the confirmation (the teardown itself is tested in tests/system)
+    confirmed = run_playbook("playbooks/teardown_confirm.yml", write_inventory(tmp_path / "again"),
+                             args=["-e", "eks_llm_teardown_require_confirm=true", "-e", "eks_llm_teardown_confirm=llm-local"])
+    assert confirmed.returncode == 0 and confirmed.failed == 0, confirmed
