@@ -862,7 +862,9 @@ def _s3_location(uri):
 def validate(variables):
     """Validate the ``eks_llm_*`` variables. Returns (normalised_config, problems, warnings)."""
     problems = Problems()
-    given = dict((k, v) for k, v in variables.items() if k.startswith("eks_llm_") and k not in PLAYBOOK_VARIABLES)
+    given = dict((k, v) for k, v in variables.items() if k.startswith("eks_llm_") and k not in PLAYBOOK_VARIABLES
+                 # an unanswered optional survey question arrives empty: the inventory's value stays
+                 and not (k in RUN_OVERRIDES and v in ("", None)))
     shaped = inventory_shape.check(problems, SPEC, given)
     for key, placeholder in (("eks_llm_name", "unnamed"), ("eks_llm_region", REGIONS[0])):
         # reported already; a stand-in value lets every other variable be checked in the same run

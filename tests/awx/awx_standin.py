@@ -120,13 +120,14 @@ RESOURCES = {
     "credential_types": (["name", "kind"], {}, {"kind": ["cloud", "net"]}, []),
     "credentials": (["name", "credential_type"], {"organization": "organizations", "credential_type": "credential_types"}, {}, []),
     "inventories": (["name", "organization"], {"organization": "organizations"}, {"kind": ["", "smart", "constructed"]}, []),
-    "inventory_sources": (["name", "inventory", "source"], {"inventory": "inventories", "source_project": "projects",
-                                                           "execution_environment": "execution_environments"},
-                          {"source": ["scm", "ec2", "file", "constructed"]}, []),
-    "job_templates": (["name", "playbook", "project", "inventory"], {"project": "projects", "inventory": "inventories",
-                                                                    "organization": "organizations",
-                                                                    "execution_environment": "execution_environments"},
-                      {"job_type": ["run", "check"]}, ["credentials", "labels"]),
+    "inventory_sources": (
+        ["name", "inventory", "source"],
+        {"inventory": "inventories", "source_project": "projects", "execution_environment": "execution_environments"},
+        {"source": ["scm", "ec2", "file", "constructed"]}, []),
+    "job_templates": (
+        ["name", "playbook", "project", "inventory"],
+        {"project": "projects", "inventory": "inventories", "organization": "organizations", "execution_environment": "execution_environments"},
+        {"job_type": ["run", "check"]}, ["credentials", "labels"]),
     "workflow_job_templates": (["name", "organization"], {"organization": "organizations", "inventory": "inventories"}, {}, ["labels"]),
     "workflow_job_template_nodes": (["workflow_job_template", "identifier"], {"workflow_job_template": "workflow_job_templates"}, {},
                                     ["success_nodes", "failure_nodes", "always_nodes", "credentials"]),
@@ -146,16 +147,15 @@ class AwxStandIn(object):
         self.links = {}  # (endpoint, id, sub-list) -> [ids]
         self.next_id = 1
         self.requests = []  # (method, path) of every write, for the tests
-        self._add("organizations", {"name": "Default"})
+        self.add("organizations", {"name": "Default"})
         aws_inputs = {"fields": [{"id": "username", "label": "Access Key", "type": "string"},
                                  {"id": "password", "label": "Secret Key", "type": "string", "secret": True},
                                  {"id": "security_token", "label": "STS Token", "type": "string", "secret": True}],
                       "required": ["username", "password"]}
-        self._add("credential_types", {"name": "Amazon Web Services", "kind": "cloud", "managed": True, "inputs": aws_inputs,
-                                       "injectors": {}})
+        self.add("credential_types", {"name": "Amazon Web Services", "kind": "cloud", "managed": True, "inputs": aws_inputs, "injectors": {}})
 
     # --- store ---------------------------------------------------------------------------------------------
-    def _add(self, endpoint, fields):
+    def add(self, endpoint, fields):
         ident, self.next_id = self.next_id, self.next_id + 1
         url = "/api/v2/%s/%d/" % (endpoint, ident)
         related = dict((sub, url + sub + "/") for sub in RESOURCES[endpoint][3])
@@ -347,7 +347,7 @@ class Handler(BaseHTTPRequestHandler):
                 errors = store.problems(endpoint, body)
                 if errors:
                     return self._send(400, errors)
-                return self._send(201, store.view(endpoint, store._add(endpoint, body)))
+                return self._send(201, store.view(endpoint, store.add(endpoint, body)))
             ident = int(parts[1])
             if ident not in store.objects[endpoint]:
                 return self._send(404, {"detail": "Not found."})
@@ -385,12 +385,14 @@ class Handler(BaseHTTPRequestHandler):
 class RunningAwxStandIn(object):
     """The stand-in on a free local port, in a thread; `url` and `store` for the tests."""
 
-    def __enter__(self):
+    def __init__(self):
         self.store = AwxStandIn()
         handler = type("BoundHandler", (Handler,), {"standin": self.store})
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.url = "http://127.0.0.1:%d" % self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
         self.thread.start()
         return self
 

@@ -18,9 +18,10 @@ def surveys():
     found = [(t["name"], survey(DATA, t)) for t in DATA["awx_config_job_templates"] if t["questions"]]
     return found + [(DATA["awx_config_workflow"]["name"], survey(DATA, DATA["awx_config_workflow"]))]
 
+
 @pytest.mark.parametrize("name, spec", surveys(), ids=[s[0] for s in surveys()])
 def test_every_survey_passes_awx_survey_rules(name, spec):
-    assert survey_problems(spec) == []
+    assert survey_problems(spec) == [], name
 
 
 def test_the_survey_checker_refuses_what_awx_refuses():
@@ -96,6 +97,14 @@ def test_a_bad_answer_gets_the_message_of_the_same_value_in_the_inventory(answer
     written = dict(LOCAL, eks_llm_models=[dict(LOCAL["eks_llm_models"][0], **inventory_change)])
     dummy, from_inventory, dummy_warnings = inventory_model.validate(written)
     assert from_survey == from_inventory and any(p.startswith(message) for p in from_survey), from_survey
+
+
+def test_unanswered_questions_keep_the_inventorys_values():
+    empty = dict((question["variable"], "") for question in DATA["awx_config_questions"].values()
+                 if question["variable"] in inventory_model.RUN_OVERRIDES)
+    config, problems, dummy_warnings = inventory_model.validate(dict(LOCAL, **empty))
+    plain, dummy_problems, dummy_warnings = inventory_model.validate(LOCAL)
+    assert problems == [] and config == plain
 
 
 def test_answers_for_one_of_several_models_must_name_it_and_the_s3_uri_is_checked():

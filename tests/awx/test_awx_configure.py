@@ -9,8 +9,8 @@ SECRETS = {"AWS_ACCESS_KEY_ID": "AKIASTANDINAWXCONFIG", "AWS_SECRET_ACCESS_KEY":
            "NGC_API_KEY": "nvapi-" + "AWXCONFIG" * 4, "HF_TOKEN": "hf_" + "awxconfig" * 4}
 
 
-@pytest.fixture
-def awx():
+@pytest.fixture(name="awx")
+def awx_standin():
     with RunningAwxStandIn() as running:
         yield running
 
@@ -76,11 +76,11 @@ def test_first_run_creates_everything_second_changes_nothing(awx, tmp_path):
             assert value not in first.output + second.output
 
 
-def test_the_standin_refuses_what_awx_refuses(awx, tmp_path):
+def test_the_standin_refuses_what_awx_refuses(awx):
     """The stand-in's checks fire: a broken injector, an unknown organization and a survey with a bad type."""
     store = awx.store
-    assert "inputs" in store.problems("credential_types", {"name": "x", "kind": "cloud", "inputs": {"fields": [{"id": "a", "label": "A"}]},
-                                                             "injectors": {"env": {"B": "{{ b }}"}}})
+    broken_injector = {"name": "x", "kind": "cloud", "inputs": {"fields": [{"id": "a", "label": "A"}]}, "injectors": {"env": {"B": "{{ b }}"}}}
+    assert "inputs" in store.problems("credential_types", broken_injector)
     assert "organization" in store.problems("inventories", {"name": "x", "organization": 999})
     assert "kind" in store.problems("credential_types", {"name": "y", "kind": "ssh"})
     assert "__all__" in store.problems("organizations", {"name": "Default"})

@@ -4,7 +4,6 @@ source) against the local stand-ins: moto (AWS) and the LLM endpoint stand-in. N
 import os
 
 import boto3
-import pytest
 
 from tests.awx.awx_job import artifacts_text, custom_stats, read_json, run_job, write_private_data_dir
 from tests.standin.llm_server import running_llm_server
