@@ -3,12 +3,15 @@
 Not AWX: no jobs run here. What it keeps is what the configuration playbook depends on: objects by id with
 `url`/`related`, list views filtered the way the modules search (`name`, `or__id`/`or__name`, foreign keys),
 POST/PATCH answering 201/200 or 400 with AWX-style field errors, association sub-lists (credentials, success_nodes),
-survey specs, secret credential inputs answered as `$encrypted$`, and the checks AWX makes on those fields:
-required fields, choices, foreign keys that exist, names unique per organization, credential type input and
-injector schemas, survey specs (SURVEY_RULES below), one credential per type on a template, nodes linked only
-within their workflow.
+survey specs, secret credential inputs answered as `$encrypted$`, a project sync that finishes at once (over
+`checkout`, a local directory standing for the SCM URL), and the checks AWX makes on those fields: required fields,
+choices, foreign keys that exist, names unique per organization, credential type input and injector schemas,
+survey specs (survey_problems), a template's playbook among those the project's sync found, one credential per
+type on a template, nodes linked only within their workflow.
 """
+import glob
 import json
+import os
 import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -139,8 +142,21 @@ UNIQUE = {"organizations": (), "execution_environments": (), "projects": ("organ
 SINGULAR = {"inventories": "inventory", "credential_types": "credential_type"}
 
 
+def playbooks_in(checkout):
+    """What a project sync lists as playbooks: YAML files whose plays have hosts or import a playbook."""
+    found = []
+    for path in sorted(glob.glob(os.path.join(checkout, "*.yml")) + glob.glob(os.path.join(checkout, "playbooks", "*.yml"))):
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+        if re.search(r"^\s*-?\s*(hosts|ansible\.builtin\.import_playbook|import_playbook):", text, re.M):
+            found.append(os.path.relpath(path, checkout))
+    return found
+
+
 class AwxStandIn(object):
-    def __init__(self):
+    def __init__(self, checkout):
+        self.checkout = checkout
+        self.project_updates = {}
         self.lock = threading.Lock()
         self.objects = dict((name, {}) for name in RESOURCES)
         self.surveys = {}
@@ -213,6 +229,9 @@ class AwxStandIn(object):
                 errors["source_path"] = ["This field is required for scm sources."]
         if endpoint == "projects" and merged.get("scm_type") and not merged.get("scm_url"):
             errors["scm_url"] = ["SCM URL is required."]
+        if endpoint == "job_templates" and merged.get("project") in self.objects["projects"]:
+            if merged.get("playbook") not in self.objects["projects"][merged["project"]].get("playbooks", []):
+                errors["playbook"] = ["Playbook not found for project."]
         if endpoint == "job_templates" and "extra_vars" in merged:
             try:
                 json.loads(merged["extra_vars"] or "{}")
@@ -226,6 +245,14 @@ class AwxStandIn(object):
                         and other["workflow_job_template"] == merged.get("workflow_job_template")):
                     errors["__all__"] = ["Workflow job template node with this identifier already exists."]
         return errors
+
+    def sync(self, project):
+        """A project update that has already finished: the project's playbooks are those of the checkout."""
+        ident = len(self.project_updates) + 1
+        self.project_updates[ident] = {"id": ident, "status": "successful", "failed": False, "finished": True,
+                                       "url": "/api/v2/project_updates/%d/" % ident}
+        project.update(playbooks=playbooks_in(self.checkout), scm_revision="standin-%d" % ident,
+                       summary_fields={"current_update": {"id": ident}})
 
     def unified(self, ident):
         return self.objects["job_templates"].get(ident) or self.objects["workflow_job_templates"].get(ident)
@@ -313,6 +340,8 @@ class Handler(BaseHTTPRequestHandler):
         with store.lock:
             if parts == ["ping"]:
                 return self._send(200, {"version": "24.6.1", "active_node": "standin"})
+            if parts[:1] == ["project_updates"] and len(parts) == 2 and int(parts[1]) in store.project_updates:
+                return self._send(200, store.project_updates[int(parts[1])])
             if parts == ["unified_job_templates"]:
                 items = list(store.objects["job_templates"].values()) + list(store.objects["workflow_job_templates"].values())
                 return self._send(200, _page([o for o in items if _matches(o, query)]))
@@ -347,7 +376,10 @@ class Handler(BaseHTTPRequestHandler):
                 errors = store.problems(endpoint, body)
                 if errors:
                     return self._send(400, errors)
-                return self._send(201, store.view(endpoint, store.add(endpoint, body)))
+                created = store.add(endpoint, body)
+                if endpoint == "projects" and created.get("scm_type"):
+                    store.sync(created)
+                return self._send(201, store.view(endpoint, created))
             ident = int(parts[1])
             if ident not in store.objects[endpoint]:
                 return self._send(404, {"detail": "Not found."})
@@ -378,15 +410,18 @@ class Handler(BaseHTTPRequestHandler):
             errors = store.problems(endpoint, body, current)
             if errors:
                 return self._send(400, errors)
+            resync = endpoint == "projects" and any(current.get(k) != body[k] for k in ("scm_url", "scm_branch", "scm_type") if k in body)
             current.update(body)
+            if resync:
+                store.sync(current)
             return self._send(200, store.view(endpoint, current))
 
 
 class RunningAwxStandIn(object):
     """The stand-in on a free local port, in a thread; `url` and `store` for the tests."""
 
-    def __init__(self):
-        self.store = AwxStandIn()
+    def __init__(self, checkout):
+        self.store = AwxStandIn(checkout)
         handler = type("BoundHandler", (Handler,), {"standin": self.store})
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.url = "http://127.0.0.1:%d" % self.server.server_address[1]

@@ -2,6 +2,7 @@
 object, linked the way the docs say, the second changes nothing, and no secret shows in the output."""
 import pytest
 
+from tests.awx.awx_data import REPO
 from tests.awx.awx_standin import ENCRYPTED, TOKEN, RunningAwxStandIn
 from tests.system.conftest import run_playbook
 
@@ -11,7 +12,7 @@ SECRETS = {"AWS_ACCESS_KEY_ID": "AKIASTANDINAWXCONFIG", "AWS_SECRET_ACCESS_KEY":
 
 @pytest.fixture(name="awx")
 def awx_standin():
-    with RunningAwxStandIn() as running:
+    with RunningAwxStandIn(checkout=REPO) as running:  # the project's SCM URL stands for this checkout
         yield running
 
 
@@ -84,4 +85,8 @@ def test_the_standin_refuses_what_awx_refuses(awx):
     assert "organization" in store.problems("inventories", {"name": "x", "organization": 999})
     assert "kind" in store.problems("credential_types", {"name": "y", "kind": "ssh"})
     assert "__all__" in store.problems("organizations", {"name": "Default"})
+    project = store.add("projects", {"name": "p", "organization": 1, "scm_type": "git", "scm_url": "https://example.com/x.git"})
+    assert "playbook" in store.problems("job_templates", {"name": "j", "playbook": "playbooks/none.yml", "project": project["id"], "inventory": 1})
+    store.sync(project)
+    assert {"site.yml", "teardown.yml", "playbooks/verify.yml", "playbooks/awx_configure.yml"} <= set(project["playbooks"])
     assert "inputs" in store.problems("credentials", {"name": "c", "credential_type": 2, "inputs": {"username": "a"}})
