@@ -814,11 +814,14 @@ def _service_accounts(name, models, credentials):
 
 def _apply_run_overrides(problems, params):
     """The eks_llm_run_* answers written into the model, its pool and the benchmark they change."""
+    models, pools = params["eks_llm_models"], params["eks_llm_gpu_node_pools"]
+    wanted = params["eks_llm_run_model"]
+    if wanted and wanted not in [m["name"] for m in models]:
+        problems.add("eks_llm_run_model", "%r is not a model of eks_llm_models (models: %s)" % (wanted, ", ".join(m["name"] for m in models) or "none"))
+        return
     asked = dict((k, params[k]) for k in RUN_OVERRIDES if k != "eks_llm_run_model" and params[k] not in (None, "", []))
     if not asked:
         return
-    models, pools = params["eks_llm_models"], params["eks_llm_gpu_node_pools"]
-    wanted = params["eks_llm_run_model"]
     chosen = [m for m in models if m["name"] == wanted] if wanted else models
     if len(chosen) != 1:
         problems.add("eks_llm_run_model", "%r: %s set, so name the model of eks_llm_models they change (models: %s)"

@@ -394,6 +394,19 @@ class Handler(BaseHTTPRequestHandler):
                 return self._send(400, {"msg": error, "detail": error})
             return self._send(204, None)
 
+    def do_DELETE(self):  # noqa: N802 - only surveys are deleted by the configuration
+        route = self._route()
+        if route is None:
+            return
+        parts, dummy = route
+        store = self.standin
+        with store.lock:
+            store.requests.append(("DELETE", "/".join(parts)))
+            if len(parts) == 3 and parts[2] == "survey_spec" and int(parts[1]) in store.objects.get(parts[0], {}):
+                store.surveys.pop((parts[0], int(parts[1])), None)
+                return self._send(200, None)
+            return self._send(405, {"detail": "Method not allowed."})
+
     def do_PATCH(self):  # noqa: N802
         route = self._route()
         if route is None:

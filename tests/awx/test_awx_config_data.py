@@ -111,6 +111,8 @@ def test_answers_for_one_of_several_models_must_name_it_and_the_s3_uri_is_checke
     several = dict(LOCAL, eks_llm_models=LOCAL["eks_llm_models"] * 1 + [dict(LOCAL["eks_llm_models"][0], name="opt-b")])
     dummy, problems, dummy_warnings = inventory_model.validate(dict(several, eks_llm_run_replicas=2))
     assert problems == ["eks_llm_run_model: '': eks_llm_run_replicas set, so name the model of eks_llm_models they change (models: opt-350m, opt-b)"]
+    dummy, problems, dummy_warnings = inventory_model.validate(dict(several, eks_llm_run_model="opt-c"))
+    assert problems == ["eks_llm_run_model: 'opt-c' is not a model of eks_llm_models (models: opt-350m, opt-b)"]
     config, problems, dummy_warnings = inventory_model.validate(dict(several, eks_llm_run_replicas=2, eks_llm_run_model="opt-b"))
     assert problems == [] and [m["replicas"] for m in config["models"]] == [1, 2]
     dummy, problems, dummy_warnings = inventory_model.validate(dict(LOCAL, eks_llm_reports_s3_uri="s3://Bad_Bucket/x"))

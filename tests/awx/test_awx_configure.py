@@ -56,7 +56,8 @@ def test_first_run_creates_everything_second_changes_nothing(awx, tmp_path):
     for template in templates.values():
         assert (template["project"], template["inventory"], template["execution_environment"]) == (project["id"], inventory["id"], ee["id"])
         assert len(store.links[("job_templates", template["id"], "credentials")]) == 3
-        assert template["survey_enabled"] is True
+        assert template["survey_enabled"] is (template["name"] != "eks_llm Verify")
+    assert ("job_templates", templates["eks_llm Verify"]["id"]) not in store.surveys
     teardown_survey = store.surveys[("job_templates", templates["eks_llm Teardown"]["id"])]
     assert [q["variable"] for q in teardown_survey["spec"]] == ["eks_llm_teardown_confirm"]
     workflow = named(store, "workflow_job_templates", "eks_llm Deploy, verify, benchmark")

@@ -76,7 +76,7 @@ def test_verify_template_passes_on_the_llm_standin_returns_its_stats_and_copies_
                                "check_interruption": False, "check_storage": False, "check_identity": False, "check_logs": False,
                                "endpoint_overrides": {"opt-350m": {"base_url": llm.url("triton"), "metrics_url": llm.url("triton", "metrics_url")}},
                                "timeout_s": 2, "concurrency": 4, "max_tokens": 8, "results_dir": str(tmp_path / "reports")}})
-        root, runner = job(tmp_path, "verify", "Verify", inventory, {"eks_llm_run_model": "opt-350m"}, stand_in_env(aws_standin_clean))
+        root, runner = job(tmp_path, "verify", "Verify", inventory, {}, stand_in_env(aws_standin_clean))
     assert runner.status == "successful", runner.stdout.read()[-4000:]
     stats = custom_stats(runner)["eks_llm_verify"]
     assert stats["ok"] is True and stats["failed"] == 0 and stats["passed"] > 0
