@@ -37,7 +37,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 TEST_PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: setup aiperf tokenizer local-up local-down local-k8s-build deploy demo teardown test lint sanity unit system \
-	system-aws system-kube readme molecule bench clean acceptance galaxy role-readmes plugin-docs ee
+	system-aws system-kube readme molecule bench clean acceptance galaxy role-readmes plugin-docs ee awx
 
 $(BIN)/ansible-playbook: requirements.txt tests/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -150,6 +150,12 @@ sanity: setup
 unit: setup
 	$(BIN)/python -m pytest -q tests/unit tests/standin
 
+# AWX as it runs the collection: survey/credential-type/template data by AWX's rules, awx_configure.yml twice against
+# the AWX API stand-in, job templates through ansible-runner on the AWS and LLM stand-ins (no Kubernetes).
+awx: export PATH := $(TEST_PATH)
+awx: setup
+	$(BIN)/python -m pytest -q tests/awx
+
 # The system tests: those without Kubernetes (system-aws), then those on the local Kubernetes (system-kube; build.sh
 # waits for the build .ci/run started early, or builds).
 system: system-aws system-kube
@@ -179,9 +185,10 @@ molecule: setup
 
 # Each phase timed; the durations are printed at the end, also when a phase fails.
 # Steps "a+b" run side by side (see tests/ci/phases.sh); the Kubernetes phases wait for the build .ci/run started.
+# awx (~1.5 min) runs alone too: its jobs start ansible-playbook processes and moto, which would slow a neighbour.
 # Phases with latency assertions against the stand-ins (unit: the LLM stand-in's load model; system-aws: the AIPerf
 # sweep) run alone: beside another phase on 2 cores their measured latencies drift out of tolerance.
-TEST_PHASES := setup tokenizer+lint+galaxy+ee sanity+molecule unit system-aws system-kube+readme
+TEST_PHASES := setup tokenizer+lint+galaxy+ee sanity+molecule unit awx system-aws system-kube+readme
 test:
 	tests/ci/phases.sh $(TEST_PHASES)
 

@@ -250,10 +250,29 @@ SPEC = dict(
     eks_llm_workload_credentials=dict(type="dict", default={}),
     eks_llm_ngc_api_key=dict(type="str", default="", no_log=True),
     eks_llm_hf_token=dict(type="str", default="", no_log=True),
+    # Where verify and benchmark copy their report directories (s3://bucket/prefix); empty: nowhere.
+    eks_llm_reports_s3_uri=dict(type="str", default=""),
 )
+# Per-run overrides (AWX survey answers, -e): flat variables a survey can set, applied to the inventory's model,
+# its node pool and the benchmark before any other check, so a bad answer gets the message a bad inventory gets.
+RUN_OVERRIDES = dict(
+    eks_llm_run_model=dict(type="str", default=""),
+    eks_llm_run_engine=dict(type="str", default=""),
+    eks_llm_run_replicas=dict(type="int"),
+    eks_llm_run_gpu_instance_type=dict(type="str", default=""),
+    eks_llm_run_gpu_limit=dict(type="int"),
+    eks_llm_run_benchmark_concurrencies=dict(type="list", elements="int", default=[]),
+    eks_llm_run_slo_ttft_p99_ms=dict(type="float"),
+    eks_llm_run_slo_itl_p99_ms=dict(type="float"),
+)
+SPEC.update(RUN_OVERRIDES)
+# SLO metric (p99, max) each survey answer sets
+RUN_SLOS = {"eks_llm_run_slo_ttft_p99_ms": "time_to_first_token_ms", "eks_llm_run_slo_itl_p99_ms": "inter_token_latency_ms"}
 
-# Run-time switches of one playbook (playbooks/acceptance.yml), passed with -e; not part of the inventory model.
-PLAYBOOK_VARIABLES = ("eks_llm_acceptance_confirm", "eks_llm_acceptance_hours")
+# Run-time switches of playbooks (acceptance.yml; teardown.yml's confirmation, which AWX's Teardown template asks
+# for), passed with -e; not part of the inventory model.
+PLAYBOOK_VARIABLES = ("eks_llm_acceptance_confirm", "eks_llm_acceptance_hours", "eks_llm_teardown_confirm",
+                      "eks_llm_teardown_require_confirm")
 
 # Kubernetes identities that get AWS permissions through EKS Pod Identity; shared by the AWS layer
 # (associations) and the platform/inference layers (service accounts), so they cannot drift apart.
@@ -795,10 +814,62 @@ def _service_accounts(name, models, credentials):
     return accounts
 
 
+def _apply_run_overrides(problems, params):
+    """The eks_llm_run_* answers written into the model, its pool and the benchmark they change."""
+    models, pools = params["eks_llm_models"], params["eks_llm_gpu_node_pools"]
+    wanted = params["eks_llm_run_model"]
+    if wanted and wanted not in [m["name"] for m in models]:
+        problems.add("eks_llm_run_model", "%r is not a model of eks_llm_models (models: %s)" % (wanted, ", ".join(m["name"] for m in models) or "none"))
+        return
+    asked = dict((k, params[k]) for k in RUN_OVERRIDES if k != "eks_llm_run_model" and params[k] not in (None, "", []))
+    if not asked:
+        return
+    chosen = [m for m in models if m["name"] == wanted] if wanted else models
+    if len(chosen) != 1:
+        problems.add("eks_llm_run_model", "%r: %s set, so name the model of eks_llm_models they change (models: %s)"
+                     % (wanted, ", ".join(sorted(asked)), ", ".join(m["name"] for m in models) or "none"))
+        return
+    model = chosen[0]
+    if params["eks_llm_run_engine"]:
+        model["engine"] = params["eks_llm_run_engine"]
+    if params["eks_llm_run_replicas"] is not None:
+        model["replicas"] = params["eks_llm_run_replicas"]
+        model["autoscaling"] = dict(model["autoscaling"], min_replicas=params["eks_llm_run_replicas"])
+    pool_name = model["node_pool"] or (pools[0]["name"] if len(pools) == 1 else None)
+    pool = dict((p["name"], p) for p in pools).get(pool_name)
+    if pool is not None and params["eks_llm_run_gpu_instance_type"]:
+        pool["instance_types"], pool["instance_families"] = [params["eks_llm_run_gpu_instance_type"]], []
+    if pool is not None and params["eks_llm_run_gpu_limit"] is not None:
+        pool["gpu_limit"] = params["eks_llm_run_gpu_limit"]
+    bench = params["eks_llm_benchmark"]
+    if params["eks_llm_run_benchmark_concurrencies"]:
+        bench["profiles"] = [dict(p, concurrencies=params["eks_llm_run_benchmark_concurrencies"]) for p in bench["profiles"]]
+    for variable, metric in sorted(RUN_SLOS.items()):
+        if params[variable] is not None:
+            kept = [s for s in bench["slos"] if not (isinstance(s, dict) and s.get("metric") == metric and s.get("stat", "p99") == "p99")]
+            bench["slos"] = kept + [{"metric": metric, "stat": "p99", "max": params[variable]}]
+
+
+def _check_reports_s3_uri(problems, uri):
+    if uri and not S3_URI_RE.match(uri):
+        problems.add("eks_llm_reports_s3_uri", "%r is not an S3 location like s3://bucket/prefix (bucket: 3-63 lowercase letters,"
+                     " digits, '.', '-')" % uri)
+
+
+def _s3_location(uri):
+    """{bucket, prefix} of an s3:// URI (prefix without slashes at either end); {} when not set."""
+    if not uri:
+        return {}
+    bucket, _sep, prefix = uri[len("s3://"):].partition("/")
+    return {"bucket": bucket, "prefix": prefix.strip("/")}
+
+
 def validate(variables):
     """Validate the ``eks_llm_*`` variables. Returns (normalised_config, problems, warnings)."""
     problems = Problems()
-    given = dict((k, v) for k, v in variables.items() if k.startswith("eks_llm_") and k not in PLAYBOOK_VARIABLES)
+    given = dict((k, v) for k, v in variables.items() if k.startswith("eks_llm_") and k not in PLAYBOOK_VARIABLES
+                 # an unanswered optional survey question arrives empty: the inventory's value stays
+                 and not (k in RUN_OVERRIDES and v in ("", None)))
     shaped = inventory_shape.check(problems, SPEC, given)
     for key, placeholder in (("eks_llm_name", "unnamed"), ("eks_llm_region", REGIONS[0])):
         # reported already; a stand-in value lets every other variable be checked in the same run
@@ -810,6 +881,8 @@ def validate(variables):
         return None, problems.items, []
     params = result.validated_parameters
     warnings = []
+    _apply_run_overrides(problems, params)
+    _check_reports_s3_uri(problems, params["eks_llm_reports_s3_uri"])
     _check_name(problems, params["eks_llm_name"])
     if params["eks_llm_region"] not in REGIONS:
         problems.add("eks_llm_region", "%r is not an AWS region with EKS; allowed: %s" % (params["eks_llm_region"], ", ".join(REGIONS)))
@@ -897,5 +970,6 @@ def validate(variables):
         "platform": dict(PLATFORM, labels={"app.kubernetes.io/managed-by": MANAGED_BY, "app.kubernetes.io/part-of": name}),
         "has_ngc_api_key": bool(params["eks_llm_ngc_api_key"]),
         "has_hf_token": bool(params["eks_llm_hf_token"]),
+        "reports_s3": _s3_location(params["eks_llm_reports_s3_uri"]),
     }
     return config, [], warnings

@@ -9,7 +9,7 @@ import yaml
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PLAYBOOKS = os.path.join(REPO, "playbooks")
 LAYERS = ["preflight.yml", "aws.yml", "platform.yml", "inference.yml", "verify.yml", "benchmark.yml"]
-TEARDOWN = ["teardown_inference.yml", "teardown_platform.yml", "teardown_aws.yml"]
+TEARDOWN = ["teardown_confirm.yml", "teardown_inference.yml", "teardown_platform.yml", "teardown_aws.yml"]
 
 
 def imports(path):
