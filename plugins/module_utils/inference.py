@@ -664,11 +664,11 @@ def vllm_objects(config, model):
 
 
 def open_webui_objects(config):
-    """Open WebUI in front of the OpenAI-compatible endpoints (NIM engines), data on EFS, sign-up off."""
+    """Open WebUI in front of the OpenAI-compatible endpoints (NIM engines and vLLM), data on EFS, sign-up off."""
     webui = config["open_webui"]
     ns = webui["namespace"]
     endpoints = ["http://%s.%s.svc.cluster.local:%d/v1" % (m["name"], m["namespace"], NIM_PORT)
-                 for m in config["models"] if m["engine"] in NIM_ENGINES]
+                 for m in config["models"] if m["engine"] in NIM_ENGINES + ("vllm",)]
     app_labels = labels(config, component="open-webui")
     match = {"app.kubernetes.io/name": "open-webui"}
     app_labels.update(match)

@@ -28,6 +28,8 @@ MANAGED_BY_TAG = "eks-llm:managed-by"
 
 KUBERNETES_VERSIONS = ["1.31", "1.32", "1.33", "1.34"]
 ENGINES = ["nim_operator", "nim_chart", "triton_vllm", "vllm"]
+# Engines that serve the OpenAI API on port 8000 (what Open WebUI can talk to)
+OPENAI_ENGINES = ("nim_operator", "nim_chart", "vllm")
 # Engines that run vLLM from a Hugging Face model id (the `vllm:` block of a model)
 VLLM_ENGINES = ("triton_vllm", "vllm")
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
@@ -676,9 +678,9 @@ def _monitoring(problems, monitoring, models, given, addons):
 
 def _front_end(problems, webui, exposure, models, tags):
     if webui["enabled"]:
-        if not any(m["engine"] in ("nim_operator", "nim_chart") for m in models):
+        if not any(m["engine"] in OPENAI_ENGINES for m in models):
             problems.add("eks_llm_open_webui.enabled", "Open WebUI talks to OpenAI-compatible endpoints; no model uses a NIM"
-                         " engine (nim_operator or nim_chart), so it would have nothing to show")
+                         " engine (nim_operator or nim_chart) or vllm, so it would have nothing to show")
         if not DNS_LABEL_RE.match(webui["namespace"]) or webui["namespace"] in RESERVED_NAMESPACES:
             problems.add("eks_llm_open_webui.namespace", "%r is not a namespace Open WebUI can own (DNS label, not one of %s)"
                          % (webui["namespace"], ", ".join(RESERVED_NAMESPACES)))

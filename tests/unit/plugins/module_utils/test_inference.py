@@ -445,3 +445,10 @@ def test_switching_between_triton_vllm_and_vllm_marks_only_the_old_engines_objec
     assert sorted((s["kind"], s["name"]) for s in inference.stale(existing, gone["keys"])) == [
         ("Deployment", "qwen25-7b"), ("HorizontalPodAutoscaler", "qwen25-7b"), ("PersistentVolumeClaim", "qwen25-7b-cache"),
         ("Service", "qwen25-7b"), ("ServiceMonitor", "qwen25-7b")]
+
+
+def test_open_webui_lists_vllm_endpoints_too():
+    config = load("vllm-qwen25-7b-tp2-hpa-g5", eks_llm_open_webui={"enabled": True})
+    deployment = by_kind(inference.plan(config, "", config["region"])["open_webui"], "Deployment")[0]
+    env = dict((e["name"], e.get("value")) for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"])
+    assert env["OPENAI_API_BASE_URLS"] == "http://qwen25-7b.vllm.svc.cluster.local:8000/v1"
