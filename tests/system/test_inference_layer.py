@@ -340,7 +340,7 @@ def test_vllm_model_deploys_verifies_and_switches_with_triton_vllm_leaving_nothi
             report = json.loads((tmp_path / "reports" / "verify" / runs[-1] / "verify-report.json").read_text())
             done = dict((c["check"], c) for c in report["checks"] if c["model"] == "opt-350m")
             for check in ("health_ready", "model_list", "completion", "chat_completion", "chat_stream", "prompt_set", "metrics",
-                          "rollout_or_ready", "pods"):
+                          "rollout", "service", "pods"):
                 assert done[check]["ok"] is True, done[check]
             assert done["health_ready"]["expected"] == "HTTP 200 from GET %s/health" % llm.url("vllm")
             assert "vllm:num_requests_waiting" in done["metrics"]["got"]  # what the HPA's adapter rule reads
