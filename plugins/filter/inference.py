@@ -16,9 +16,9 @@ def inference_selector(config):
     return inference.selector(config)
 
 
-def inference_stale(existing, keys):
-    """The labelled objects (k8s_info resources) that are not in the plan's keys."""
-    return inference.stale(existing, keys)
+def inference_stale(existing, keys, engines=None):
+    """The labelled objects (k8s_info resources) that are not in the plan's keys, or whose workload changes engine."""
+    return inference.stale(existing, keys, engines)
 
 
 def inference_removal_order(remove, config):

@@ -56,7 +56,7 @@ def default_request_count(concurrency):
 
 def model_cache_claim(model):
     """The claim that holds a model's weights and tokenizer (created by the inference layer or the NIM Operator)."""
-    suffix = {"triton_vllm": "-cache", "nim_chart": "-model-store", "nim_operator": "-pvc"}.get(model["engine"])
+    suffix = {"triton_vllm": "-cache", "vllm": "-cache", "nim_chart": "-model-store", "nim_operator": "-pvc"}.get(model["engine"])
     return model["name"] + suffix if suffix else ""
 
 
@@ -111,7 +111,7 @@ def _endpoint_type(problems, at, profile, model, runner):
         problems.add(at, "%s serves %s with Triton: endpoint_type generate (HTTP) or kserve (gRPC, --backend vllm), not %s"
                      % (profile["name"], model["name"], wanted))
     elif not triton and wanted not in OPENAI_ENDPOINT_TYPES:
-        problems.add(at, "%s serves %s with the OpenAI API (NIM): endpoint_type chat or completions, not %s"
+        problems.add(at, "%s serves %s with the OpenAI API (NIM, vLLM): endpoint_type chat or completions, not %s"
                      % (profile["name"], model["name"], wanted))
     elif runner == "aiperf" and wanted == "kserve":
         problems.add(at, "AIPerf has no Triton gRPC client: use endpoint_type generate or runner genai_perf")
@@ -121,7 +121,7 @@ def _endpoint_type(problems, at, profile, model, runner):
 def _tokenizer(problems, where, mode, model, given):
     """(tokenizer, revision, needs_model_cache) of one model, or problems."""
     if given is None:
-        if model["engine"] == "triton_vllm" and mode == "in_cluster" and model.get("vllm"):
+        if model["engine"] in ("triton_vllm", "vllm") and mode == "in_cluster" and model.get("vllm"):
             # the Hugging Face cache the server filled on the model's cache claim holds it at this revision
             return model["vllm"]["model_id"], model["vllm"]["revision"], True
         problems.add("%s.tokenizer.%s" % (where, model["name"]),

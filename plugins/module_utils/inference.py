@@ -26,12 +26,16 @@ MODEL_LABEL = "eks-llm/model"
 ENGINE_LABEL = "eks-llm/engine"
 RELEASE_LABEL = "eks-llm/helm-release"
 NIM_ENGINES = ("nim_operator", "nim_chart")
+# Engines that download a Hugging Face model and read HF_TOKEN (a gated model needs it)
+HF_ENGINES = ("triton_vllm", "vllm")
 NIM_API_VERSION = "apps.nvidia.com/v1alpha1"
 HPA_API_VERSION = "autoscaling/v2"
 TRITON_REPOSITORY_PREFIX = "triton/model_repository"
 TRITON_CACHE_MOUNT = "/cache"
 NIM_PORT = 8000
 TRITON_PORTS = (("http", 8000), ("grpc", 8001), ("metrics", 8002))
+VLLM_PORT = 8000
+VLLM_CACHE_MOUNT = "/cache"
 
 # Removal goes phase by phase: what serves (and scales and scrapes) the models, then what they read (caches,
 # claims: their EFS access points go with them), then credentials; namespaces last. Each phase is one batch of
@@ -46,6 +50,8 @@ KIND_API_VERSIONS = {
     "HorizontalPodAutoscaler": "autoscaling/v2", "ServiceMonitor": "monitoring.coreos.com/v1",
     "NIMService": NIM_API_VERSION, "NIMCache": NIM_API_VERSION, "Deployment": "apps/v1", "DaemonSet": "apps/v1",
 }
+# Workload kinds whose spec.selector is immutable: a change of engine label needs a new object
+IMMUTABLE_SELECTOR_KINDS = ("Deployment", "DaemonSet")
 # Kinds the layer applies, in the order stale objects are deleted (the phases' order; core kinds are v1).
 CLEANUP_KINDS = tuple((KIND_API_VERSIONS.get(kind, "v1"), kind) for dummy, kinds in REMOVAL_PHASES for kind in kinds)
 
@@ -240,7 +246,7 @@ def secret_plan(config):
             plan.append({"namespace": ns, "name": names["ngc_registry"], "type": "kubernetes.io/dockerconfigjson"})
         if nim and config.get("has_ngc_api_key"):
             plan.append({"namespace": ns, "name": names["ngc_api"], "type": "Opaque"})
-        if "triton_vllm" in engines and config.get("has_hf_token"):
+        if engines & set(HF_ENGINES) and config.get("has_hf_token"):
             plan.append({"namespace": ns, "name": names["hf_token"], "type": "Opaque"})
     return plan
 
@@ -556,15 +562,113 @@ def triton_shared_objects(config):
     return objects
 
 
+# ----------------------------------------------------------------------------------- vLLM (OpenAI server)
+
+
+def vllm_args(model):
+    """`vllm serve` arguments: the Hugging Face model, served under the model's served name, sized by the inventory."""
+    vllm = model["vllm"]
+    args = [
+        vllm["model_id"],
+        "--served-model-name=%s" % model["served_model_name"],
+        "--host=0.0.0.0",
+        "--port=%d" % VLLM_PORT,
+        "--tensor-parallel-size=%d" % model["tensor_parallel"],
+        "--gpu-memory-utilization=%s" % model["gpu_memory_utilization"],
+        "--max-model-len=%d" % model["max_model_len"],
+        "--dtype=%s" % vllm["dtype"],
+    ]
+    if vllm["revision"] and vllm["revision"] != "main":
+        args.append("--revision=%s" % vllm["revision"])
+    if vllm["enforce_eager"]:
+        args.append("--enforce-eager")
+    return args
+
+
+def _vllm_probe(period, failures):
+    # /health answers 200 once the engine is up; the server listens only after the weights are loaded
+    return {"httpGet": {"path": "/health", "port": "http", "scheme": "HTTP"}, "periodSeconds": period,
+            "failureThreshold": failures, "timeoutSeconds": 5, "successThreshold": 1}
+
+
+def vllm_deployment(config, model):
+    """One vLLM OpenAI server per replica; weights downloaded once into the model's cache claim on EFS."""
+    node_selector, tolerations = node_selection(config, model)
+    secrets = config["platform"]["secrets"]
+    container = {
+        "name": "vllm",
+        "image": config["images"]["vllm"],
+        "imagePullPolicy": "IfNotPresent",
+        "command": ["vllm", "serve"],
+        "args": vllm_args(model),
+        "env": [
+            {"name": "HF_HOME", "value": VLLM_CACHE_MOUNT + "/huggingface"},
+            {"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": secrets["hf_token"], "key": "HF_TOKEN", "optional": True}}},
+        ],
+        "ports": [{"name": "http", "containerPort": VLLM_PORT, "protocol": "TCP"}],
+        "resources": replica_resources(model),
+        # a cold start downloads the weights and compiles: up to 30 min before the first /health answer
+        "startupProbe": _vllm_probe(10, 180),
+        "readinessProbe": _vllm_probe(10, 3),
+        "livenessProbe": _vllm_probe(15, 3),
+        "volumeMounts": [{"name": "cache", "mountPath": VLLM_CACHE_MOUNT},
+                         {"name": "shm", "mountPath": "/dev/shm"}],
+    }
+    spec = {
+        "selector": {"matchLabels": {MODEL_LABEL: model["name"], ENGINE_LABEL: model["engine"]}},
+        "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+        "template": {
+            "metadata": {"labels": labels(config, model, component="server")},
+            "spec": {
+                # the server calls no AWS or Kubernetes API
+                "automountServiceAccountToken": False,
+                "nodeSelector": node_selector,
+                "tolerations": tolerations,
+                "terminationGracePeriodSeconds": 60,
+                "containers": [container],
+                "volumes": [
+                    {"name": "cache", "persistentVolumeClaim": {"claimName": model["name"] + "-cache"}},
+                    # tensor parallel workers exchange tensors through shared memory
+                    {"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": "%dGi" % (2 * model["tensor_parallel"])}},
+                ],
+            },
+        },
+    }
+    if not model["autoscaling"]["enabled"]:
+        spec["replicas"] = model["replicas"]
+    return {"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": _meta(model["name"], model["namespace"], labels(config, model)), "spec": spec}
+
+
+def vllm_objects(config, model):
+    """Per-model vLLM objects: HF cache claim on EFS, Deployment, Service, ServiceMonitor (/metrics) and HPA."""
+    match = {MODEL_LABEL: model["name"], ENGINE_LABEL: model["engine"]}
+    service_type, annotations, source_ranges = service_exposure(config)
+    service_spec = {"type": service_type, "selector": match,
+                    "ports": [{"name": "http", "port": VLLM_PORT, "targetPort": "http", "protocol": "TCP"}]}
+    if source_ranges:
+        service_spec["loadBalancerSourceRanges"] = source_ranges
+    objects = [
+        efs_claim(config, model["name"] + "-cache", model["namespace"], labels(config, model), model["cache_size"]),
+        vllm_deployment(config, model),
+        {"apiVersion": "v1", "kind": "Service",
+         "metadata": _meta(model["name"], model["namespace"], labels(config, model), annotations), "spec": service_spec},
+        service_monitor(config, model, match, "http", "/metrics"),
+    ]
+    if model["autoscaling"]["enabled"]:
+        objects.append(hpa(config, model, "Deployment", model["name"]))
+    return objects
+
+
 # ------------------------------------------------------------------------------------------ Open WebUI
 
 
 def open_webui_objects(config):
-    """Open WebUI in front of the OpenAI-compatible endpoints (NIM engines), data on EFS, sign-up off."""
+    """Open WebUI in front of the OpenAI-compatible endpoints (NIM engines and vLLM), data on EFS, sign-up off."""
     webui = config["open_webui"]
     ns = webui["namespace"]
     endpoints = ["http://%s.%s.svc.cluster.local:%d/v1" % (m["name"], m["namespace"], NIM_PORT)
-                 for m in config["models"] if m["engine"] in NIM_ENGINES]
+                 for m in config["models"] if m["engine"] in NIM_ENGINES + ("vllm",)]
     app_labels = labels(config, component="open-webui")
     match = {"app.kubernetes.io/name": "open-webui"}
     app_labels.update(match)
@@ -625,6 +729,8 @@ def model_objects(config, model, bucket, region):
         return nim_operator_objects(config, model)
     if model["engine"] == "nim_chart":
         return nim_chart_objects(config, model)
+    if model["engine"] == "vllm":
+        return vllm_objects(config, model)
     return triton_objects(config, model, bucket, region)
 
 
@@ -652,6 +758,7 @@ def plan(config, bucket, region):
     if result["open_webui"]:
         keys.append("Secret/%s/open-webui" % config["open_webui"]["namespace"])
     result["keys"] = sorted(set(keys))
+    result["engines"] = dict((_key(o), m["engine"]) for m in models for o in m["objects"])
     return result
 
 
@@ -698,17 +805,27 @@ def removal_phases(remove):
     return phases
 
 
-def stale(existing, keys):
+def stale(existing, keys, engines=None):
     """Objects (k8s_info resources) that carry the layer's labels but are not in ``keys``, in deletion order
-    (CLEANUP_KINDS); children the API server or an operator created (ownerReferences) are left to their owners."""
+    (CLEANUP_KINDS); children the API server or an operator created (ownerReferences) are left to their owners.
+
+    ``engines`` ({key: engine} of the plan's per-model objects): a workload whose model switches between engines that
+    use the same object names (triton_vllm <-> vllm) is stale too, since its pod selector (engine label) cannot
+    change in place; the other same-named objects (claim, Service, monitor, HPA) are applied over and kept."""
     wanted = set(keys)
+    engines = engines or {}
+
+    def replaced(obj):
+        key = _key(obj)
+        engine = ((obj.get("metadata") or {}).get("labels") or {}).get(ENGINE_LABEL)
+        return obj.get("kind") in IMMUTABLE_SELECTOR_KINDS and key in engines and engine != engines[key]
     order = dict((kind, index) for index, (dummy, kind) in enumerate(CLEANUP_KINDS))
     result = []
     for obj in existing:
         meta = obj.get("metadata") or {}
         if meta.get("ownerReferences"):
             continue
-        if _key(obj) in wanted:
+        if _key(obj) in wanted and not replaced(obj):
             continue
         result.append({
             "apiVersion": obj.get("apiVersion"), "kind": obj.get("kind"),

@@ -28,7 +28,11 @@ DEPLOYMENT_TAG = "eks-llm:deployment"
 MANAGED_BY_TAG = "eks-llm:managed-by"
 
 KUBERNETES_VERSIONS = ["1.31", "1.32", "1.33", "1.34"]
-ENGINES = ["nim_operator", "nim_chart", "triton_vllm"]
+ENGINES = ["nim_operator", "nim_chart", "triton_vllm", "vllm"]
+# Engines that serve the OpenAI API on port 8000 (what Open WebUI can talk to)
+OPENAI_ENGINES = ("nim_operator", "nim_chart", "vllm")
+# Engines that run vLLM from a Hugging Face model id (the `vllm:` block of a model)
+VLLM_ENGINES = ("triton_vllm", "vllm")
 REQUIRED_ADDONS = ["vpc-cni", "coredns", "kube-proxy", "eks-pod-identity-agent"]
 EBS_CSI_ADDON = "aws-ebs-csi-driver"
 # The CSI drivers: EFS for the shared model caches, EBS for ReadWriteOnce volumes such as Prometheus' (EKS >= 1.30
@@ -556,6 +560,18 @@ def _models(problems, models, pools, ngc_api_key, hf_token):
                 problems.add(where + ".vllm", "engine triton_vllm needs a model source: vllm: {model_id: <hf org/name or s3://bucket/prefix>}")
             elif not (HF_MODEL_RE.match(model["vllm"]["model_id"]) or S3_URI_RE.match(model["vllm"]["model_id"])):
                 problems.add(where + ".vllm.model_id", "%r is neither a Hugging Face id (org/name) nor an s3:// URI" % model["vllm"]["model_id"])
+        if model["engine"] == "vllm":
+            if not model["vllm"]:
+                problems.add(where + ".vllm", "engine vllm needs a model source: vllm: {model_id: <Hugging Face org/name>}")
+            elif S3_URI_RE.match(model["vllm"]["model_id"]):
+                # the vLLM pod has no AWS identity yet (no model-reader role for it in the AWS layer)
+                problems.add(where + ".vllm.model_id", "%r: engine vllm loads weights from Hugging Face only (an org/name id);"
+                             " for weights in the model bucket use engine triton_vllm" % model["vllm"]["model_id"])
+            elif not HF_MODEL_RE.match(model["vllm"]["model_id"]):
+                problems.add(where + ".vllm.model_id", "%r is not a Hugging Face id (org/name, e.g. facebook/opt-350m)" % model["vllm"]["model_id"])
+        if model["vllm"] and model["engine"] not in VLLM_ENGINES:
+            problems.add(where + ".vllm", "is read by the engines %s only; engine %s takes its model from nim:"
+                         % (" and ".join(VLLM_ENGINES), model["engine"]))
         if hf_token and not hf_token.startswith("hf_"):
             problems.add("eks_llm_hf_token", "the Hugging Face token does not start with 'hf_' (value hidden)")
         pool_name = model["node_pool"] or (pools[0]["name"] if len(pools) == 1 else None)
@@ -683,9 +699,9 @@ def _monitoring(problems, monitoring, models, given, addons):
 
 def _front_end(problems, webui, exposure, models, tags):
     if webui["enabled"]:
-        if not any(m["engine"] in ("nim_operator", "nim_chart") for m in models):
+        if not any(m["engine"] in OPENAI_ENGINES for m in models):
             problems.add("eks_llm_open_webui.enabled", "Open WebUI talks to OpenAI-compatible endpoints; no model uses a NIM"
-                         " engine (nim_operator or nim_chart), so it would have nothing to show")
+                         " engine (nim_operator or nim_chart) or vllm, so it would have nothing to show")
         if not DNS_LABEL_RE.match(webui["namespace"]) or webui["namespace"] in RESERVED_NAMESPACES:
             problems.add("eks_llm_open_webui.namespace", "%r is not a namespace Open WebUI can own (DNS label, not one of %s)"
                          % (webui["namespace"], ", ".join(RESERVED_NAMESPACES)))
@@ -714,6 +730,10 @@ TRITON_HTTP_PORT = 8000
 TRITON_METRICS_PORT = 8002
 
 
+# The API the verify probe speaks to each engine (roles/verify/files/llm_probe.py); NIM engines: "openai".
+PROBE_APIS = {"triton_vllm": "triton", "vllm": "vllm"}
+
+
 def _served_model_name(model):
     """The model name the server lists and requests must name: NIM serves <org>/<model> of its image."""
     if model["served_model_name"]:
@@ -727,7 +747,12 @@ def _in_cluster_endpoints(model):
     host = "%s.%s.svc.cluster.local" % (model["name"], model["namespace"])
     if model["engine"] == "triton_vllm":
         return {"base_url": "http://%s:%d" % (host, TRITON_HTTP_PORT), "metrics_url": "http://%s:%d/metrics" % (host, TRITON_METRICS_PORT)}
-    return {"base_url": "http://%s:%d" % (host, OPENAI_PORT), "metrics_url": "http://%s:%d/v1/metrics" % (host, OPENAI_PORT)}
+    return {"base_url": "http://%s:%d" % (host, OPENAI_PORT), "metrics_url": "http://%s:%d%s" % (host, OPENAI_PORT, _openai_metrics_path(model))}
+
+
+def _openai_metrics_path(model):
+    """NIM serves its metrics under /v1/metrics; vLLM's OpenAI server at /metrics."""
+    return "/metrics" if model["engine"] == "vllm" else "/v1/metrics"
 
 
 def _verify(problems, verify, models, charts):
@@ -758,14 +783,14 @@ def _verify(problems, verify, models, charts):
         endpoint = _in_cluster_endpoints(model)
         if model["name"] in overrides:
             override = overrides[model["name"]]
-            default_metrics = "" if triton else override["base_url"].rstrip("/") + "/v1/metrics"
+            default_metrics = "" if triton else override["base_url"].rstrip("/") + _openai_metrics_path(model)
             endpoint = {"base_url": override["base_url"], "metrics_url": override.get("metrics_url") or default_metrics}
             if verify["expect_metrics"] and not endpoint["metrics_url"]:
                 problems.add("%s.endpoint_overrides.%s" % (where, model["name"]), "Triton serves metrics on its own port:"
                              " give metrics_url (e.g. http://host:8002/metrics) or set expect_metrics: false")
         elif verify["mode"] == "controller":
             unreachable.append(model["name"])
-        endpoints[model["name"]] = dict(endpoint, api="triton" if triton else "openai", namespace=model["namespace"],
+        endpoints[model["name"]] = dict(endpoint, api=PROBE_APIS.get(model["engine"], "openai"), namespace=model["namespace"],
                                         served_model_name=model["served_model_name"])
     if verify["enabled"] and unreachable:
         problems.add(where + ".endpoint_overrides", "mode controller probes from the controller, which cannot resolve cluster Service"
@@ -900,7 +925,7 @@ def validate(variables):
     models = _models(problems, params["eks_llm_models"], pools, params["eks_llm_ngc_api_key"], params["eks_llm_hf_token"])
     _pool_capacity(problems, pools, models)
     _dependencies(problems, params, models, cluster["addons"], shaped)
-    gated = [m["name"] for m in models if m["engine"] == "triton_vllm" and m["vllm"] and m["vllm"]["model_id"].startswith(GATED_HF_PREFIXES)]
+    gated = [m["name"] for m in models if m["engine"] in VLLM_ENGINES and m["vllm"] and m["vllm"]["model_id"].startswith(GATED_HF_PREFIXES)]
     if gated and not params["eks_llm_hf_token"]:
         warnings.append("no Hugging Face token (HF_TOKEN / eks_llm_hf_token): %s %s gated on Hugging Face and will fail to download"
                         " (accept the model's license with your account, then export HF_TOKEN)"

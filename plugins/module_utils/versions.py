@@ -54,6 +54,9 @@ CHARTS = {
 
 IMAGES = {
     "triton_vllm": "nvcr.io/nvidia/tritonserver:25.10-vllm-python-py3",
+    # vLLM's own OpenAI-compatible server (engine vllm). v0.26.0: release notes of 2026-09 (dependency bumps to
+    # vllm 0.26.0 from 2026-09-04 on). Its metrics are the V1 engine's `vllm:` names (VLLM_VERSION below).
+    "vllm": "vllm/vllm-openai:v0.26.0",
     "triton_sdk": "nvcr.io/nvidia/tritonserver:25.10-py3-sdk",
     "aiperf": "nvcr.io/nvidia/ai-dynamo/aiperf:0.13.0",
     "python": "public.ecr.aws/docker/library/python:3.12.12-slim",
@@ -62,6 +65,11 @@ IMAGES = {
     # the image is set explicitly. 2.34.x keeps Fluent Bit 1.9.10, whose configuration the chart renders.
     "fluent_bit": "public.ecr.aws/aws-observability/aws-for-fluent-bit:2.34.1.20251112",
 }
+
+# The vLLM release inside IMAGES["vllm"]: the LLM stand-in exports this release's metric names (tests/standin/llm_server.py,
+# flavor vllm: V1 names with the `vllm:` prefix, e.g. vllm:num_requests_waiting and vllm:kv_cache_usage_perc; the
+# V0-era vllm:gpu_cache_usage_perc and vllm:time_per_output_token_seconds are gone), and a unit test keeps the two equal.
+VLLM_VERSION = "0.26.0"
 
 # Karpenter AMI aliases per node pool ami_family: pinned, so a new AMI release is a reviewed change.
 # For GPU instance types Karpenter resolves these to the NVIDIA variants (drivers and toolkit included).

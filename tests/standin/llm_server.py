@@ -8,7 +8,9 @@ Endpoint flavors
     nim     /v1/health/live, /v1/health/ready, /health, /health/ready, GET /v1/models, POST /v1/completions,
             POST /v1/chat/completions (JSON or SSE), Prometheus text at /v1/metrics and /metrics with NIM 1.x names
             (num_requests_running, gpu_cache_usage_perc, time_to_first_token_seconds, ...).
-    vllm    the same routes; metrics with vLLM V1 names (vllm:num_requests_running, vllm:kv_cache_usage_perc,
+    vllm    vLLM's OpenAI server as of VLLM_VERSION (the collection's pinned image, versions.VLLM_VERSION): /health (no
+            /v1/health/*), GET /version, GET /v1/models, POST /v1/completions, POST /v1/chat/completions, Prometheus text at
+            /metrics only, with vLLM V1 names (vllm:num_requests_running, vllm:num_requests_waiting, vllm:kv_cache_usage_perc,
             vllm:inter_token_latency_seconds, ...). `metrics_prefix` ("" or "vllm:") picks the style for either flavor.
     triton  /v2/health/live|ready, GET /v2, /v2/models/{m}[/versions/1], .../ready, .../config, POST /v2/repository/index,
             POST .../generate and .../generate_stream (SSE); metrics on a separate metrics_port (Triton's 8002): exactly the
@@ -93,6 +95,8 @@ NUMBERS = {"ttft_ms": (float, 0, None), "itl_ms": (float, 0, None), "ttft_growth
            "max_model_len": (int, 1, None), "kv_cache_tokens": (int, 1, None)}
 FIXED_KEYS = ("name", "flavor", "port", "metrics_port")
 TRITON_VERSION = "1"
+# The vLLM release whose routes and metric names the vllm flavor serves (kept equal to the collection's pin by a unit test)
+VLLM_VERSION = "0.26.0"
 TRITON_SERVER_VERSION = "2.59.0"
 PREFILL_SLICES = 8
 MIN_SLICE_S = 0.002
@@ -677,12 +681,19 @@ class OpenAIFrontend:
 
     def routes(self):
         engine = self.engine
+        if engine.flavor == "vllm":  # vLLM: one health route, metrics only at /metrics
+            return [web.get("/health", health(engine, True, None)), web.get("/version", self.version), web.get("/v1/models", self.models),
+                    web.post("/v1/completions", self.completions), web.post("/v1/chat/completions", self.chat),
+                    web.get("/metrics", self.metrics)]
         live = health(engine, False, {"object": "health-response", "message": "Service is live."})
         ready = health(engine, True, {"object": "health-response", "message": "Service is ready."})
         return [web.get("/v1/health/live", live), web.get("/v1/health/ready", ready), web.get("/health", health(engine, True, None)),
                 web.get("/health/ready", health(engine, True, None)), web.get("/v1/models", self.models),
                 web.post("/v1/completions", self.completions), web.post("/v1/chat/completions", self.chat),
                 web.get("/v1/metrics", self.metrics), web.get("/metrics", self.metrics)]
+
+    async def version(self, _request):
+        return web.json_response({"version": VLLM_VERSION})
 
     async def models(self, _request):
         owner = "vllm" if self.engine.flavor == "vllm" else "system"
@@ -1055,6 +1066,8 @@ class LLMServer:
                     "control_url": f"{base}/_standin"}
             if engine.flavor == "triton":
                 info.update(metrics_url=f"{metrics_base}/metrics", health_url=f"{base}/v2/health/ready")
+            elif engine.flavor == "vllm":
+                info.update(openai_url=f"{base}/v1", metrics_url=f"{base}/metrics", health_url=f"{base}/health")
             else:
                 info.update(openai_url=f"{base}/v1", metrics_url=f"{base}/v1/metrics", health_url=f"{base}/v1/health/ready")
             endpoints[engine.name] = info

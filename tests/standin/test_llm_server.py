@@ -14,7 +14,8 @@ import aiohttp
 import pytest
 
 from tests.standin.aws_server import REPO, process_alive
-from tests.standin.llm_server import (PIECES, LLMStandIn, endpoint_specs, expected_steady_state, latency_ms, running_llm_server)
+from tests.standin.llm_server import (PIECES, VLLM_VERSION, LLMStandIn, endpoint_specs, expected_steady_state, latency_ms,
+                                      running_llm_server)
 
 NIM_MODEL = "meta/llama-3.1-8b-instruct"
 ENDPOINTS = [
@@ -214,9 +215,14 @@ def test_config_defaults_per_flavor():
 @pytest.mark.parametrize("name", ["nim", "vllm"])
 def test_openai_health_and_models(llm, name):  # pylint: disable=redefined-outer-name
     base = llm.url(name)
-    assert http_json(base + "/v1/health/live") == (200, {"object": "health-response", "message": "Service is live."})
-    assert http_json(base + "/v1/health/ready") == (200, {"object": "health-response", "message": "Service is ready."})
-    assert http(base + "/health")[0] == 200 and http(base + "/health/ready")[0] == 200
+    assert http(base + "/health")[0] == 200
+    if name == "nim":
+        assert http_json(base + "/v1/health/live") == (200, {"object": "health-response", "message": "Service is live."})
+        assert http_json(base + "/v1/health/ready") == (200, {"object": "health-response", "message": "Service is ready."})
+        assert http(base + "/health/ready")[0] == 200
+    else:  # vLLM has one health route and serves metrics at /metrics only
+        assert [http(base + path)[0] for path in ("/v1/health/live", "/v1/health/ready", "/health/ready", "/v1/metrics")] == [404] * 4
+        assert llm.url(name, "health_url") == base + "/health" and llm.url(name, "metrics_url") == base + "/metrics"
     status, models = http_json(base + "/v1/models")
     assert status == 200 and models["object"] == "list"
     assert [model["id"] for model in models["data"]] == llm.endpoints[name]["models"]
@@ -452,6 +458,20 @@ def test_nim_metrics_count_the_traffic(llm):  # pylint: disable=redefined-outer-
         assert value(samples, "request_prompt_tokens_sum", **labels) == 8 and value(samples, "request_generation_tokens_sum", **labels) == 10
         assert value(samples, "num_requests_running", **labels) == 0 and value(samples, "num_request_max", **labels) == 256
         assert value(samples, "request_failure_total", **labels) == 0
+
+
+def test_vllm_flavor_is_the_pinned_vllm_release(llm):  # pylint: disable=redefined-outer-name
+    from ansible_collections.eks_llm.inference.plugins.module_utils import versions  # pylint: disable=import-outside-toplevel
+
+    # a new pin must come with the stand-in's routes and metric names of that release
+    assert VLLM_VERSION == versions.VLLM_VERSION and versions.IMAGES["vllm"].endswith(":v" + versions.VLLM_VERSION)
+    assert http_json(llm.url("vllm") + "/version") == (200, {"version": VLLM_VERSION})
+    names = set(name for name, _labels in scrape(llm, "vllm"))
+    # what the HPA (prometheus-adapter's llm_requests_waiting), the dashboards and the verify probe read
+    assert {"vllm:num_requests_waiting", "vllm:num_requests_running", "vllm:kv_cache_usage_perc",
+            "vllm:time_to_first_token_seconds_bucket", "vllm:inter_token_latency_seconds_bucket"} <= names
+    # names this release no longer exports (V0-era spellings)
+    assert not names & {"vllm:gpu_cache_usage_perc", "vllm:time_per_output_token_seconds_bucket", "vllm:num_request_max"}
 
 
 def test_vllm_metric_names(llm):  # pylint: disable=redefined-outer-name

@@ -1,7 +1,8 @@
 """playbooks/verify.yml against the LLM stand-in: passes in every API flavour, and each fault fails it saying what is wrong.
 
-One stand-in process serves three endpoints - NIM (NIM 1.x metric names), vLLM's OpenAI server (vllm:-prefixed V1
-names) and Triton + vLLM - and the inventory points one model of each engine at them through
+One stand-in process serves three endpoints - NIM (NIM 1.x metric names), vLLM's OpenAI server (its routes and
+vllm:-prefixed V1 names) and Triton + vLLM - and the inventory points a model of engine nim_chart, vllm and triton_vllm
+at them through
 eks_llm_verify.endpoint_overrides (mode controller, Kubernetes-side checks switched off explicitly).
 """
 import json
@@ -21,13 +22,14 @@ ENDPOINTS = [
 MODELS = [
     {"name": "llama3-8b", "engine": "nim_chart", "parameters_billion": 8,
      "nim": {"image": "nvcr.io/nim/meta/llama3-8b-instruct", "tag": "1.0.3"}},
-    {"name": "llama31-8b", "engine": "nim_operator", "parameters_billion": 8,
-     "nim": {"image": "nvcr.io/nim/meta/llama-3.1-8b-instruct", "tag": "1.3.3"}},
+    {"name": "llama31-8b", "engine": "vllm", "parameters_billion": 8, "served_model_name": "meta/llama-3.1-8b-instruct",
+     "vllm": {"model_id": "meta-llama/Llama-3.1-8B-Instruct"}},
     {"name": "opt-350m", "engine": "triton_vllm", "parameters_billion": 0.35, "precision": "fp16",
      "vllm": {"model_id": "facebook/opt-350m"}, "autoscaling": {"enabled": True}},
 ]
 MODEL_OF = {"nim": "llama3-8b", "vllm": "llama31-8b", "triton": "opt-350m"}
 OPENAI_CHECKS = ["health_live", "health_ready", "model_list", "completion", "chat_completion", "chat_stream", "prompt_set", "metrics"]
+VLLM_CHECKS = [check for check in OPENAI_CHECKS if check != "health_live"]  # vLLM has one health route: /health
 TRITON_CHECKS = ["health_live", "health_ready", "model_ready", "model_list", "generate", "generate_stream", "prompt_set", "metrics"]
 
 
@@ -73,12 +75,13 @@ def test_every_flavour_passes_and_leaves_a_report(inventory):
     report = json.loads(read(os.path.join(runs[0], "verify-report.json")))
     assert report["ok"] is True and report["mode"] == "controller"
     done = dict(((c["model"], c["check"]), c) for c in report["checks"])
-    for model, checks in (("llama3-8b", OPENAI_CHECKS), ("llama31-8b", OPENAI_CHECKS), ("opt-350m", TRITON_CHECKS)):
+    for model, checks in (("llama3-8b", OPENAI_CHECKS), ("llama31-8b", VLLM_CHECKS), ("opt-350m", TRITON_CHECKS)):
         for check in checks:
             assert done[(model, check)]["ok"] is True, done[(model, check)]
-    # served names derived from the NIM images; vLLM-style metrics accepted
+    # served names from the inventory; vLLM's health route and vllm: metrics
     assert "['meta/llama-3.1-8b-instruct']" in done[("llama31-8b", "model_list")]["got"]
     assert "vllm:kv_cache_usage_perc" in done[("llama31-8b", "metrics")]["got"]
+    assert done[("llama31-8b", "health_ready")]["expected"].endswith("/health") and ("llama31-8b", "health_live") not in done
     # switched-off checks are listed, not hidden
     skipped = sorted(set(c["check"] for c in report["checks"] if c["ok"] is None))
     assert skipped == ["hpa_metric", "interruption_delivery", "log_delivery", "pods", "prometheus_target", "rollout_or_ready", "service",
@@ -141,5 +144,5 @@ def test_each_fault_fails_the_play_naming_model_check_and_what_came_back(llm, in
             assert line in result.output, line
     # checks the fault does not touch still pass: health_live answers in every fault mode
     passed = set((c["model"], c["check"]) for c in report["checks"] if c["ok"] is True)
-    assert set((model, "health_live") for model in MODEL_OF.values()) <= passed
+    assert set((model, "health_live") for model in MODEL_OF.values() if model != "llama31-8b") <= passed
     assert "- verdict: **FAIL**" in read(os.path.join(runs[-1], "verify-report.md"))

@@ -14,6 +14,8 @@ pinned python image inside the cluster. For every model of the spec it checks, o
   (exactly the expected models), a generate and a generate_stream request (``exclude_input_in_output``,
   so an echoed prompt is not mistaken for an answer), the prompt set through generate, and the
   ``nv_inference_*`` series of the model;
+* vLLM's OpenAI server: the same as OpenAI / NIM, but its one health route ``/health`` (it answers once the
+  engine is loaded; vLLM has no ``/v1/health/*``) and only ``vllm:``-prefixed series;
 * optionally Prometheus: an active scrape target of the model's Service whose health is up.
 
 Every check records what was expected and what came back; nothing passes by default (an empty
@@ -85,7 +87,9 @@ MODEL_DEFAULTS = {
     "served_model_name": "",
     "expected_models": None,
 }
-APIS = ("openai", "triton")
+APIS = ("openai", "vllm", "triton")
+# the APIs with OpenAI's routes (/v1/models, /v1/completions, /v1/chat/completions)
+OPENAI_APIS = ("openai", "vllm")
 SMOKE_PROMPT = "Name three primary colours."
 
 
@@ -399,6 +403,8 @@ class ModelProbe(object):
         series = metric_names(body)
         if self.model["api"] == "triton":
             wanted, prefixes = TRITON_SERIES, ("",)
+        elif self.model["api"] == "vllm":
+            wanted, prefixes = OPENAI_SERIES, ("vllm:",)
         else:
             wanted, prefixes = OPENAI_SERIES, ("", "vllm:")
         missing, found = [], []
@@ -450,8 +456,11 @@ class ModelProbe(object):
             self.check("generate_stream", "events with non-empty text_output from POST /v2/models/%s/generate_stream" % quoted,
                        self.triton_generate_stream)
         else:
-            self.check("health_live", "HTTP 200 from GET %s/v1/health/live" % base, lambda: self.expect_status_200("/v1/health/live"))
-            self.check("health_ready", "HTTP 200 from GET %s/v1/health/ready" % base, lambda: self.expect_status_200("/v1/health/ready"))
+            if self.model["api"] == "vllm":
+                self.check("health_ready", "HTTP 200 from GET %s/health" % base, lambda: self.expect_status_200("/health"))
+            else:
+                self.check("health_live", "HTTP 200 from GET %s/v1/health/live" % base, lambda: self.expect_status_200("/v1/health/live"))
+                self.check("health_ready", "HTTP 200 from GET %s/v1/health/ready" % base, lambda: self.expect_status_200("/v1/health/ready"))
             self.check("model_list", "exactly %s from GET /v1/models" % self.expected_models, self.openai_models)
             self.check("completion", "non-empty choices[0].text from POST /v1/completions (model %s)" % self.served,
                        lambda: excerpt(self.openai_completion("Once upon a time"), 80))
@@ -463,6 +472,8 @@ class ModelProbe(object):
         if self.spec["expect_metrics"]:
             if self.model["api"] == "triton":
                 wanted, how = TRITON_SERIES, 'with model="%s"' % self.served
+            elif self.model["api"] == "vllm":
+                wanted, how = OPENAI_SERIES, "(vllm:-prefixed)"
             else:
                 wanted, how = OPENAI_SERIES, "(optionally vllm:-prefixed)"
             expected = "series %s %s from %s" % (", ".join("|".join(s) for s in wanted), how, self.model["metrics_url"])
@@ -496,7 +507,7 @@ def normalise_spec(spec):
                 raise ValueError("models[%d] has no %s" % (index, key))
         if model["api"] not in APIS:
             raise ValueError("models[%d] (%s): api %r is not one of %s" % (index, model["name"], model["api"], ", ".join(APIS)))
-        if model["api"] == "openai" and not model["served_model_name"]:
+        if model["api"] in OPENAI_APIS and not model["served_model_name"]:
             raise ValueError("models[%d] (%s): an OpenAI-API model needs served_model_name" % (index, model["name"]))
         if result["expect_metrics"] and not model["metrics_url"]:
             raise ValueError("models[%d] (%s): expect_metrics is on but metrics_url is empty" % (index, model["name"]))
@@ -539,7 +550,7 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(description="Check that LLM inference endpoints answer, list the right models and export metrics.")
     parser.add_argument("--spec", help="JSON file with the models to probe (what the verify role writes)")
     parser.add_argument("--prompts", help="prompt file, one prompt a line (overrides the spec's prompts)")
-    parser.add_argument("--api", choices=APIS, help="single model: openai (NIM) or triton")
+    parser.add_argument("--api", choices=APIS, help="single model: openai (NIM), vllm (vLLM's OpenAI server) or triton")
     parser.add_argument("--base-url", help="single model: e.g. http://localhost:8000")
     parser.add_argument("--model", help="single model: served model name (OpenAI) or Triton model name")
     parser.add_argument("--metrics-url", default="", help="single model: metrics endpoint (omit to skip the metrics check)")

@@ -146,7 +146,7 @@ def test_every_problem_at_once():
 def test_endpoint_types_must_fit_the_engine_and_the_runner():
     text = problems_of({"enabled": True, "runner": "aiperf", "tokenizer": NIM_TOKENIZER, "profiles": [
         {"name": "a", "endpoint_type": "generate"}, {"name": "b", "endpoint_type": "chat"}, {"name": "c", "endpoint_type": "kserve"}]})
-    assert "profiles.a.endpoint_type: a serves llama3-8b with the OpenAI API (NIM): endpoint_type chat or completions, not generate" in text
+    assert "profiles.a.endpoint_type: a serves llama3-8b with the OpenAI API (NIM, vLLM): endpoint_type chat or completions, not generate" in text
     assert "profiles.b.endpoint_type: b serves opt-350m with Triton: endpoint_type generate (HTTP) or kserve" in text
     assert "profiles.c.endpoint_type: AIPerf has no Triton gRPC client" in text
     controller = {"enabled": True, "runner": "aiperf", "mode": "controller", "tokenizer": {"llama3-8b": "/t", "opt-350m": "/t"}}

@@ -351,3 +351,49 @@ def test_standin_serves_exactly_the_pinned_engine_metrics(flavor):
         labels.setdefault(family, set()).update(set(dummy) - set(POD) - {"le"})
     assert dict((name, sorted(found)) for name, found in labels.items()) == dict(
         (family["name"], sorted(family["labels"])) for family in RECORD["families"])
+
+
+VLLM_INVENTORY = dict(INVENTORY, eks_llm_models=[
+    {"name": "opt-350m", "engine": "vllm", "parameters_billion": 0.35, "precision": "fp16", "node_pool": "g6", "namespace": "llm",
+     "vllm": {"model_id": "facebook/opt-350m"}, "autoscaling": {"enabled": True, "max_replicas": 3, "target": 2}}])
+
+
+def test_vllm_hpa_metric_comes_from_the_pinned_vllm_series_and_rises_with_the_backlog():
+    """Engine vllm: the HPA names the adapter's llm_requests_waiting, whose rule selects vllm:num_requests_waiting from what the
+    stand-in (the pinned vLLM release's names) serves; 8 clients on a batch of 2 put it above the target, 1 client does not."""
+    config, problems, dummy = inventory_model.validate(dict(VLLM_INVENTORY))
+    assert problems == []
+    settings = {"platform": config["platform"], "models": config["models"]}
+    model = config["models"][0]
+    metric = inference.hpa(config, model, "Deployment", model["name"])["spec"]["metrics"][0]["pods"]["metric"]["name"]
+    rule = dict((r["name"]["as"], r) for r in monitoring.adapter_rules(settings))[metric]
+    url_path = "/v1/chat/completions"
+    with running_llm_server([{"name": "vllm", "flavor": "vllm", "models": ["opt-350m"], "ttft_ms": 40, "itl_ms": 10, "max_batch": 2}]) as llm:
+        served = set(name for name, dummy_labels, dummy_value in parse_samples(llm.metrics("vllm")))
+        assert adapter_series(rule, served) == ["vllm:num_requests_waiting"]
+
+        def under(concurrency, seconds):
+            async def main():
+                async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+                    deadline = time.monotonic() + seconds
+
+                    async def client():
+                        while time.monotonic() < deadline:
+                            body = {"model": "opt-350m", "max_tokens": 4, "messages": [{"role": "user", "content": "a b c"}]}
+                            async with session.post(llm.url("vllm") + url_path, json=body) as response:
+                                assert response.status == 200
+                                await response.read()
+
+                    async def scrape_midway():  # a gauge: read while the clients are busy
+                        await asyncio.sleep(seconds / 2)
+                        return await asyncio.get_running_loop().run_in_executor(None, llm.metrics, "vllm")
+                    results = await asyncio.gather(scrape_midway(), *[client() for dummy in range(concurrency)])
+                    return results[0]
+            earlier, started = parse_samples(llm.metrics("vllm")), time.monotonic()
+            later = parse_samples(asyncio.run(main()))
+            values = Evaluator(earlier, later, time.monotonic() - started).evaluate(rule["metricsQuery"])
+            assert len(values) == 1, values
+            return list(values.values())[0]
+        idle, busy = under(1, 1.0), under(8, 1.5)
+    target = model["autoscaling"]["target"]
+    assert idle < target < busy, (metric, idle, busy, target)

@@ -365,7 +365,90 @@ def test_front_end_and_namespace_problems(changes, expected):
 def test_examples_cover_every_engine_and_seed_feature():
     configs = [load(os.path.basename(path)) for path in glob.glob(os.path.join(EXAMPLES, "*"))]
     engines = set(m["engine"] for c in configs for m in c["models"])
-    assert engines == {"nim_operator", "nim_chart", "triton_vllm"}
+    assert engines == {"nim_operator", "nim_chart", "triton_vllm", "vllm"}
     assert any(c["open_webui"]["enabled"] for c in configs)
     assert any(len(c["models"]) > 1 for c in configs)
     assert any(m["tensor_parallel"] == 2 for c in configs for m in c["models"])
+
+
+def test_vllm_model_gets_the_openai_server_with_inventory_engine_args_probes_cache_service_monitor_and_hpa():
+    config = load("vllm-qwen25-7b-tp2-hpa-g5")
+    model = config["models"][0]
+    plan = inference.plan(config, "", config["region"])
+    objects = plan["models"][0]["objects"]
+    assert [o["kind"] for o in objects] == ["PersistentVolumeClaim", "Deployment", "Service", "ServiceMonitor", "HorizontalPodAutoscaler"]
+    deployment = by_kind(objects, "Deployment")[0]
+    pod = deployment["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    assert container["image"] == config["images"]["vllm"] == "vllm/vllm-openai:v0.26.0"
+    assert container["command"] == ["vllm", "serve"]
+    assert container["args"] == ["Qwen/Qwen2.5-7B-Instruct", "--served-model-name=Qwen/Qwen2.5-7B-Instruct", "--host=0.0.0.0", "--port=8000",
+                                 "--tensor-parallel-size=2", "--gpu-memory-utilization=0.9", "--max-model-len=8192", "--dtype=auto"]
+    assert container["resources"]["limits"]["nvidia.com/gpu"] == "2"  # tensor parallel = GPUs per replica
+    assert "replicas" not in deployment["spec"]  # the HPA owns the replica count
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert container[probe]["httpGet"] == {"path": "/health", "port": "http", "scheme": "HTTP"}
+    # a cold start (download + load + compile) gets 30 minutes before the first /health answer
+    assert container["startupProbe"]["periodSeconds"] * container["startupProbe"]["failureThreshold"] == 1800
+    env = dict((e["name"], e) for e in container["env"])
+    assert env["HF_HOME"]["value"] == "/cache/huggingface"
+    assert env["HF_TOKEN"]["valueFrom"]["secretKeyRef"] == {"name": "hf-token", "key": "HF_TOKEN", "optional": True}
+    assert pod["nodeSelector"] == {"eks-llm/node-pool": "gpu-g5-12xlarge"} and pod["automountServiceAccountToken"] is False
+    assert [v for v in pod["volumes"] if v["name"] == "cache"] == [{"name": "cache", "persistentVolumeClaim": {"claimName": "qwen25-7b-cache"}}]
+    claim = by_kind(objects, "PersistentVolumeClaim")[0]
+    assert claim["metadata"]["name"] == "qwen25-7b-cache" and claim["spec"]["storageClassName"] == "efs-ap"
+    assert claim["spec"]["resources"]["requests"]["storage"] == "60Gi"
+    service = by_kind(objects, "Service")[0]
+    assert [(p["name"], p["port"]) for p in service["spec"]["ports"]] == [("http", 8000)]
+    monitor = by_kind(objects, "ServiceMonitor")[0]
+    assert monitor["spec"]["endpoints"][0]["port"] == "http" and monitor["spec"]["endpoints"][0]["path"] == "/metrics"
+    assert monitor["spec"]["selector"]["matchLabels"] == service["spec"]["selector"] == {"eks-llm/model": "qwen25-7b", "eks-llm/engine": "vllm"}
+    hpa = by_kind(objects, "HorizontalPodAutoscaler")[0]["spec"]
+    assert (hpa["minReplicas"], hpa["maxReplicas"]) == (1, 3)
+    # prometheus-adapter's llm_requests_waiting is vllm:num_requests_waiting per pod
+    assert hpa["metrics"] == [{"type": "Pods", "pods": {"metric": {"name": "llm_requests_waiting"},
+                                                        "target": {"type": "AverageValue", "averageValue": "4"}}}]
+    assert hpa["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "qwen25-7b"}
+    assert [(s["namespace"], s["name"]) for s in plan["secrets"]] == [("vllm", "hf-token")]
+    assert plan["triton_shared"] == []
+
+
+def test_vllm_optional_engine_args_and_fixed_replicas():
+    config = load("vllm-qwen25-7b-tp2-hpa-g5", eks_llm_models=[{
+        "name": "opt-350m", "engine": "vllm", "parameters_billion": 0.35, "precision": "fp16", "replicas": 2, "max_model_len": 2048,
+        "gpu_memory_utilization": 0.5, "vllm": {"model_id": "facebook/opt-350m", "revision": "abc123", "dtype": "float16", "enforce_eager": True}}])
+    deployment = by_kind(inference.plan(config, "", config["region"])["models"][0]["objects"], "Deployment")[0]
+    args = deployment["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert args[1] == "--served-model-name=opt-350m"  # the model's name when none is given
+    assert args[-4:] == ["--max-model-len=2048", "--dtype=float16", "--revision=abc123", "--enforce-eager"]
+    assert "--gpu-memory-utilization=0.5" in args and deployment["spec"]["replicas"] == 2
+
+
+def test_switching_between_triton_vllm_and_vllm_marks_only_the_old_engines_objects_stale():
+    vllm = load("vllm-qwen25-7b-tp2-hpa-g5")
+    existing = _as_existing([o for m in inference.plan(vllm, "", vllm["region"])["models"] for o in m["objects"]])
+    with open(os.path.join(EXAMPLES, "vllm-qwen25-7b-tp2-hpa-g5", "group_vars", "all", "main.yml")) as handle:
+        written = yaml.safe_load(handle)["eks_llm_models"][0]
+    switched = load("vllm-qwen25-7b-tp2-hpa-g5", eks_llm_models=[dict(written, engine="triton_vllm")])
+    plan = inference.plan(switched, "b", switched["region"])
+    # same names (qwen25-7b, qwen25-7b-cache): the Deployment's selector (engine label) cannot change in place, so it goes
+    # before the apply; the cache claim (same Hugging Face cache layout), Service, monitor and HPA are applied over
+    assert inference.stale(existing, plan["keys"]) == []
+    stale = inference.stale(existing, plan["keys"], plan["engines"])
+    assert [(s["kind"], s["name"]) for s in stale] == [("Deployment", "qwen25-7b")]
+    back = inference.plan(vllm, "", vllm["region"])
+    assert inference.stale(existing, back["keys"], back["engines"]) == []
+    new = dict((inference._key(o), o) for m in plan["models"] for o in m["objects"])  # pylint: disable=protected-access
+    assert new["Deployment/vllm/qwen25-7b"]["metadata"]["labels"]["eks-llm/engine"] == "triton_vllm"
+    assert sorted(k.split("/")[0] for k in new) == ["Deployment", "HorizontalPodAutoscaler", "PersistentVolumeClaim", "Service", "ServiceMonitor"]
+    gone = inference.plan(load("vllm-qwen25-7b-tp2-hpa-g5", eks_llm_models=[]), "", vllm["region"])
+    assert sorted((s["kind"], s["name"]) for s in inference.stale(existing, gone["keys"])) == [
+        ("Deployment", "qwen25-7b"), ("HorizontalPodAutoscaler", "qwen25-7b"), ("PersistentVolumeClaim", "qwen25-7b-cache"),
+        ("Service", "qwen25-7b"), ("ServiceMonitor", "qwen25-7b")]
+
+
+def test_open_webui_lists_vllm_endpoints_too():
+    config = load("vllm-qwen25-7b-tp2-hpa-g5", eks_llm_open_webui={"enabled": True})
+    deployment = by_kind(inference.plan(config, "", config["region"])["open_webui"], "Deployment")[0]
+    env = dict((e["name"], e.get("value")) for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"])
+    assert env["OPENAI_API_BASE_URLS"] == "http://qwen25-7b.vllm.svc.cluster.local:8000/v1"

@@ -69,13 +69,20 @@ def test_valid_inventory_normalises_with_defaults_tags_and_placement():
     (variables(eks_llm_name="Demo_Cluster"), "eks_llm_name: 'Demo_Cluster' is not usable"),
     (variables(eks_llm_name="x" * 40), "use 3-32 characters"),
     (variables(eks_llm_region="us-middle-9"), "eks_llm_region: 'us-middle-9' is not an AWS region"),
-    (with_model(0, engine="tgi"), "unknown engine 'tgi'; allowed: nim_operator, nim_chart, triton_vllm"),
+    (with_model(0, engine="tgi"), "unknown engine 'tgi'; allowed: nim_operator, nim_chart, triton_vllm, vllm"),
     (with_model(1, tensor_parallel="two"), "tensor_parallel"),
     (with_model(1, name="llama3-8b"), "duplicate model name 'llama3-8b'"),
     (variables(eks_llm_ngc_api_key=""), "engine nim_chart pulls from nvcr.io and NGC: set NGC_API_KEY"),
     (variables(eks_llm_ngc_api_key="abcdef"), "does not start with 'nvapi-'"),
     (with_model(1, vllm=None), "engine triton_vllm needs a model source"),
     (with_model(1, vllm={"model_id": "not a model"}), "neither a Hugging Face id"),
+    (with_model(1, engine="vllm", vllm=None), "eks_llm_models[1] (opt-350m).vllm: engine vllm needs a model source: vllm: {model_id: <Hugging Face org/name>}"),
+    (with_model(1, engine="vllm", vllm={"model_id": "not a model"}), "'not a model' is not a Hugging Face id (org/name, e.g. facebook/opt-350m)"),
+    (with_model(1, engine="vllm", vllm={"model_id": "s3://models/opt-350m"}),
+     "'s3://models/opt-350m': engine vllm loads weights from Hugging Face only (an org/name id); for weights in the model bucket use engine triton_vllm"),
+    (with_model(0, vllm={"model_id": "facebook/opt-350m"}), "eks_llm_models[0] (llama3-8b).vllm: is read by the engines triton_vllm and vllm only"),
+    (with_model(1, engine="vllm", tensor_parallel=3), "tensor_parallel: 3: allowed 1, 2, 4 or 8 GPUs per replica"),
+    (with_model(1, engine="vllm", parameters_billion=70, precision="bf16"), "cannot be placed on node pool 'g5': 130.4 GiB of bf16 weights"),
     (with_model(0, nim={"image": "nvcr.io/nim/meta/llama3-8b-instruct", "tag": "latest"}), "pin an explicit NIM version"),
     (with_model(0, parameters_billion=70), "cannot be placed on node pool 'g5': 130.4 GiB of bf16 weights"),
     (with_model(0, node_pool="missing"), "'missing' is not a GPU node pool"),
@@ -206,3 +213,30 @@ def test_hugging_face_token_warning_only_for_gated_models():
     dummy_config, problems, warnings = inventory_model.validate(gated)
     assert problems == []
     assert [w for w in warnings if "opt-350m is gated on Hugging Face" in w and "HF_TOKEN" in w]
+
+
+def test_vllm_engine_normalises_with_the_probe_api_its_metrics_path_and_a_token_warning_for_gated_models():
+    given = with_model(1, engine="vllm", vllm={"model_id": "meta-llama/Llama-3.1-8B-Instruct"}, parameters_billion=8,
+                       precision="bf16", tensor_parallel=1, served_model_name="meta-llama/Llama-3.1-8B-Instruct")
+    given["eks_llm_hf_token"] = ""
+    config, problems, warnings = inventory_model.validate(given)
+    assert problems == []
+    model = config["models"][1]
+    assert model["engine"] == "vllm" and model["placement"]["eligible_instance_types"]
+    assert "vllm" in config["engines"]
+    endpoint = config["verify"]["endpoints"]["opt-350m"]
+    assert endpoint == {"base_url": "http://opt-350m.llm.svc.cluster.local:8000", "metrics_url": "http://opt-350m.llm.svc.cluster.local:8000/metrics",
+                        "api": "vllm", "namespace": "llm", "served_model_name": "meta-llama/Llama-3.1-8B-Instruct"}
+    assert [w for w in warnings if "opt-350m is gated on Hugging Face" in w]
+    # no AWS identity for the vLLM pods: only Triton's service accounts get a model-reader role
+    assert config["service_accounts"]["triton"] == []
+
+
+def test_vllm_endpoint_override_defaults_to_its_metrics_path():
+    given = with_model(1, engine="vllm")
+    given["eks_llm_verify"] = {"mode": "controller", "check_prometheus": False, "endpoint_overrides": {
+        "opt-350m": {"base_url": "http://127.0.0.1:9000"}, "llama3-8b": {"base_url": "http://127.0.0.1:9001"}}}
+    config, problems, dummy_warnings = inventory_model.validate(given)
+    assert problems == []
+    assert config["verify"]["endpoints"]["opt-350m"]["metrics_url"] == "http://127.0.0.1:9000/metrics"
+    assert config["verify"]["endpoints"]["llama3-8b"]["metrics_url"] == "http://127.0.0.1:9001/v1/metrics"

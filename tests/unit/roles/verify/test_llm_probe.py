@@ -330,7 +330,7 @@ def test_prometheus_target_must_be_up(triton, targets, ok, message):
 @pytest.mark.parametrize("spec, message", [
     ({}, "the spec lists no models"),
     ({"models": [{"name": "x", "base_url": "http://x"}], "colour": 1}, "unknown spec key(s): colour"),
-    ({"models": [{"name": "x", "base_url": "http://x", "api": "tgi"}]}, "api 'tgi' is not one of openai, triton"),
+    ({"models": [{"name": "x", "base_url": "http://x", "api": "tgi"}]}, "api 'tgi' is not one of openai, vllm, triton"),
     ({"models": [{"name": "x", "base_url": "http://x", "api": "openai", "metrics_url": "http://x/m"}]}, "needs served_model_name"),
     ({"models": [{"name": "x", "base_url": "http://x", "api": "triton"}]}, "expect_metrics is on but metrics_url is empty"),
     ({"models": [{"name": "x", "api": "triton"}]}, "has no base_url"),
@@ -375,3 +375,24 @@ def test_single_model_command_line_like_the_seed_client(nim, capsys):
     assert code == 0, err
     assert "Model meta/llama3-8b-instruct - Request 19:" in err
     assert "PASS: llama3-8b-instruct answered 20/20 prompts at concurrency 20" in err
+
+
+def test_vllm_api_passes_against_vllms_routes_where_the_nim_routes_are_missing():
+    from tests.standin.llm_server import running_llm_server  # pylint: disable=import-outside-toplevel
+
+    with running_llm_server([{"name": "vllm", "flavor": "vllm", "models": ["opt-350m"], "ttft_ms": 1, "itl_ms": 1}]) as server:
+        model = {"name": "opt-350m", "api": "vllm", "base_url": server.url("vllm"), "namespace": "llm",
+                 "served_model_name": "opt-350m", "metrics_url": server.url("vllm", "metrics_url")}
+        spec = {"timeout_s": 10, "concurrency": 5, "max_tokens": 16, "prompts": PROMPTS, "models": [model]}
+        result = probe.run(probe.normalise_spec(spec))
+        assert failed(result) == {}
+        assert sorted(by_check(result)) == sorted(["health_ready", "model_list", "completion", "chat_completion", "chat_stream",
+                                                   "prompt_set", "metrics"])
+        assert by_check(result)["health_ready"]["expected"] == "HTTP 200 from GET %s/health" % server.url("vllm")
+        assert "vllm:num_requests_waiting" in by_check(result)["metrics"]["got"]
+        # the NIM-style probe would fail on a real vLLM server: it has no /v1/health/*
+        spec["models"] = [dict(model, api="openai")]
+        assert "health_live" in failed(probe.run(probe.normalise_spec(spec)))
+        server.configure("vllm", metrics_prefix="")  # unprefixed names are NIM's, not vLLM's
+        spec["models"] = [model]
+        assert "missing series num_requests_running" in failed(probe.run(probe.normalise_spec(spec)))["metrics"]
