@@ -286,8 +286,11 @@ def tool_args(runner, target, profile, concurrency, request_count, artifact_dir,
     return args
 
 
-def tool_env(runner, target, mode):
+def tool_env(runner, target, mode, artifact_dir=None):
     """Environment of one run: offline Hugging Face for ids (their cache is on the model's claim in the cluster).
+
+    AIPerf on the controller writes its dataset's memory-mapped files under the run's own directory (its default, the
+    system temp directory, keeps an aiperf_mmap_<id> directory per run for good).
 
     AIPerf 0.13.0 cannot load a tokenizer directory in offline mode (it resolves the path as a Hub snapshot) and
     takes any non-empty HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE, even "0", as offline: a directory is given to it with
@@ -295,6 +298,8 @@ def tool_env(runner, target, mode):
     """
     offline = "1" if runner == "genai_perf" or not is_path(target["tokenizer"]) else ""
     env = {"HF_HUB_OFFLINE": offline, "TRANSFORMERS_OFFLINE": offline}
+    if runner == "aiperf" and mode == "controller" and artifact_dir:
+        env["AIPERF_DATASET_MMAP_BASE_PATH"] = artifact_dir
     if mode == "in_cluster":
         env["HOME"] = RESULTS_MOUNT
         if target["model_cache_claim"] and not is_path(target["tokenizer"]):
@@ -331,7 +336,7 @@ def plan_runs(bench, runs_dir, run_id):
                     "model_cache_claim": target["model_cache_claim"],
                     "argv": tool_args(bench["runner"], target, profile, concurrency, count, artifact_dir,
                                       bench["goodput"], bench["request_timeout_s"]),
-                    "env": tool_env(bench["runner"], target, bench["mode"]),
+                    "env": tool_env(bench["runner"], target, bench["mode"], artifact_dir),
                 })
     return planned
 

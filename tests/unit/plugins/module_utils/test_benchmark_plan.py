@@ -104,7 +104,8 @@ def test_controller_aiperf_against_overrides_with_a_tokenizer_directory():
     assert option(chat["argv"], "--artifact-dir") == ["/r/runs/llama3-8b/small/c1"] and chat["model_cache_claim"] == ""
     assert option(chat["argv"], "--ui") == ["none"] and "--no-server-metrics" in chat["argv"]
     # a directory must be loaded with offline mode off (AIPerf takes any non-empty value as on)
-    assert chat["env"] == {"HF_HUB_OFFLINE": "", "TRANSFORMERS_OFFLINE": ""}
+    # and AIPerf's memory-mapped dataset goes under the run's directory, not the system temp directory
+    assert chat["env"] == {"HF_HUB_OFFLINE": "", "TRANSFORMERS_OFFLINE": "", "AIPERF_DATASET_MMAP_BASE_PATH": "/r/runs/llama3-8b/small/c1"}
     # Triton through AIPerf's template endpoint on generate_stream
     assert option(generate["argv"], "--endpoint-type") == ["template"]
     assert option(generate["argv"], "--custom-endpoint") == ["/v2/models/opt-350m/generate_stream"]
