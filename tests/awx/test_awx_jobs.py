@@ -1,13 +1,16 @@
 """Job templates of roles/awx_config run as AWX runs them (tests/awx/awx_job.py: ansible-runner, a private data
 directory with the survey answers, the credentials' injected environment and the inventory imported from its SCM
 source) against the local stand-ins: moto (AWS) and the LLM endpoint stand-in. No Kubernetes needed."""
+import json
 import os
+import subprocess
 
 import boto3
+import pytest
 
 from tests.awx.awx_job import artifacts_text, custom_stats, read_json, run_job, write_private_data_dir
 from tests.standin.llm_server import running_llm_server
-from tests.system.conftest import leftovers, run_playbook, write_inventory
+from tests.system.conftest import REPO, leftovers, run_playbook, write_inventory
 
 pytest_plugins = ["tests.standin.fixtures"]
 
@@ -90,6 +93,47 @@ def test_verify_template_passes_on_the_llm_standin_returns_its_stats_and_copies_
     assert head["ServerSideEncryption"] == "AES256"
     tags = s3.get_object_tagging(Bucket="llm-local-reports", Key=prefix + "verify-report.json")["TagSet"]
     assert {"Key": "eks-llm:deployment", "Value": "llm-local"} in tags
+    assert_no_secret(root, runner)
+
+
+AIPERF_VENV = os.path.join(REPO, ".cache", "aiperf-venv")
+
+
+def test_benchmark_template_sweeps_with_the_survey_answers_gates_on_them_and_copies_the_report(tmp_path, aws_standin_clean):
+    """The Benchmark template: AIPerf on the controller against the LLM stand-in, the concurrencies and the p99 SLOs
+    from the survey, the summary returned through set_stats and the report copied to S3."""
+    aiperf = os.path.join(AIPERF_VENV, "bin", "aiperf")
+    if not os.access(aiperf, os.X_OK):
+        pytest.skip("AIPerf is not installed in %s: run `make tokenizer` (make test does)" % AIPERF_VENV)
+    tokenizer = str(tmp_path / "tokenizer")
+    subprocess.run([os.path.join(AIPERF_VENV, "bin", "python"), os.path.join(REPO, "tests", "system", "tiny_tokenizer.py"), tokenizer],
+                   check=True, timeout=120)
+    s3 = boto3.client("s3", region_name="us-west-2", endpoint_url=aws_standin_clean.endpoint_url)
+    s3.create_bucket(Bucket="llm-local-reports", CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
+    with running_llm_server([{"name": "triton", "flavor": "triton", "models": ["opt-350m"], "ttft_ms": 5, "itl_ms": 1}]) as llm:
+        inventory = write_inventory(tmp_path, changes={
+            "eks_llm_reports_s3_uri": "s3://llm-local-reports/awx/runs",
+            "eks_llm_benchmark": {
+                "enabled": True, "runner": "aiperf", "mode": "controller", "aiperf_bin": aiperf,
+                "tokenizer": {"opt-350m": tokenizer}, "endpoint_overrides": {"opt-350m": {"base_url": llm.url("triton")}},
+                "profiles": [{"name": "isl32-osl16", "input_tokens": 32, "output_tokens": 16, "concurrencies": [8],
+                              "request_count": 24, "warmup_requests": 2}],
+                "results_dir": str(tmp_path / "reports")}})
+        answers = {"eks_llm_run_benchmark_concurrencies": [1, 2], "eks_llm_run_slo_ttft_p99_ms": 2000,
+                   "eks_llm_run_slo_itl_p99_ms": 500}
+        root, runner = job(tmp_path, "benchmark", "Benchmark", inventory, answers, stand_in_env(aws_standin_clean))
+    assert runner.status == "successful", runner.stdout.read()[-4000:]
+    stats = custom_stats(runner)["eks_llm_benchmark"]
+    assert stats["runs"] == 2 and stats["slo_failures"] == 0  # the survey's concurrencies, not the inventory's [8]
+    run_dir = os.path.dirname(stats["report"])
+    report = read_json(os.path.join(run_dir, "report.json"))
+    assert sorted(r["concurrency"] for r in report["results"]) == [1, 2]
+    assert sorted((e["metric"], e["limit"]) for e in report["slo_results"]) == [
+        ("inter_token_latency_ms", 500.0)] * 2 + [("time_to_first_token_ms", 2000.0)] * 2
+    prefix = "awx/runs/benchmark/%s/" % os.path.basename(run_dir)
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="llm-local-reports")["Contents"]]
+    assert {prefix + "report.md", prefix + "report.json", prefix + "results.csv"} <= set(keys)
+    assert json.loads(s3.get_object(Bucket="llm-local-reports", Key=prefix + "report.json")["Body"].read()) == report
     assert_no_secret(root, runner)
 
 
