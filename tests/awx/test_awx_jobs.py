@@ -10,7 +10,7 @@ import pytest
 
 from tests.awx.awx_job import artifacts_text, custom_stats, read_json, run_job, write_private_data_dir
 from tests.standin.llm_server import running_llm_server
-from tests.system.conftest import REPO, leftovers, run_playbook, write_inventory
+from tests.system.conftest import REPO, leftovers, write_inventory
 
 pytest_plugins = ["tests.standin.fixtures"]
 
@@ -146,7 +146,12 @@ def test_teardown_template_refuses_without_the_deployments_name(tmp_path, aws_st
     assert [e["event_data"]["play"] for e in runner.events if e.get("event") == "playbook_on_play_start"] == [
         "Confirmation - the AWX Teardown template asks for the deployment's name before anything is deleted"]
     assert_no_secret(root, runner)
-    # the right name passes the confirmation (the teardown itself is tested in tests/system)
-    confirmed = run_playbook("playbooks/teardown_confirm.yml", write_inventory(tmp_path / "again"),
-                             args=["-e", "eks_llm_teardown_require_confirm=true", "-e", "eks_llm_teardown_confirm=llm-local"])
-    assert confirmed.returncode == 0 and confirmed.failed == 0, confirmed
+    # the right name: the whole teardown runs (here on an account where nothing is left: no cluster to reach, nothing
+    # tagged) and ends with its proof
+    root, confirmed = job(tmp_path, "confirmed", "Teardown", write_inventory(tmp_path / "again"),
+                          {"eks_llm_teardown_confirm": "llm-local"}, env)
+    assert confirmed.status == "successful", confirmed.stdout.read()[-4000:]
+    tasks = [e["event_data"].get("task") for e in confirmed.events if e.get("event") == "runner_on_ok"]
+    assert "Refuse to delete without the deployment's name" in tasks and "Prove nothing is left" in tasks
+    assert leftovers() == []
+    assert_no_secret(root, confirmed)
