@@ -36,8 +36,8 @@ options:
     default: []
   models:
     description:
-      - The models of the normalised inventory (C(eks_llm.models) as the validator publishes it: node_pool,
-        tensor_parallel, replicas, autoscaling, placement).
+      - The models of the normalised inventory, C(eks_llm.models) as the validator publishes it (with node_pool,
+        tensor_parallel, replicas, autoscaling and placement).
       - When given, each GPU pool is priced on its own, on-demand and spot, at its minimum scale (the nodes its
         models need at their minimum replicas) and its maximum (the nodes Karpenter may launch under its
         C(gpu_limit)), in RV(estimate.pools); the total per hour is then the maximum and RV(estimate.usd_per_hour_min)
