@@ -65,6 +65,15 @@ options:
         description: As O(pod_identity_associations).
         type: list
         elements: dict
+        suboptions:
+          service_account:
+            description: Name of the Kubernetes service account of the add-on.
+            type: str
+            required: true
+          role_arn:
+            description: ARN of the IAM role the service account gets.
+            type: str
+            required: true
       preserve:
         description: As O(preserve); the module's O(preserve) when not set.
         type: bool

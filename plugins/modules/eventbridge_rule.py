@@ -64,6 +64,18 @@ options:
         description: As O(targets); the module's O(targets) when not set.
         type: list
         elements: dict
+        suboptions:
+          id:
+            description: Id of the target, unique within the rule.
+            type: str
+            required: true
+          arn:
+            description: ARN of the target.
+            type: str
+            required: true
+          input:
+            description: JSON text sent to the target instead of the matched event.
+            type: str
   state:
     description:
       - Whether the rule should exist.
