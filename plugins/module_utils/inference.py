@@ -439,10 +439,36 @@ def _triton_probe(path, period, failures):
             "failureThreshold": failures, "timeoutSeconds": 5, "successThreshold": 1}
 
 
+def server_deployment(config, model, container, pod_identity):
+    """The Deployment of a model's server (Triton or vLLM): ``container`` on the model's GPU pool, rolling one replica
+    at a time, the model's cache claim and shared memory for tensor parallel workers; ``pod_identity`` is what the pod
+    spec says about its service account. The HPA owns the replica count when the model autoscales."""
+    node_selector, tolerations = node_selection(config, model)
+    pod_spec = dict(pod_identity)
+    pod_spec.update({
+        "nodeSelector": node_selector,
+        "tolerations": tolerations,
+        "terminationGracePeriodSeconds": 60,
+        "containers": [container],
+        "volumes": [
+            {"name": "cache", "persistentVolumeClaim": {"claimName": model["name"] + "-cache"}},
+            # tensor parallel workers exchange tensors through shared memory
+            {"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": "%dGi" % (2 * model["tensor_parallel"])}},
+        ],
+    })
+    spec = {
+        "selector": {"matchLabels": {MODEL_LABEL: model["name"], ENGINE_LABEL: model["engine"]}},
+        "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+        "template": {"metadata": {"labels": labels(config, model, component="server")}, "spec": pod_spec},
+    }
+    if not model["autoscaling"]["enabled"]:
+        spec["replicas"] = model["replicas"]
+    return {"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": _meta(model["name"], model["namespace"], labels(config, model)), "spec": spec}
+
+
 def triton_deployment(config, model, bucket, region):
     """One Triton server per model, loading only that model from the S3 repository."""
-    node_selector, tolerations = node_selection(config, model)
-    pod_labels = labels(config, model, component="server")
     secrets = config["platform"]["secrets"]
     env = [
         {"name": "AWS_DEFAULT_REGION", "value": region},
@@ -473,28 +499,7 @@ def triton_deployment(config, model, bucket, region):
         "volumeMounts": [{"name": "cache", "mountPath": TRITON_CACHE_MOUNT},
                          {"name": "shm", "mountPath": "/dev/shm"}],
     }
-    spec = {
-        "selector": {"matchLabels": {MODEL_LABEL: model["name"], ENGINE_LABEL: model["engine"]}},
-        "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
-        "template": {
-            "metadata": {"labels": pod_labels},
-            "spec": {
-                "serviceAccountName": "triton",
-                "nodeSelector": node_selector,
-                "tolerations": tolerations,
-                "terminationGracePeriodSeconds": 60,
-                "containers": [container],
-                "volumes": [
-                    {"name": "cache", "persistentVolumeClaim": {"claimName": model["name"] + "-cache"}},
-                    {"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": "%dGi" % (2 * model["tensor_parallel"])}},
-                ],
-            },
-        },
-    }
-    if not model["autoscaling"]["enabled"]:
-        spec["replicas"] = model["replicas"]
-    return {"apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": _meta(model["name"], model["namespace"], labels(config, model)), "spec": spec}
+    return server_deployment(config, model, container, {"serviceAccountName": "triton"})
 
 
 def triton_objects(config, model, bucket, region):
@@ -593,7 +598,6 @@ def _vllm_probe(period, failures):
 
 def vllm_deployment(config, model):
     """One vLLM OpenAI server per replica; weights downloaded once into the model's cache claim on EFS."""
-    node_selector, tolerations = node_selection(config, model)
     secrets = config["platform"]["secrets"]
     container = {
         "name": "vllm",
@@ -614,30 +618,8 @@ def vllm_deployment(config, model):
         "volumeMounts": [{"name": "cache", "mountPath": VLLM_CACHE_MOUNT},
                          {"name": "shm", "mountPath": "/dev/shm"}],
     }
-    spec = {
-        "selector": {"matchLabels": {MODEL_LABEL: model["name"], ENGINE_LABEL: model["engine"]}},
-        "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
-        "template": {
-            "metadata": {"labels": labels(config, model, component="server")},
-            "spec": {
-                # the server calls no AWS or Kubernetes API
-                "automountServiceAccountToken": False,
-                "nodeSelector": node_selector,
-                "tolerations": tolerations,
-                "terminationGracePeriodSeconds": 60,
-                "containers": [container],
-                "volumes": [
-                    {"name": "cache", "persistentVolumeClaim": {"claimName": model["name"] + "-cache"}},
-                    # tensor parallel workers exchange tensors through shared memory
-                    {"name": "shm", "emptyDir": {"medium": "Memory", "sizeLimit": "%dGi" % (2 * model["tensor_parallel"])}},
-                ],
-            },
-        },
-    }
-    if not model["autoscaling"]["enabled"]:
-        spec["replicas"] = model["replicas"]
-    return {"apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": _meta(model["name"], model["namespace"], labels(config, model)), "spec": spec}
+    # the server calls no AWS or Kubernetes API
+    return server_deployment(config, model, container, {"automountServiceAccountToken": False})
 
 
 def vllm_objects(config, model):
