@@ -3,14 +3,12 @@ directory with the survey answers, the credentials' injected environment and the
 source) against the local stand-ins: moto (AWS) and the LLM endpoint stand-in. No Kubernetes needed."""
 import json
 import os
-import subprocess
 
 import boto3
-import pytest
 
 from tests.awx.awx_job import artifacts_text, custom_stats, read_json, run_job, write_private_data_dir
 from tests.standin.llm_server import running_llm_server
-from tests.system.conftest import REPO, leftovers, write_inventory
+from tests.system.conftest import installed_aiperf, leftovers, make_tokenizer, write_inventory
 
 pytest_plugins = ["tests.standin.fixtures"]
 
@@ -96,18 +94,11 @@ def test_verify_template_passes_on_the_llm_standin_returns_its_stats_and_copies_
     assert_no_secret(root, runner)
 
 
-AIPERF_VENV = os.path.join(REPO, ".cache", "aiperf-venv")
-
-
 def test_benchmark_template_sweeps_with_the_survey_answers_gates_on_them_and_copies_the_report(tmp_path, aws_standin_clean):
     """The Benchmark template: AIPerf on the controller against the LLM stand-in, the concurrencies and the p99 SLOs
     from the survey, the summary returned through set_stats and the report copied to S3."""
-    aiperf = os.path.join(AIPERF_VENV, "bin", "aiperf")
-    if not os.access(aiperf, os.X_OK):
-        pytest.skip("AIPerf is not installed in %s: run `make tokenizer` (make test does)" % AIPERF_VENV)
-    tokenizer = str(tmp_path / "tokenizer")
-    subprocess.run([os.path.join(AIPERF_VENV, "bin", "python"), os.path.join(REPO, "tests", "system", "tiny_tokenizer.py"), tokenizer],
-                   check=True, timeout=120)
+    aiperf = installed_aiperf()
+    tokenizer = make_tokenizer(str(tmp_path / "tokenizer"))
     s3 = boto3.client("s3", region_name="us-west-2", endpoint_url=aws_standin_clean.endpoint_url)
     s3.create_bucket(Bucket="llm-local-reports", CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
     with running_llm_server([{"name": "triton", "flavor": "triton", "models": ["opt-350m"], "ttft_ms": 5, "itl_ms": 1}]) as llm:

@@ -19,6 +19,22 @@ import yaml
 pytest_plugins = ["tests.standin.fixtures"]
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+AIPERF_VENV = os.path.join(REPO, ".cache", "aiperf-venv")  # `make tokenizer` (make test does) installs AIPerf here
+
+
+def installed_aiperf():
+    """AIPerf's executable from its own virtualenv; the test is skipped where it is not installed."""
+    aiperf = os.path.join(AIPERF_VENV, "bin", "aiperf")
+    if not os.access(aiperf, os.X_OK):
+        pytest.skip("AIPerf is not installed in %s: run `make tokenizer` (make test does)" % AIPERF_VENV)
+    return aiperf
+
+
+def make_tokenizer(directory):
+    """The word-level tokenizer AIPerf counts tokens with the way the LLM stand-in does, written into ``directory``."""
+    subprocess.run([os.path.join(AIPERF_VENV, "bin", "python"), os.path.join(REPO, "tests", "system", "tiny_tokenizer.py"), directory],
+                   check=True, timeout=120)
+    return directory
 LOCAL_INVENTORY = os.path.join(REPO, "inventories", "local")
 DEPLOYMENT = "llm-local"
 RECAP_RE = re.compile(r"^localhost\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)

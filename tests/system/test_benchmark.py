@@ -9,15 +9,12 @@ must refuse to report runs that printed no export.
 import csv
 import json
 import os
-import subprocess
 
 import pytest
 
 from tests.standin.llm_server import expected_steady_state, running_llm_server
-from tests.system.conftest import REPO, kube_objects, kubectl, run_playbook, write_inventory
+from tests.system.conftest import installed_aiperf, kube_objects, kubectl, make_tokenizer, run_playbook, write_inventory
 
-AIPERF_VENV = os.path.join(REPO, ".cache", "aiperf-venv")
-AIPERF = os.path.join(AIPERF_VENV, "bin", "aiperf")
 FAKE_NGC_KEY = "nvapi-" + "BENCHTEST-" + "0123456789" * 3
 ENDPOINTS = [
     {"name": "nim", "flavor": "nim", "models": ["meta/llama-3.1-8b-instruct"], "ttft_ms": 30, "itl_ms": 6,
@@ -37,17 +34,12 @@ INPUT_TOKENS, OUTPUT_TOKENS, REQUESTS = 32, 16, 60
 
 @pytest.fixture(scope="module")
 def aiperf():
-    if not os.access(AIPERF, os.X_OK):
-        pytest.skip("AIPerf is not installed in %s: run `make tokenizer` (make test does)" % AIPERF_VENV)
-    return AIPERF
+    return installed_aiperf()
 
 
 @pytest.fixture(scope="module")
-def tokenizer(aiperf, tmp_path_factory):
-    directory = str(tmp_path_factory.mktemp("tokenizer"))
-    subprocess.run([os.path.join(AIPERF_VENV, "bin", "python"), os.path.join(REPO, "tests", "system", "tiny_tokenizer.py"), directory],
-                   check=True, timeout=120)
-    return directory
+def tokenizer(aiperf, tmp_path_factory):  # pylint: disable=unused-argument
+    return make_tokenizer(str(tmp_path_factory.mktemp("tokenizer")))
 
 
 @pytest.fixture(scope="module")
