@@ -35,6 +35,8 @@ def make_tokenizer(directory):
     subprocess.run([os.path.join(AIPERF_VENV, "bin", "python"), os.path.join(REPO, "tests", "system", "tiny_tokenizer.py"), directory],
                    check=True, timeout=120)
     return directory
+
+
 LOCAL_INVENTORY = os.path.join(REPO, "inventories", "local")
 DEPLOYMENT = "llm-local"
 RECAP_RE = re.compile(r"^localhost\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)

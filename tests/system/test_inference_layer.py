@@ -248,7 +248,51 @@ def test_all_seeds_together_converge_are_idempotent_and_tear_down(tmp_path, kube
     assert_no_secret(first, second, gone)
 
 
-def test_switching_engine_and_back_leaves_nothing_stale(tmp_path, kubeconfig):
+VLLM_ENDPOINT = {"name": "vllm", "flavor": "vllm", "models": ["facebook/opt-350m"], "ttft_ms": 5, "itl_ms": 1}
+TRITON_ONLY = {"ServiceAccount llm/triton", "DaemonSet llm/triton-prefetch-gpu-g4dn"}
+
+
+def assert_vllm_objects(objects):
+    """Engine vllm's objects as the pinned vLLM server needs them: its CLI, probes, metrics, HPA metric, EFS cache."""
+    container = objects["Deployment llm/opt-350m"]["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"].startswith("vllm/vllm-openai:v") and container["command"] == ["vllm", "serve"]
+    assert container["args"][:2] == ["facebook/opt-350m", "--served-model-name=facebook/opt-350m"]
+    assert "--max-model-len=2048" in container["args"] and "--tensor-parallel-size=1" in container["args"]
+    assert container["startupProbe"]["httpGet"]["path"] == "/health"
+    monitor = objects["ServiceMonitor llm/opt-350m"]["spec"]
+    assert monitor["endpoints"][0]["path"] == "/metrics" and monitor["endpoints"][0]["port"] == "http"
+    hpa = objects["HorizontalPodAutoscaler llm/opt-350m"]["spec"]
+    assert hpa["metrics"][0]["pods"]["metric"]["name"] == "llm_requests_waiting"
+    assert objects["PersistentVolumeClaim llm/opt-350m-cache"]["spec"]["storageClassName"] == "efs-ap"
+    assert not any(k.startswith("ServiceAccount llm/") for k in objects)  # no AWS identity for vLLM pods
+
+
+def verify_vllm(tmp_path, inventory, base_url):
+    """verify.yml on engine vllm: the probe speaks vLLM's API to the stand-in, the workload check reads the local API
+    server; returns the report's checks of the model and its prompt verdict."""
+    group_vars = os.path.join(inventory, "group_vars", "all", "main.yml")
+    with open(group_vars) as handle:
+        data = yaml.safe_load(handle)
+    data["eks_llm_verify"] = {
+        "mode": "controller", "check_workloads": True, "check_prometheus": False, "check_hpa": False,
+        "check_interruption": False, "check_storage": False, "check_identity": False, "check_logs": False,
+        "timeout_s": 10, "concurrency": 5, "max_tokens": 8, "results_dir": str(tmp_path / "reports"),
+        "endpoint_overrides": {"opt-350m": {"base_url": base_url}}}
+    with open(group_vars, "w") as handle:
+        handle.write(yaml.safe_dump(data, sort_keys=False))
+    verified = run_playbook("playbooks/verify.yml", inventory=inventory, env=SECRETS_ENV, timeout=900)
+    assert verified.returncode == 0, verified
+    runs = sorted(os.listdir(tmp_path / "reports" / "verify"))
+    report = json.loads((tmp_path / "reports" / "verify" / runs[-1] / "verify-report.json").read_text())
+    return dict((c["check"], c) for c in report["checks"] if c["model"] == "opt-350m"), report["prompts"]["opt-350m"]["verdict"]
+
+
+def test_switching_engines_leaves_nothing_stale(tmp_path, kubeconfig):
+    """One model moved through every engine on the local cluster (one deployment, to stay within the CI budget):
+    triton_vllm -> nim_operator -> a new NIM tag -> vllm (verified against the vLLM stand-in) -> triton_vllm. Each
+    step leaves only the objects of its engine; the last equals the first."""
+    from tests.standin.llm_server import running_llm_server  # pylint: disable=import-outside-toplevel
+
     triton_model = {"name": "opt-350m", "engine": "triton_vllm", "namespace": "llm", "parameters_billion": 0.35,
                     "precision": "fp16", "vllm": {"model_id": "facebook/opt-350m"}}
     nim_model = {"name": "opt-350m", "engine": "nim_operator", "namespace": "llm", "parameters_billion": 0.35,
@@ -256,98 +300,50 @@ def test_switching_engine_and_back_leaves_nothing_stale(tmp_path, kubeconfig):
     # a new NIM tag: the real NIMCache CRD makes modelPuller immutable, so the layer makes a new cache, moves the
     # NIMService to it, and only then removes the old cache (its claim is in use until the service moved)
     retagged = dict(nim_model, nim=dict(nim_model["nim"], tag="1.0.1"))
-    client = None
-    seen = {}
-    for step, model in (("triton", triton_model), ("nim", nim_model), ("retag", retagged), ("back", triton_model)):
-        (tmp_path / step).mkdir()
-        # models converge in seconds on the stand-ins: a model that cannot be placed fails in minutes, not 30
-        inventory, dummy = inventory_from(tmp_path / step, "triton-vllm-opt-350m-hpa-s3", eks_llm_models=[model], models_wait_timeout=300)
-        result = run_playbook(KUBE_LAYERS if step == "triton" else INFERENCE, inventory=inventory, env=SECRETS_ENV)
-        assert result.returncode == 0, result
-        assert_no_secret(result)
-        client = client or k8s_client(kubeconfig)
-        objects = labelled(client)
-        seen[step] = set(objects)
-        assert any(" llm/" in k for k in seen[step]), seen[step]
-        if step in ("nim", "retag"):  # the service reads the cache of its tag, both Ready
-            service = objects["NIMService llm/opt-350m"]
-            cache = objects["NIMCache llm/" + service["spec"]["storage"]["nimCache"]["name"]]
-            assert cache["spec"]["source"]["ngc"]["modelPuller"] == "%s:%s" % (model["nim"]["image"], model["nim"]["tag"])
-            assert [o["status"]["state"] for o in (service, cache)] == ["Ready", "Ready"]
-    caches = dict((step, [k for k in seen[step] if k.startswith("NIMCache ")]) for step in ("nim", "retag"))
-    assert len(caches["nim"]) == 1 and len(caches["retag"]) == 1 and caches["nim"] != caches["retag"], caches
-    assert seen["retag"] - set(caches["retag"]) == seen["nim"] - set(caches["nim"])
-    assert seen["back"] == seen["triton"]
-    assert not any(k.startswith(("NIMService", "NIMCache")) for k in seen["back"])
-    assert not any(k.startswith(("Deployment llm/", "PersistentVolumeClaim llm/opt-350m-cache")) for k in seen["nim"])
-    assert "Namespace /nim-operator" in seen["nim"] and "Namespace /nim-operator" not in seen["back"]
-    assert run_playbook("playbooks/teardown_inference.yml", inventory=inventory, env=SECRETS_ENV).returncode == 0
-    assert labelled(client, owned=True) == {}
-
-
-VLLM_ENDPOINT = {"name": "vllm", "flavor": "vllm", "models": ["facebook/opt-350m"], "ttft_ms": 5, "itl_ms": 1}
-
-
-def test_vllm_model_deploys_verifies_and_switches_with_triton_vllm_leaving_nothing_stale(tmp_path, kubeconfig):
-    """Engine vllm on the local cluster: its objects on the GPU pool, verify's probe against the vLLM stand-in (answers,
-    vllm: metrics) and the workload check against the API server, then triton_vllm and back leaving nothing stale."""
-    from tests.standin.llm_server import running_llm_server  # pylint: disable=import-outside-toplevel
-
     vllm_model = {"name": "opt-350m", "engine": "vllm", "namespace": "llm", "parameters_billion": 0.35, "precision": "fp16",
                   "max_model_len": 2048, "served_model_name": "facebook/opt-350m", "vllm": {"model_id": "facebook/opt-350m"},
                   "autoscaling": {"enabled": True, "min_replicas": 1, "max_replicas": 2, "target": 4}}
-    triton_model = {"name": "opt-350m", "engine": "triton_vllm", "namespace": "llm", "parameters_billion": 0.35,
-                    "precision": "fp16", "vllm": {"model_id": "facebook/opt-350m"}}
+    steps = (("triton", triton_model), ("nim", nim_model), ("retag", retagged), ("vllm", vllm_model), ("back", triton_model))
     client = None
     seen = {}
     with running_llm_server([VLLM_ENDPOINT], process=True) as llm:
-        for step, model in (("vllm", vllm_model), ("triton", triton_model), ("back", vllm_model)):
+        for step, model in steps:
             (tmp_path / step).mkdir()
+            # models converge in seconds on the stand-ins: a model that cannot be placed fails in minutes, not 30
             inventory, dummy = inventory_from(tmp_path / step, "triton-vllm-opt-350m-hpa-s3", eks_llm_models=[model], models_wait_timeout=300)
-            result = run_playbook(KUBE_LAYERS if step == "vllm" else INFERENCE, inventory=inventory, env=SECRETS_ENV)
+            result = run_playbook(KUBE_LAYERS if step == "triton" else INFERENCE, inventory=inventory, env=SECRETS_ENV)
             assert result.returncode == 0, result
             assert_no_secret(result)
             client = client or k8s_client(kubeconfig)
             objects = labelled(client)
             seen[step] = set(objects)
-            engine = model["engine"]
-            assert_on_pool(client, model_pods(client, "llm", "opt-350m", engine), "gpu-g4dn", 1)
-            assert objects["Deployment llm/opt-350m"]["metadata"]["labels"]["eks-llm/engine"] == engine
-            if step != "vllm":
+            assert any(" llm/" in k for k in seen[step]), seen[step]
+            if step in ("nim", "retag"):  # the service reads the cache of its tag, both Ready
+                service = objects["NIMService llm/opt-350m"]
+                cache = objects["NIMCache llm/" + service["spec"]["storage"]["nimCache"]["name"]]
+                assert cache["spec"]["source"]["ngc"]["modelPuller"] == "%s:%s" % (model["nim"]["image"], model["nim"]["tag"])
+                assert [o["status"]["state"] for o in (service, cache)] == ["Ready", "Ready"]
                 continue
-            container = objects["Deployment llm/opt-350m"]["spec"]["template"]["spec"]["containers"][0]
-            assert container["image"].startswith("vllm/vllm-openai:v") and container["command"] == ["vllm", "serve"]
-            assert container["args"][:2] == ["facebook/opt-350m", "--served-model-name=facebook/opt-350m"]
-            assert "--max-model-len=2048" in container["args"] and "--tensor-parallel-size=1" in container["args"]
-            assert container["startupProbe"]["httpGet"]["path"] == "/health"
-            monitor = objects["ServiceMonitor llm/opt-350m"]["spec"]
-            assert monitor["endpoints"][0]["path"] == "/metrics" and monitor["endpoints"][0]["port"] == "http"
-            hpa = objects["HorizontalPodAutoscaler llm/opt-350m"]["spec"]
-            assert hpa["metrics"][0]["pods"]["metric"]["name"] == "llm_requests_waiting"
-            assert objects["PersistentVolumeClaim llm/opt-350m-cache"]["spec"]["storageClassName"] == "efs-ap"
-            assert not any(k.startswith("ServiceAccount llm/") for k in objects)  # no AWS identity for vLLM pods
-            # verify: the probe speaks vLLM's API to the stand-in; the workload check reads the local API server
-            data = yaml.safe_load((tmp_path / step / "triton-vllm-opt-350m-hpa-s3" / "group_vars" / "all" / "main.yml").read_text())
-            data["eks_llm_verify"] = {
-                "mode": "controller", "check_workloads": True, "check_prometheus": False, "check_hpa": False,
-                "check_interruption": False, "check_storage": False, "check_identity": False, "check_logs": False,
-                "timeout_s": 10, "concurrency": 5, "max_tokens": 8, "results_dir": str(tmp_path / "reports"),
-                "endpoint_overrides": {"opt-350m": {"base_url": llm.url("vllm")}}}
-            (tmp_path / step / "triton-vllm-opt-350m-hpa-s3" / "group_vars" / "all" / "main.yml").write_text(yaml.safe_dump(data, sort_keys=False))
-            verified = run_playbook("playbooks/verify.yml", inventory=inventory, env=SECRETS_ENV, timeout=900)
-            assert verified.returncode == 0, verified
-            runs = sorted(os.listdir(tmp_path / "reports" / "verify"))
-            report = json.loads((tmp_path / "reports" / "verify" / runs[-1] / "verify-report.json").read_text())
-            done = dict((c["check"], c) for c in report["checks"] if c["model"] == "opt-350m")
-            for check in ("health_ready", "model_list", "completion", "chat_completion", "chat_stream", "prompt_set", "metrics",
-                          "rollout", "service", "pods"):
-                assert done[check]["ok"] is True, done[check]
-            assert done["health_ready"]["expected"] == "HTTP 200 from GET %s/health" % llm.url("vllm")
-            assert "vllm:num_requests_waiting" in done["metrics"]["got"]  # what the HPA's adapter rule reads
-            assert report["prompts"]["opt-350m"]["verdict"].startswith("PASS: opt-350m answered 20/20 prompts")
-    # triton_vllm reuses the names: its Deployment replaced the vLLM one (new selector), the claim stayed
-    assert seen["back"] == seen["vllm"]
-    assert {"ServiceAccount llm/triton", "DaemonSet llm/triton-prefetch-gpu-g4dn"} <= seen["triton"] - seen["vllm"]
-    assert not seen["back"] & {"ServiceAccount llm/triton", "DaemonSet llm/triton-prefetch-gpu-g4dn"}
+            assert_on_pool(client, model_pods(client, "llm", "opt-350m", model["engine"]), "gpu-g4dn", 1)
+            assert objects["Deployment llm/opt-350m"]["metadata"]["labels"]["eks-llm/engine"] == model["engine"]
+            if step == "vllm":
+                assert_vllm_objects(objects)
+                checks, verdict = verify_vllm(tmp_path, inventory, llm.url("vllm"))
+                for check in ("health_ready", "model_list", "completion", "chat_completion", "chat_stream", "prompt_set",
+                              "metrics", "rollout", "service", "pods"):
+                    assert checks[check]["ok"] is True, checks[check]
+                assert checks["health_ready"]["expected"] == "HTTP 200 from GET %s/health" % llm.url("vllm")
+                assert "vllm:num_requests_waiting" in checks["metrics"]["got"]  # what the HPA's adapter rule reads
+                assert verdict.startswith("PASS: opt-350m answered 20/20 prompts")
+    caches = dict((step, [k for k in seen[step] if k.startswith("NIMCache ")]) for step in ("nim", "retag"))
+    assert len(caches["nim"]) == 1 and len(caches["retag"]) == 1 and caches["nim"] != caches["retag"], caches
+    assert seen["retag"] - set(caches["retag"]) == seen["nim"] - set(caches["nim"])
+    assert not any(k.startswith(("Deployment llm/", "PersistentVolumeClaim llm/opt-350m-cache")) for k in seen["nim"])
+    assert "Namespace /nim-operator" in seen["nim"]
+    for step in ("vllm", "back"):  # nothing of the NIM Operator's engine stays behind
+        assert not any(k.startswith(("NIMService", "NIMCache")) for k in seen[step]) and "Namespace /nim-operator" not in seen[step]
+    # vLLM reuses Triton's object names (its Deployment replaced Triton's: new selector), drops Triton's own objects
+    assert TRITON_ONLY <= seen["triton"] and not seen["vllm"] & TRITON_ONLY
+    assert seen["back"] == seen["triton"]
     assert run_playbook("playbooks/teardown_inference.yml", inventory=inventory, env=SECRETS_ENV).returncode == 0
     assert labelled(client, owned=True) == {}
