@@ -147,8 +147,10 @@ sanity: export PATH := $(TEST_PATH)
 sanity: setup
 	tests/sanity/run.sh
 
+# Two workers (pytest-xdist); the LLM stand-in's tests measure latencies against its load model, so they run alone after.
 unit: setup
-	$(BIN)/python -m pytest -q tests/unit tests/standin
+	$(BIN)/python -m pytest -q -n 2 tests/unit tests/standin --ignore tests/standin/test_llm_server.py
+	$(BIN)/python -m pytest -q tests/standin/test_llm_server.py
 
 # AWX as it runs the collection: survey/credential-type/template data by AWX's rules, awx_configure.yml twice against
 # the AWX API stand-in, job templates through ansible-runner on the AWS and LLM stand-ins (no Kubernetes).

@@ -338,7 +338,7 @@ def test_secret_with_recovery_window_is_pending_deletion(capsys):
 
 def test_terminated_instances_are_skipped(capsys):
     ec2 = boto3.client("ec2", region_name=REGION)
-    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    image = "ami-0123456789abcdef0"  # moto runs any image id (the unit tests load no default AMIs: tests/unit/conftest.py)
     spec = [{"ResourceType": "instance", "Tags": OURS}]
     running = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, TagSpecifications=spec)["Instances"][0]["InstanceId"]
     gone = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, TagSpecifications=spec)["Instances"][0]["InstanceId"]
