@@ -55,7 +55,7 @@ def benchmark_job_state(job):
 
 
 def benchmark_results(runs, parsed):
-    """Runs and genai_perf_results' registered results (same order) -> results for benchmark_report."""
+    """Runs and benchmark_results_info's registered results (same order) -> results for benchmark_report."""
     if len(runs) != len(parsed):
         raise AnsibleFilterError("benchmark_results: %d runs but %d parsed exports" % (len(runs), len(parsed)))
     results = []

@@ -3,7 +3,7 @@
 # Apache License 2.0 (see LICENSE)
 """LLM benchmark results: genai-perf / AIPerf exports, SLO gates and the run report.
 
-Shared by the ``genai_perf_results`` module (one export in, one normalised
+Shared by the ``benchmark_results_info`` module (one export in, one normalised
 ``metrics`` dict out) and the ``benchmark_report`` module (many of those in,
 Markdown / CSV / JSON / PNG out). Everything here is plain data in, plain data
 out; the modules do the file system writes and Ansible plumbing.
@@ -54,7 +54,7 @@ STREAMING_METRICS = ("time_to_first_token_ms", "inter_token_latency_ms", "output
 SCALAR_METRICS = ("output_token_throughput_per_s", "request_throughput_per_s", "request_goodput_per_s",
                   "usd_per_million_output_tokens")
 
-# Thresholds the `goodput` option of genai_perf_results accepts: the names genai-perf's
+# Thresholds the `goodput` option of benchmark_results_info accepts: the names genai-perf's
 # --goodput and AIPerf's --goodput use. Latencies are good at or below the threshold (ms),
 # the per-user throughput at or above it (tokens/s).
 GOODPUT_THRESHOLDS = {
@@ -275,7 +275,7 @@ def ttft_is_request_latency(ttft, latency, tolerance=0.005):
 
 
 def normalize_export(data, path):
-    """The `metrics` dict of genai_perf_results for one parsed export."""
+    """The `metrics` dict of benchmark_results_info for one parsed export."""
     runner = detect_runner(data, path)
     run = _aiperf_run(data, path) if runner == "aiperf" else _genai_perf_run(data)
     metrics = {
@@ -490,7 +490,7 @@ def normalize_results(results):
     seen = {}
     for index, result in enumerate(results, 1):
         if not isinstance(result, dict) or not isinstance(result.get("metrics"), dict):
-            raise BenchmarkError("results[%d] must be a dict with a metrics dict (from genai_perf_results)" % index)
+            raise BenchmarkError("results[%d] must be a dict with a metrics dict (from benchmark_results_info)" % index)
         metrics = dict((key, result["metrics"].get(key)) for key in METRIC_KEYS)
         row = {
             "model": _text(result.get("model")) or _text(metrics["model"]),

@@ -32,6 +32,11 @@ from ansible_collections.eks_llm.inference.plugins.module_utils.common import wa
 
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 
+# Seconds between polls of the cluster and node group modules (botocore waiters, describe_update); the unit tests
+# lower them through the modules' names.
+WAITER_DELAY = 30
+UPDATE_POLL_DELAY = 15
+
 # EKS defaults reported for clusters whose description omits the field.
 DEFAULT_ENDPOINT_PUBLIC_ACCESS = True
 DEFAULT_ENDPOINT_PRIVATE_ACCESS = False

@@ -17,8 +17,12 @@ import json
 
 from ansible_collections.eks_llm.inference.plugins.module_utils import benchmark_plan
 from ansible_collections.eks_llm.inference.plugins.module_utils import gpu_catalog
+from ansible_collections.eks_llm.inference.plugins.module_utils.inventory_model import OPENAI_PORT
+from ansible_collections.eks_llm.inference.plugins.module_utils.inventory_model import TRITON_HTTP_PORT
+from ansible_collections.eks_llm.inference.plugins.module_utils.inventory_model import TRITON_METRICS_PORT
+from ansible_collections.eks_llm.inference.plugins.module_utils.inventory_model import VLLM_ENGINES
 from ansible_collections.eks_llm.inference.plugins.module_utils.monitoring import LAYER_LABEL
-from ansible_collections.eks_llm.inference.plugins.module_utils.monitoring import SERVICE_MONITOR_API_VERSION
+from ansible_collections.eks_llm.inference.plugins.module_utils.monitoring import MONITORING_API_VERSION
 from ansible_collections.eks_llm.inference.plugins.module_utils import workload_identity
 
 LAYER = "inference"
@@ -26,15 +30,12 @@ MODEL_LABEL = "eks-llm/model"
 ENGINE_LABEL = "eks-llm/engine"
 RELEASE_LABEL = "eks-llm/helm-release"
 NIM_ENGINES = ("nim_operator", "nim_chart")
-# Engines that download a Hugging Face model and read HF_TOKEN (a gated model needs it)
-HF_ENGINES = ("triton_vllm", "vllm")
 NIM_API_VERSION = "apps.nvidia.com/v1alpha1"
 HPA_API_VERSION = "autoscaling/v2"
 TRITON_REPOSITORY_PREFIX = "triton/model_repository"
 TRITON_CACHE_MOUNT = "/cache"
-NIM_PORT = 8000
-TRITON_PORTS = (("http", 8000), ("grpc", 8001), ("metrics", 8002))
-VLLM_PORT = 8000
+# The Services' ports are the ones the validator publishes as each model's endpoints (inventory_model).
+TRITON_PORTS = (("http", TRITON_HTTP_PORT), ("grpc", 8001), ("metrics", TRITON_METRICS_PORT))
 VLLM_CACHE_MOUNT = "/cache"
 
 # Removal goes phase by phase: what serves (and scales and scrapes) the models, then what they read (caches,
@@ -47,7 +48,7 @@ REMOVAL_PHASES = (
     ("namespaces", ("Namespace",)),
 )
 KIND_API_VERSIONS = {
-    "HorizontalPodAutoscaler": "autoscaling/v2", "ServiceMonitor": "monitoring.coreos.com/v1",
+    "HorizontalPodAutoscaler": HPA_API_VERSION, "ServiceMonitor": MONITORING_API_VERSION,
     "NIMService": NIM_API_VERSION, "NIMCache": NIM_API_VERSION, "Deployment": "apps/v1", "DaemonSet": "apps/v1",
 }
 # Workload kinds whose spec.selector is immutable: a change of engine label needs a new object
@@ -210,7 +211,7 @@ def service_monitor(config, model, match_labels, port, path):
     monitor_labels = labels(config, model)
     monitor_labels.update(config["platform"].get("service_monitor_labels") or {})
     return {
-        "apiVersion": SERVICE_MONITOR_API_VERSION, "kind": "ServiceMonitor",
+        "apiVersion": MONITORING_API_VERSION, "kind": "ServiceMonitor",
         "metadata": _meta(model["name"], model["namespace"], monitor_labels),
         "spec": {
             "selector": {"matchLabels": match_labels},
@@ -246,7 +247,8 @@ def secret_plan(config):
             plan.append({"namespace": ns, "name": names["ngc_registry"], "type": "kubernetes.io/dockerconfigjson"})
         if nim and config.get("has_ngc_api_key"):
             plan.append({"namespace": ns, "name": names["ngc_api"], "type": "Opaque"})
-        if engines & set(HF_ENGINES) and config.get("has_hf_token"):
+        # the vLLM engines download a Hugging Face model and read HF_TOKEN (a gated model needs it)
+        if engines & set(VLLM_ENGINES) and config.get("has_hf_token"):
             plan.append({"namespace": ns, "name": names["hf_token"], "type": "Opaque"})
     return plan
 
@@ -318,7 +320,7 @@ def nim_service(config, model):
     secrets = config["platform"]["secrets"]
     node_selector, tolerations = node_selection(config, model)
     service_type, annotations, dummy_ranges = service_exposure(config)
-    service = {"type": service_type, "port": NIM_PORT}
+    service = {"type": service_type, "port": OPENAI_PORT}
     if annotations:
         service["annotations"] = annotations
     spec = {
@@ -371,14 +373,14 @@ def nim_chart_values(config, model):
         "fullnameOverride": model["name"],
         "image": {"repository": nim["image"], "tag": nim["tag"], "pullPolicy": "IfNotPresent"},
         "imagePullSecrets": [{"name": secrets["ngc_registry"]}],
-        "model": {"ngcAPISecret": secrets["ngc_api"], "nimCache": "/model-store", "openaiPort": NIM_PORT},
+        "model": {"ngcAPISecret": secrets["ngc_api"], "nimCache": "/model-store", "openaiPort": OPENAI_PORT},
         "replicaCount": model["autoscaling"]["min_replicas"] if model["autoscaling"]["enabled"] else model["replicas"],
         "resources": replica_resources(model),
         "nodeSelector": node_selector,
         "tolerations": tolerations,
         "statefulSet": {"enabled": False},
         "persistence": {"enabled": True, "existingClaim": model["name"] + "-model-store"},
-        "service": {"type": service_type, "openaiPort": NIM_PORT, "annotations": annotations},
+        "service": {"type": service_type, "openaiPort": OPENAI_PORT, "annotations": annotations},
         "startupProbe": dict(probe, failureThreshold=180, initialDelaySeconds=0),
         "readinessProbe": dict(probe, failureThreshold=3, initialDelaySeconds=0),
         "livenessProbe": dict(probe, path="/v1/health/live", failureThreshold=3, initialDelaySeconds=0),
@@ -577,7 +579,7 @@ def vllm_args(model):
         vllm["model_id"],
         "--served-model-name=%s" % model["served_model_name"],
         "--host=0.0.0.0",
-        "--port=%d" % VLLM_PORT,
+        "--port=%d" % OPENAI_PORT,
         "--tensor-parallel-size=%d" % model["tensor_parallel"],
         "--gpu-memory-utilization=%s" % model["gpu_memory_utilization"],
         "--max-model-len=%d" % model["max_model_len"],
@@ -609,7 +611,7 @@ def vllm_deployment(config, model):
             {"name": "HF_HOME", "value": VLLM_CACHE_MOUNT + "/huggingface"},
             {"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": secrets["hf_token"], "key": "HF_TOKEN", "optional": True}}},
         ],
-        "ports": [{"name": "http", "containerPort": VLLM_PORT, "protocol": "TCP"}],
+        "ports": [{"name": "http", "containerPort": OPENAI_PORT, "protocol": "TCP"}],
         "resources": replica_resources(model),
         # a cold start downloads the weights and compiles: up to 30 min before the first /health answer
         "startupProbe": _vllm_probe(10, 180),
@@ -627,7 +629,7 @@ def vllm_objects(config, model):
     match = {MODEL_LABEL: model["name"], ENGINE_LABEL: model["engine"]}
     service_type, annotations, source_ranges = service_exposure(config)
     service_spec = {"type": service_type, "selector": match,
-                    "ports": [{"name": "http", "port": VLLM_PORT, "targetPort": "http", "protocol": "TCP"}]}
+                    "ports": [{"name": "http", "port": OPENAI_PORT, "targetPort": "http", "protocol": "TCP"}]}
     if source_ranges:
         service_spec["loadBalancerSourceRanges"] = source_ranges
     objects = [
@@ -649,7 +651,7 @@ def open_webui_objects(config):
     """Open WebUI in front of the OpenAI-compatible endpoints (NIM engines and vLLM), data on EFS, sign-up off."""
     webui = config["open_webui"]
     ns = webui["namespace"]
-    endpoints = ["http://%s.%s.svc.cluster.local:%d/v1" % (m["name"], m["namespace"], NIM_PORT)
+    endpoints = ["http://%s.%s.svc.cluster.local:%d/v1" % (m["name"], m["namespace"], OPENAI_PORT)
                  for m in config["models"] if m["engine"] in NIM_ENGINES + ("vllm",)]
     app_labels = labels(config, component="open-webui")
     match = {"app.kubernetes.io/name": "open-webui"}

@@ -26,7 +26,8 @@ import re
 
 LAYER_LABEL = "eks-llm/layer"
 COMPONENT_LABEL = "app.kubernetes.io/component"
-SERVICE_MONITOR_API_VERSION = "monitoring.coreos.com/v1"
+# The prometheus-operator's API: ServiceMonitor, PrometheusRule, Prometheus (wiring.py reads the same kinds).
+MONITORING_API_VERSION = "monitoring.coreos.com/v1"
 GRAFANA_ADMIN_SECRET = "grafana-admin"
 GRAFANA_USER_KEY = "admin-user"
 GRAFANA_PASSWORD_KEY = "admin-password"
@@ -266,7 +267,7 @@ def _release(settings, key, values):
 def dcgm_service_monitor(settings):
     chart = settings["charts"]["dcgm-exporter"]
     return {
-        "apiVersion": SERVICE_MONITOR_API_VERSION, "kind": "ServiceMonitor",
+        "apiVersion": MONITORING_API_VERSION, "kind": "ServiceMonitor",
         "metadata": _meta("dcgm-exporter", chart["namespace"], layer_labels(settings, "monitoring", "dcgm-exporter")),
         "spec": {
             "selector": {"matchLabels": dcgm_service_labels(settings)},
@@ -349,7 +350,7 @@ def prometheus_rules(settings):
     namespace = settings["charts"]["kube-prometheus-stack"]["namespace"]
     groups = (("gpu", "eks-llm-gpu", gpu_alerts(settings)), ("inference", "eks-llm-inference", inference_alerts(settings)))
     return [{
-        "apiVersion": SERVICE_MONITOR_API_VERSION, "kind": "PrometheusRule",
+        "apiVersion": MONITORING_API_VERSION, "kind": "PrometheusRule",
         "metadata": _meta(name, namespace, layer_labels(settings, "monitoring", "alerts")),
         "spec": {"groups": [{"name": name, "rules": rules}]},
     } for dummy, name, rules in groups]

@@ -16,6 +16,8 @@ when the API server does not serve the kind.
 
 import re
 
+from ansible_collections.eks_llm.inference.plugins.module_utils.monitoring import MONITORING_API_VERSION
+
 try:
     import yaml
 
@@ -25,7 +27,6 @@ except ImportError:  # PyYAML comes with ansible-core; guarded for ansible-test'
     HAS_YAML = False
     YAMLError = ValueError
 
-MONITORING_API = "monitoring.coreos.com/v1"
 MAX_LISTED = 8
 
 
@@ -284,7 +285,7 @@ def _read_named(read, kind, refs, label_selector):
     """The ServiceMonitors/PrometheusRules to check: named ones (each must exist) plus those matching a label selector."""
     problems, objects, seen = [], [], set()
     for ref in refs:
-        found = read(MONITORING_API, kind, namespace=ref["namespace"], name=ref["name"])
+        found = read(MONITORING_API_VERSION, kind, namespace=ref["namespace"], name=ref["name"])
         if not found:
             problems.append("%s %s/%s does not exist" % (kind, ref["namespace"], ref["name"]))
         for obj in found:
@@ -292,7 +293,7 @@ def _read_named(read, kind, refs, label_selector):
             objects.append(obj)
     if label_selector:
         selector = parse_selector_string(label_selector)
-        for obj in read(MONITORING_API, kind):
+        for obj in read(MONITORING_API_VERSION, kind):
             if _ref(obj) not in seen and selector_matches(selector, _labels(obj)):
                 objects.append(obj)
     return problems, objects
@@ -318,7 +319,7 @@ def check(params, read):
             checked["service_monitors"][_ref(monitor)] = selected
         prometheus_ref = params.get("prometheus")
         if prometheus_ref:
-            found = read(MONITORING_API, "Prometheus", namespace=prometheus_ref["namespace"], name=prometheus_ref["name"])
+            found = read(MONITORING_API_VERSION, "Prometheus", namespace=prometheus_ref["namespace"], name=prometheus_ref["name"])
             if not found:
                 problems.append("Prometheus %s/%s does not exist (is the kube-prometheus-stack release installed?)"
                                 % (prometheus_ref["namespace"], prometheus_ref["name"]))

@@ -10,7 +10,7 @@ module: benchmark_report
 version_added: 0.1.0
 short_description: Write the report of an LLM benchmark sweep and gate it on SLOs
 description:
-  - Takes the results of a benchmark sweep (the RV(eks_llm.inference.genai_perf_results#module:metrics) of
+  - Takes the results of a benchmark sweep (the RV(eks_llm.inference.benchmark_results_info#module:metrics) of
     each run, labelled with model, engine, sweep profile and concurrency) and writes to O(output_dir)
     C(report.md), C(results.csv), C(report.json) and PNG plots.
   - C(report.md) has the runs, one table per model/engine/profile with a line per concurrency (the
@@ -61,7 +61,7 @@ options:
         type: int
       metrics:
         description:
-          - The RV(eks_llm.inference.genai_perf_results#module:metrics) of the run.
+          - The RV(eks_llm.inference.benchmark_results_info#module:metrics) of the run.
         type: dict
         required: true
   output_dir:
@@ -84,7 +84,7 @@ options:
     suboptions:
       metric:
         description:
-          - The metric, as named in RV(eks_llm.inference.genai_perf_results#module:metrics). Times in ms,
+          - The metric, as named in RV(eks_llm.inference.benchmark_results_info#module:metrics). Times in ms,
             throughputs per second.
         type: str
         required: true
@@ -178,7 +178,7 @@ notes:
   - Supports check mode (computes the report and whether a file would change, writes nothing) and diff
     mode (text files line by line, PNGs by size).
 seealso:
-  - module: eks_llm.inference.genai_perf_results
+  - module: eks_llm.inference.benchmark_results_info
 """
 
 EXAMPLES = r"""

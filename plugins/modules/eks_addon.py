@@ -335,11 +335,11 @@ from ansible_collections.eks_llm.inference.plugins.module_utils.common import Wa
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import run_entries
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import wait_until
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import waiter_config
-from ansible_collections.eks_llm.inference.plugins.module_utils.eks_access_utils import EKSErrorHandler
-from ansible_collections.eks_llm.inference.plugins.module_utils.eks_access_utils import ensure_tags
-from ansible_collections.eks_llm.inference.plugins.module_utils.eks_access_utils import fail_aws_error
-from ansible_collections.eks_llm.inference.plugins.module_utils.eks_access_utils import paginate
-from ansible_collections.eks_llm.inference.plugins.module_utils.eks_access_utils import resource_to_ansible
+from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import EKSErrorHandler
+from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import ensure_tags
+from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import fail_aws_error
+from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import paginate
+from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import resource_to_ansible
 
 WAIT_DELAY = 10
 ASSOCIATION_OPTIONS = dict(

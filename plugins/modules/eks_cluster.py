@@ -329,6 +329,8 @@ from ansible_collections.eks_llm.inference.plugins.module_utils.common import An
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import tags_diff
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import LOG_TYPES
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import PlanError
+from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import UPDATE_POLL_DELAY
+from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import WAITER_DELAY
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import call_api
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import cluster_create_request
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import cluster_diff
@@ -343,10 +345,6 @@ from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_util
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import run_waiter
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import run_updates
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import update_record
-
-# Seconds between polls; tests lower them.
-WAITER_DELAY = 30
-UPDATE_POLL_DELAY = 15
 
 SETTLING = ("CREATING", "UPDATING", "PENDING")
 

@@ -165,11 +165,11 @@ association:
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import AnsibleEKSModule
-from ansible_collections.eks_llm.inference.plugins.module_utils.eks_access_utils import EKSErrorHandler
-from ansible_collections.eks_llm.inference.plugins.module_utils.eks_access_utils import ensure_tags
-from ansible_collections.eks_llm.inference.plugins.module_utils.eks_access_utils import fail_aws_error
-from ansible_collections.eks_llm.inference.plugins.module_utils.eks_access_utils import paginate
-from ansible_collections.eks_llm.inference.plugins.module_utils.eks_access_utils import resource_to_ansible
+from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import EKSErrorHandler
+from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import ensure_tags
+from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import fail_aws_error
+from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import paginate
+from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import resource_to_ansible
 
 
 @EKSErrorHandler.list_error_handler("find pod identity association")

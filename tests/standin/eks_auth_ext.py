@@ -1,7 +1,8 @@
 """EKS authentication for the local Kubernetes stand-in: the part of EKS that turns a token into a user.
 
 A real EKS API server accepts ``k8s-aws-v1.<base64url of a presigned STS GetCallerIdentity URL>``
-(what ``aws eks get-token`` and our ``eks_llm.inference.eks_token`` lookup produce), calls that URL
+(what ``aws eks get-token`` and the exec credential plugin of our kubeconfig produce,
+roles/cluster_access/files/eks_exec_credential.py), calls that URL
 to learn who signed it, and maps the IAM principal through the cluster's access entries. The local
 kube-apiserver delegates the same decision to this TokenReview webhook
 (``--authentication-token-webhook-config-file``), so the collection's token code path is exercised

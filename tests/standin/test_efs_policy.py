@@ -1,4 +1,4 @@
-"""The EFS mount policy evaluation of the stand-in, with the policy our storage role renders."""
+"""The EFS mount policy evaluation of the stand-in, with the policy our model_storage role renders."""
 import json
 import os
 
@@ -8,7 +8,7 @@ import pytest
 from .efs_policy import Unsupported, decide
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TEMPLATE = os.path.join(ROOT, "roles", "storage", "templates", "efs-tls-only.json.j2")
+TEMPLATE = os.path.join(ROOT, "roles", "model_storage", "templates", "efs-tls-only.json.j2")
 FS_ARN = "arn:aws:elasticfilesystem:us-east-1:123456789012:file-system/fs-0123456789abcdef0"
 NODE_ROLE = "arn:aws:iam::123456789012:role/demo-eks-node"
 # the AWS managed policies the node roles hold (roles/iam/vars/main.yml): none grants an EFS client action

@@ -4,7 +4,6 @@
 Prints an ExecCredential whose token is what `aws eks get-token` produces: k8s-aws-v1. followed by
 the URL-safe base64 (no padding) of a presigned STS GetCallerIdentity URL that signs the
 x-k8s-aws-id header (the cluster name). Needs botocore only; credentials come from the usual chain.
-The same signing is done in Python by the eks_llm.inference.eks_token lookup.
 
 Usage: eks_exec_credential.py CLUSTER_NAME REGION [STS_ENDPOINT_URL]
 """

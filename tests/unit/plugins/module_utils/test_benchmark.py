@@ -122,7 +122,7 @@ def test_normalize_results_concurrency():
             benchmark.normalize_results([_row(concurrency=bad)])
     with pytest.raises(benchmark.BenchmarkError) as info:
         benchmark.normalize_results([{"model": "m"}])
-    assert str(info.value) == "results[1] must be a dict with a metrics dict (from genai_perf_results)"
+    assert str(info.value) == "results[1] must be a dict with a metrics dict (from benchmark_results_info)"
 
 
 def test_groups_keep_first_appearance_and_sort_by_concurrency():

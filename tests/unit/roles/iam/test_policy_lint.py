@@ -51,7 +51,7 @@ ACCEPTED = {
         "parliament wants every resource type of RunInstances/CreateFleet in one statement; the reference splits them into "
         "statements with different conditions (AWS checks each resource against any statement). The ssm one: public "
         "parameters arn:aws:ssm:<region>::parameter/aws/service/* have no account, as upstream writes them",
-    ("storage/templates/efs-tls-only.json.j2", "RESOURCE_MISMATCH"):
+    ("model_storage/templates/efs-tls-only.json.j2", "RESOURCE_MISMATCH"):
         "an EFS file system policy applies to its own file system: its statements carry no Resource (AWS fills in the "
         "file system), which parliament, reading identity policies, reports as a missing file-system ARN",
     (_CONTROLLER, "RESOURCE_STAR"):
@@ -171,7 +171,7 @@ def findings(name):
 def test_every_policy_is_found():
     expected = ["iam/templates/karpenter-controller.json.j2", "iam/templates/model-bucket-read.json.j2",
                 "iam/templates/workload-logs-write.json.j2", "iam/templates/trust.json.j2[karpenter_controller]",
-                "iam/templates/trust.json.j2[node]", "storage/templates/efs-tls-only.json.j2"]
+                "iam/templates/trust.json.j2[node]", "model_storage/templates/efs-tls-only.json.j2"]
     assert set(expected) <= set(POLICIES), sorted(POLICIES)
     assert any(name.startswith("karpenter_prereqs/") for name in POLICIES), "the interruption queue policy: %s" % sorted(POLICIES)
 

@@ -12,6 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from ansible_collections.eks_llm.inference.plugins.filter import verify as verify_filters
+
 
 class _Server(ThreadingHTTPServer):
     # the probe opens up to 20 connections at once; http.server's listen backlog of 5 resets some on a busy machine
@@ -353,10 +355,14 @@ def test_main_prints_one_result_line_and_exits_by_outcome(triton, tmp_path, caps
     spec_file.write_text(json.dumps({"timeout_s": 10, "models": [model]}))
     output = tmp_path / "out.json"
     assert probe.main(["--spec", str(spec_file), "--prompts", PROMPTS_PATH, "--output", str(output)]) == 0
-    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith(probe.RESULT_MARKER)]
+    out = capsys.readouterr().out
+    lines = [line for line in out.splitlines() if line.startswith(probe.RESULT_MARKER)]
     assert len(lines) == 1
     result = json.loads(lines[0][len(probe.RESULT_MARKER):])
     assert result["ok"] and len(result["prompts"]["opt-350m"]["answers"]) == 20
+    # The probe runs in a Job and cannot import the collection: the verify filter that reads its log defines the
+    # marker again. Both ends of the line agree.
+    assert verify_filters.RESULT_MARKER == probe.RESULT_MARKER and verify_filters.probe_result(out, "stdout") == result
     assert json.loads(output.read_text()) == result
 
     triton.answers[("GET", "/v2/health/ready")] = (503, "text/plain", "")

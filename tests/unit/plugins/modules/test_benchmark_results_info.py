@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to eks_llm.inference
 # Apache License 2.0 (see LICENSE)
-"""Unit tests of eks_llm.inference.genai_perf_results on exports written by genai-perf 0.0.16 and AIPerf 0.13.0."""
+"""Unit tests of eks_llm.inference.benchmark_results_info on exports written by genai-perf 0.0.16 and AIPerf 0.13.0."""
 
 import json
 import os
@@ -10,7 +10,7 @@ import shutil
 import pytest
 import yaml
 
-from ansible_collections.eks_llm.inference.plugins.modules import genai_perf_results
+from ansible_collections.eks_llm.inference.plugins.modules import benchmark_results_info
 from ansible_collections.eks_llm.inference.tests.unit.plugins.modules import benchmark_harness as h
 from ansible_collections.eks_llm.inference.tests.unit.plugins.modules.utils import ModuleRunner
 
@@ -19,7 +19,7 @@ STAT_KEYS = {"avg", "p50", "p90", "p99", "min", "max"}
 
 @pytest.fixture
 def run():
-    return ModuleRunner(genai_perf_results.main)
+    return ModuleRunner(benchmark_results_info.main)
 
 
 def raw(path):
@@ -240,7 +240,7 @@ def test_path_is_required(run):
 
 
 def test_every_returned_metric_is_documented(run):
-    documented = yaml.safe_load(genai_perf_results.RETURN)["metrics"]["contains"]
+    documented = yaml.safe_load(benchmark_results_info.RETURN)["metrics"]["contains"]
     assert sorted(documented) == sorted(run({"path": h.AIPERF_CHAT})["metrics"])
 
 

@@ -1,9 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to eks_llm.inference
 # Apache License 2.0 (see LICENSE)
-"""Helpers shared by the EKS add-on, access entry and pod identity modules.
+"""Helpers for the resources that live inside an EKS cluster: add-ons, access entries, pod identity associations.
 
-These three resources have the same shape on the EKS API: a describe call
+Shared by the modules eks_addon, eks_access_entry and eks_pod_identity_association (the cluster itself and its
+node groups: eks_cluster_utils). These three resources have the same shape on the EKS API: a describe call
 that raises ``ResourceNotFoundException`` when the resource is absent, an ARN
 that takes ``tag_resource``/``untag_resource``, and list calls paginated with
 ``nextToken``.

@@ -6,7 +6,7 @@
 
 DOCUMENTATION = r"""
 ---
-module: genai_perf_results
+module: benchmark_results_info
 version_added: 0.1.0
 short_description: Read the results of a genai-perf or AIPerf benchmark run
 description:
@@ -56,13 +56,14 @@ options:
     type: dict
 notes:
   - Supports check mode.
+  - Formerly C(eks_llm.inference.genai_perf_results); the old name redirects here (C(meta/runtime.yml)).
 seealso:
   - module: eks_llm.inference.benchmark_report
 """
 
 EXAMPLES = r"""
 - name: Read the genai-perf run of concurrency 8
-  eks_llm.inference.genai_perf_results:
+  eks_llm.inference.benchmark_results_info:
     path: /results/llama3-8b/isl128-osl128/c8
     expected_model: meta/llama-3.1-8b-instruct
   register: c8
@@ -74,7 +75,7 @@ EXAMPLES = r"""
       - c8.metrics.time_to_first_token_ms.p99 <= 500
 
 - name: Read every level of an AIPerf sweep, with goodput computed from the per-request records
-  eks_llm.inference.genai_perf_results:
+  eks_llm.inference.benchmark_results_info:
     path: "/results/mistral-7b/concurrency_{{ item }}/profile_export_aiperf.json"
     expected_model: mistralai/Mistral-7B-Instruct-v0.3
     goodput:
