@@ -291,3 +291,15 @@ def test_reserved_pool_without_interruption_queue_is_warned_about():
     config, problems, warnings = inventory_model.validate(given)
     assert problems == [] and config is not None
     assert any("g5 use reserved capacity but eks_llm_karpenter.interruption_queue is false" in w for w in warnings), warnings
+
+
+def test_a_reserved_pools_quotas_only_warn():
+    config, dummy_problems, dummy_warnings = inventory_model.validate(reserved_pool())
+    needs = gpu_catalog.quota_requirements(config["gpu_node_pools"], config["models"])
+    # no quota code for reserved capacity: only the on-demand fallback's, and it can never fail the pool
+    assert [(n["quota_code"], n["capacity_type"], n["minimum_vcpus"]) for n in needs] == [("L-DB2E81BA", "on-demand", 0)]
+    errors, warnings = gpu_catalog.quota_shortfalls(needs, {"L-DB2E81BA": {"value": 0}})
+    assert errors == [] and any("pools g5 may grow to" in w for w in warnings), warnings
+    reserved_only = reserved_pool(capacity_types=["reserved"])
+    config, dummy_problems, dummy_warnings = inventory_model.validate(reserved_only)
+    assert gpu_catalog.quota_requirements(config["gpu_node_pools"], config["models"]) == []
