@@ -99,11 +99,11 @@ estimate:
     pools:
       description:
         - With O(models), per GPU pool - name, instance_type, gpus_per_node, capacity_type (V(reserved) when the pool
-          has capacity reservations, else V(spot) when it allows spot, else V(on-demand)), fallback_capacity_type (of a
-          reserved pool: V(spot), V(on-demand) or none), on_demand_usd_per_hour, spot_usd_per_hour, min_nodes,
+          has capacity reservations, else V(spot) when it allows spot, else V(on-demand)), fallback_capacity_type (for a
+          reserved pool V(spot), V(on-demand) or none), on_demand_usd_per_hour, spot_usd_per_hour, min_nodes,
           max_nodes, min_usd_per_hour, max_usd_per_hour and source (V(aws) when both prices were read from AWS, else
           V(fallback)).
-        - A reserved pool's reservations are billed by EC2 whether or not nodes run in them, so they are not counted:
+        - A reserved pool's reservations are billed by EC2 whether or not nodes run in them, so they are not counted;
           its min_usd_per_hour is 0 and its max_usd_per_hour prices every node at its fallback capacity type (0 without
           one); RV(estimate.notes) says so.
       returned: always
