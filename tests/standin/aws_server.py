@@ -38,8 +38,8 @@ DEFAULT_PORT = 0  # a free port: several checkouts (and test sessions) run side 
 
 def install():
     """Patch moto (idempotent). Must run before the first request builds moto's Flask apps."""
-    from . import (capacity_reservations_ext, ec2_ext, efs_csi_ext, efs_ext, eks_ext, events_ext, kms_ext, nim_operator_ext, quotas_ext,  # pylint: disable=import-outside-toplevel
-                   fluent_bit_ext, iam_ext, pricing_ext, service_lb_ext, sts_ext)
+    from . import (capacity_reservations_ext, ec2_ext, efs_csi_ext, efs_ext, eks_ext, events_ext,  # pylint: disable=import-outside-toplevel
+                   kms_ext, nim_operator_ext, quotas_ext, fluent_bit_ext, iam_ext, pricing_ext, service_lb_ext, sts_ext)
 
     eks_ext.install()
     efs_csi_ext.install()
