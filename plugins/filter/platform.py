@@ -5,17 +5,21 @@
 
 
 def karpenter_node_classes(pools, cpu_pool=True, cpu_volume_gib=100):
-    """One node class per (kind, AMI family) in use; a GPU class's volume fits the largest pool using it.
+    """One node class per GPU pool's node_class (its AMI family; a pool with capacity reservations has its own, since the
+    class selects the reservations) and the CPU class; a GPU class's volume fits the largest pool using it.
 
-    Returns [{name, ami_family, volume_gib}], e.g. gpu-al2023 / gpu-bottlerocket / cpu-al2023.
+    Returns [{name, ami_family, volume_gib, capacity_reservation_selector_terms}], e.g. gpu-al2023 / gpu-bottlerocket /
+    gpu-al2023-<pool> / cpu-al2023.
     """
     classes = {}
     for pool in pools:
-        name = "gpu-%s" % pool["ami_family"]
+        name = pool.get("node_class") or "gpu-%s" % pool["ami_family"]
         volume = max(classes.get(name, {}).get("volume_gib", 0), int(pool["data_volume_gib"]))
-        classes[name] = {"name": name, "ami_family": pool["ami_family"], "volume_gib": volume}
+        classes[name] = {"name": name, "ami_family": pool["ami_family"], "volume_gib": volume,
+                         "capacity_reservation_selector_terms": pool.get("capacity_reservation_selector_terms") or []}
     if cpu_pool:
-        classes["cpu-al2023"] = {"name": "cpu-al2023", "ami_family": "al2023", "volume_gib": cpu_volume_gib}
+        classes["cpu-al2023"] = {"name": "cpu-al2023", "ami_family": "al2023", "volume_gib": cpu_volume_gib,
+                                 "capacity_reservation_selector_terms": []}
     return [classes[name] for name in sorted(classes)]
 
 

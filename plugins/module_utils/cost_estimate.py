@@ -93,6 +93,21 @@ def spot_hourly(history):
     return max(price for dummy, price in latest.values()) if latest else None
 
 
+def pool_capacity(pool):
+    """(capacity type a pool is priced at, its fallback): reserved first, as Karpenter prefers it, then spot, then
+    on-demand. Reserved capacity is billed whether or not nodes run in it (ODCRs at the on-demand rate, Capacity
+    Blocks paid up front), so it adds nothing to what the deployment costs; the fallback is what the pool may add."""
+    types = pool.get("capacity_types") or ["on-demand"]
+    others = "spot" if "spot" in types else ("on-demand" if "on-demand" in types else None)
+    return ("reserved", others) if "reserved" in types else (others, None)
+
+
+def reserved_note(pool_name, fallback):
+    return ("GPU pool %s runs in capacity reservations: EC2 bills them whether or not nodes run (ODCRs at the on-demand rate,"
+            " Capacity Blocks paid up front), so they are not counted here; %s" % (
+                pool_name, "the maximum counts its %s fallback at its gpu_limit" % fallback if fallback else "it has no fallback capacity"))
+
+
 def resources(network, core_nodes, gpu_pools):
     """The hourly-billed resources of a configuration, from the inventory variables eks_llm_network,
     eks_llm_core_nodes and eks_llm_gpu_node_pools (defaults as in inventory_model.SPEC)."""
@@ -112,7 +127,11 @@ def resources(network, core_nodes, gpu_pools):
         if not types:
             continue
         instance_type = types[0]
-        capacity = "spot" if "spot" in (pool.get("capacity_types") or ["on-demand"]) else "on-demand"
+        capacity, fallback = pool_capacity(pool)
+        if capacity == "reserved":  # prepaid: only the fallback adds to the bill
+            capacity = fallback
+        if capacity is None:
+            continue
         gpus = gpu_catalog.INSTANCE_TYPES.get(instance_type, {}).get("gpus", 1)
         count = int(math.ceil(pool.get("gpu_limit", 8) / float(gpus)))
         items.append({"key": "instance", "what": "GPU node %s (%s, pool %s)" % (instance_type, capacity, pool.get("name")),
@@ -144,6 +163,7 @@ def serving_costs(models, pools):
     costs = []
     for model in models or []:
         pool = priced.get(model.get("node_pool"))
+        # a reserved node costs what EC2 bills the reservation per hour: an ODCR the on-demand rate
         unit = (pool or {}).get("spot_usd_per_hour" if (pool or {}).get("capacity_type") == "spot" else "on_demand_usd_per_hour")
         if unit is None:
             continue
@@ -165,9 +185,9 @@ def pool_scales(pools, models):
         gpus = gpu_catalog.INSTANCE_TYPES.get(instance_type, {}).get("gpus", 1)
         min_nodes = sum(model_nodes(model, gpus) for model in models or [] if model.get("node_pool") == pool.get("name"))
         max_nodes = max(min_nodes, int(math.ceil(pool.get("gpu_limit", 8) / float(gpus))))
+        capacity, fallback = pool_capacity(pool)
         scales.append({"name": pool.get("name"), "instance_type": instance_type, "gpus_per_node": gpus,
-                       "capacity_type": "spot" if "spot" in (pool.get("capacity_types") or ["on-demand"]) else "on-demand",
-                       "min_nodes": min_nodes, "max_nodes": max_nodes})
+                       "capacity_type": capacity, "fallback_capacity_type": fallback, "min_nodes": min_nodes, "max_nodes": max_nodes})
     return scales
 
 
@@ -182,9 +202,13 @@ def pool_costs(scales, read_price):
             price = read_price(item)
             sources.append("aws" if price is not None else "fallback")
             prices[capacity] = price if price is not None else fallback_price(item)
-        unit = prices[scale["capacity_type"]] or 0.0
+        if scale["capacity_type"] == "reserved":
+            # the models' minimum runs in the reservations (billed regardless); at most, every node is fallback capacity
+            low, high = 0.0, (prices[scale["fallback_capacity_type"]] or 0.0) if scale.get("fallback_capacity_type") else 0.0
+        else:
+            low = high = prices[scale["capacity_type"]] or 0.0
         priced.append(dict(scale, on_demand_usd_per_hour=prices["on-demand"], spot_usd_per_hour=prices["spot"],
-                           min_usd_per_hour=round(unit * scale["min_nodes"], 4), max_usd_per_hour=round(unit * scale["max_nodes"], 4),
+                           min_usd_per_hour=round(low * scale["min_nodes"], 4), max_usd_per_hour=round(high * scale["max_nodes"], 4),
                            source="aws" if sources == ["aws", "aws"] else "fallback"))
     return priced
 
@@ -220,6 +244,7 @@ def estimate(items, read_price, hours, pools=None):
     fallback = any(line["source"] == "fallback" for line in lines + priced_pools)
     notes.extend("GPU pool %s: %s price not readable from AWS; fallback table (%s, %s) used" % (pool["name"], pool["instance_type"],
                  FALLBACK_TAKEN, FALLBACK_REGION) for pool in priced_pools if pool["source"] == "fallback")
+    notes.extend(reserved_note(pool["name"], pool.get("fallback_capacity_type")) for pool in priced_pools if pool["capacity_type"] == "reserved")
     return {
         "lines": lines,
         "pools": priced_pools,
@@ -245,6 +270,14 @@ def summary(result):
         text.append("  %d x %s: $%.4f/h each, $%.2f/h [%s]" % (
             line["count"], line["what"], line["unit_usd_per_hour"], line["usd_per_hour"], line["source"]))
     for pool in result.get("pools") or []:
+        if pool["capacity_type"] == "reserved":
+            text.append("  GPU pool %s: %s at $%s/h on-demand, $%s/h spot; reserved: %d node(s) at minimum scale in its capacity"
+                        " reservations (billed by EC2 regardless, not counted), up to %d (gpu_limit) %s [%s]" % (
+                            pool["name"], pool["instance_type"], _usd(pool["on_demand_usd_per_hour"]), _usd(pool["spot_usd_per_hour"]),
+                            pool["min_nodes"], pool["max_nodes"], "$%.2f/h at its %s fallback" % (pool["max_usd_per_hour"], pool[
+                                "fallback_capacity_type"]) if pool.get("fallback_capacity_type") else "in reservations only, $0.00/h",
+                            pool["source"]))
+            continue
         text.append("  GPU pool %s: %s at $%s/h on-demand, $%s/h spot; %s: %d node(s) at minimum scale $%.2f/h, up to %d"
                     " (gpu_limit) $%.2f/h [%s]" % (
                         pool["name"], pool["instance_type"], _usd(pool["on_demand_usd_per_hour"]), _usd(pool["spot_usd_per_hour"]),

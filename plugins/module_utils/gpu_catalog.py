@@ -154,8 +154,12 @@ def quota_requirements(pools, models):
         at_max_scale = int(sum(max_replicas(m) * m["tensor_parallel"] * min(
             INSTANCE_TYPES[t]["vcpus"] / float(INSTANCE_TYPES[t]["gpus"]) for t in (m["placement"].get("eligible_instance_types") or types))
             for m in pool_models if m.get("placement")))
+        if "reserved" in pool["capacity_types"]:
+            # the reservations hold the pool's capacity already (their size is not in the inventory): its quotas only
+            # bound what it may add beyond them, a warning (ceiling), never a failure
+            minimum, at_max_scale = 0, 0
         for group in sorted(set(INSTANCE_TYPES[t]["quota_group"] for t in types)):
-            for capacity in pool["capacity_types"]:
+            for capacity in [c for c in pool["capacity_types"] if c != "reserved"]:
                 key = (group, capacity)
                 fresh = {"quota_code": GPU_QUOTA_CODES[key], "quota_group": group, "capacity_type": capacity,
                          "minimum_vcpus": 0, "ceiling_vcpus": 0, "pools": [], "max_scale_vcpus": {}}

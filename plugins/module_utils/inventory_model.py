@@ -17,6 +17,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.eks_llm.inference.plugins.module_utils import benchmark as benchmark_results
 from ansible_collections.eks_llm.inference.plugins.module_utils import benchmark_plan
+from ansible_collections.eks_llm.inference.plugins.module_utils import capacity_reservation
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import LOG_TYPES
 from ansible_collections.eks_llm.inference.plugins.module_utils import gpu_catalog
 from ansible_collections.eks_llm.inference.plugins.module_utils import inventory_shape
@@ -28,6 +29,8 @@ DEPLOYMENT_TAG = "eks-llm:deployment"
 MANAGED_BY_TAG = "eks-llm:managed-by"
 
 KUBERNETES_VERSIONS = ["1.31", "1.32", "1.33", "1.34"]
+# Karpenter's karpenter.sh/capacity-type values (reserved: On-Demand Capacity Reservations and Capacity Blocks)
+CAPACITY_TYPES = ("reserved", "spot", "on-demand")
 ENGINES = ["nim_operator", "nim_chart", "triton_vllm", "vllm"]
 # Engines that serve the OpenAI API on port 8000 (what Open WebUI can talk to)
 OPENAI_ENGINES = ("nim_operator", "nim_chart", "vllm")
@@ -140,6 +143,12 @@ SPEC = dict(
         instance_types=dict(type="list", elements="str", default=[]),
         instance_families=dict(type="list", elements="str", default=[]),
         capacity_types=dict(type="list", elements="str", default=["on-demand"]),
+        # Karpenter's capacityReservationSelectorTerms of the pool's node class (capacity type `reserved`)
+        capacity_reservations=dict(type="list", elements="dict", default=[], options=dict(
+            id=dict(type="str", default=""),
+            tags=dict(type="dict", default={}),
+            owner_id=dict(type="str", default=""),
+        )),
         gpu_limit=dict(type="int", default=8),
         ami_family=dict(type="str", default="al2023", choices=["al2023", "bottlerocket"]),
         data_volume_gib=dict(type="int", default=200),
@@ -484,9 +493,18 @@ def _pools(problems, pools):
                          % (", ".join(bad_families), ", ".join(sorted(gpu_catalog.GPU_FAMILIES))))
         if not pool["instance_types"] and not pool["instance_families"]:
             problems.add(where, "give instance_types (e.g. [g5.xlarge]) or instance_families (e.g. [g5])")
-        bad_capacity = [c for c in pool["capacity_types"] if c not in ("spot", "on-demand")]
-        if bad_capacity or not pool["capacity_types"]:
-            problems.add(where + ".capacity_types", "%r: allowed values are spot and on-demand (one or both)" % (pool["capacity_types"],))
+        bad_capacity = [c for c in pool["capacity_types"] if c not in CAPACITY_TYPES]
+        if bad_capacity or not pool["capacity_types"] or len(set(pool["capacity_types"])) != len(pool["capacity_types"]):
+            problems.add(where + ".capacity_types", "%r: allowed values are %s (each at most once; Karpenter prefers reserved,"
+                         " then spot, then on-demand)" % (pool["capacity_types"], ", ".join(CAPACITY_TYPES)))
+        reserved = "reserved" in pool["capacity_types"]
+        if reserved and not pool["capacity_reservations"]:
+            problems.add(where + ".capacity_reservations", "capacity type reserved needs the reservations the pool launches into:"
+                         " [{id: cr-...}] or [{tags: {key: value}, owner_id: <12-digit account>}]")
+        if pool["capacity_reservations"] and not reserved:
+            problems.add(where + ".capacity_reservations", "given, but capacity_types %r has no reserved: Karpenter would never"
+                         " launch into them; add reserved (alone, or with on-demand/spot as the fallback)" % (pool["capacity_types"],))
+        capacity_reservation.check_terms(problems, where + ".capacity_reservations", pool["capacity_reservations"])
         if pool["gpu_limit"] < 1:
             problems.add(where + ".gpu_limit", "%d: must allow at least 1 GPU (Karpenter's limit on the pool's GPUs)" % pool["gpu_limit"])
         for key in ("consolidate_after", "expire_after"):
@@ -495,7 +513,10 @@ def _pools(problems, pools):
         if not 20 <= pool["data_volume_gib"] <= 16384:
             problems.add(where + ".data_volume_gib", "%d GiB given; allowed 20-16384 (inference images are many GB)" % pool["data_volume_gib"])
         resolved = gpu_catalog.expand_pool_instance_types(pool["instance_types"], pool["instance_families"])
-        normalised.append(dict(pool, resolved_instance_types=resolved))
+        # reservations are selected by the node class: a reserved pool gets a class of its own
+        node_class = "gpu-%s" % pool["ami_family"] + ("-%s" % pool["name"] if pool["capacity_reservations"] else "")
+        normalised.append(dict(pool, resolved_instance_types=resolved, node_class=node_class,
+                               capacity_reservation_selector_terms=capacity_reservation.selector_terms(pool["capacity_reservations"])))
     return normalised
 
 
@@ -924,6 +945,11 @@ def validate(variables):
     pools = _pools(problems, params["eks_llm_gpu_node_pools"])
     models = _models(problems, params["eks_llm_models"], pools, params["eks_llm_ngc_api_key"], params["eks_llm_hf_token"])
     _pool_capacity(problems, pools, models)
+    reserved = [p["name"] for p in pools if "reserved" in p["capacity_types"]]
+    if reserved and not params["eks_llm_karpenter"]["interruption_queue"]:
+        warnings.append("GPU node pool(s) %s use reserved capacity but eks_llm_karpenter.interruption_queue is false: Karpenter"
+                        " gets no EC2 Capacity Reservation interruption warnings and learns of a reclaimed node only when it"
+                        " is gone (it still drains Capacity Block nodes 40 minutes before the block ends)" % ", ".join(reserved))
     _dependencies(problems, params, models, cluster["addons"], shaped)
     gated = [m["name"] for m in models if m["engine"] in VLLM_ENGINES and m["vllm"] and m["vllm"]["model_id"].startswith(GATED_HF_PREFIXES)]
     if gated and not params["eks_llm_hf_token"]:

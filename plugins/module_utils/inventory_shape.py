@@ -19,6 +19,7 @@ from ansible.module_utils.common.parameters import DEFAULT_TYPE_VALIDATORS
 NOUNS = {
     "eks_llm_models": "model",
     "eks_llm_gpu_node_pools": "GPU node pool",
+    "capacity_reservations": "capacity reservation",
     "profiles": "benchmark profile",
     "slos": "SLO",
 }

@@ -30,7 +30,10 @@ options:
     type: dict
     default: {}
   gpu_node_pools:
-    description: The inventory variable C(eks_llm_gpu_node_pools); each pool counts as C(gpu_limit) GPUs of its first instance type.
+    description:
+      - The inventory variable C(eks_llm_gpu_node_pools); each pool counts as C(gpu_limit) GPUs of its first instance type.
+      - A pool with capacity type C(reserved) counts only at its fallback capacity type (spot, else on-demand), and not
+        at all without one - its capacity reservations are billed whether or not nodes run in them.
     type: list
     elements: dict
     default: []
@@ -95,9 +98,14 @@ estimate:
       type: float
     pools:
       description:
-        - With O(models), per GPU pool - name, instance_type, gpus_per_node, capacity_type (spot when the pool allows
-          it), on_demand_usd_per_hour, spot_usd_per_hour, min_nodes, max_nodes, min_usd_per_hour, max_usd_per_hour
-          and source (V(aws) when both prices were read from AWS, else V(fallback)).
+        - With O(models), per GPU pool - name, instance_type, gpus_per_node, capacity_type (V(reserved) when the pool
+          has capacity reservations, else V(spot) when it allows spot, else V(on-demand)), fallback_capacity_type (for a
+          reserved pool V(spot), V(on-demand) or none), on_demand_usd_per_hour, spot_usd_per_hour, min_nodes,
+          max_nodes, min_usd_per_hour, max_usd_per_hour and source (V(aws) when both prices were read from AWS, else
+          V(fallback)).
+        - A reserved pool's reservations are billed by EC2 whether or not nodes run in them, so they are not counted;
+          its min_usd_per_hour is 0 and its max_usd_per_hour prices every node at its fallback capacity type (0 without
+          one); RV(estimate.notes) says so.
       returned: always
       type: list
       elements: dict
@@ -110,7 +118,7 @@ estimate:
       returned: always
       type: bool
     notes:
-      description: Which prices could not be read.
+      description: Which prices could not be read, and which pools run in capacity reservations (not counted).
       returned: always
       type: list
       elements: str

@@ -38,8 +38,8 @@ DEFAULT_PORT = 0  # a free port: several checkouts (and test sessions) run side 
 
 def install():
     """Patch moto (idempotent). Must run before the first request builds moto's Flask apps."""
-    from . import (ec2_ext, efs_csi_ext, efs_ext, eks_ext, events_ext, kms_ext, nim_operator_ext, quotas_ext,  # pylint: disable=import-outside-toplevel
-                   fluent_bit_ext, iam_ext, pricing_ext, service_lb_ext, sts_ext)
+    from . import (capacity_reservations_ext, ec2_ext, efs_csi_ext, efs_ext, eks_ext, events_ext,  # pylint: disable=import-outside-toplevel
+                   kms_ext, nim_operator_ext, quotas_ext, fluent_bit_ext, iam_ext, pricing_ext, service_lb_ext, sts_ext)
 
     eks_ext.install()
     efs_csi_ext.install()
@@ -54,6 +54,7 @@ def install():
     iam_ext.install()
     fluent_bit_ext.install()
     pricing_ext.install()
+    capacity_reservations_ext.install()
 
 
 def reset():
@@ -214,9 +215,10 @@ class StandIn:
 
     @staticmethod
     def configure(time_scale=None, throttle_rate=None, quotas=None, cluster_endpoint=None, cluster_ca=None, throttle_seed=None,
-                  kube_admin_kubeconfig=None, cluster_oidc_issuer=None, cluster_oidc_jwks=None, prices=None):
+                  kube_admin_kubeconfig=None, cluster_oidc_issuer=None, cluster_oidc_jwks=None, prices=None, capacity_reservations=None):
         """Change settings; None leaves a setting alone, "" ({} for the JWKS) clears the cluster_* / kube_* ones."""
         given = {"time_scale": time_scale, "throttle_rate": throttle_rate, "quotas": quotas, "prices": prices,
+                 "capacity_reservations": capacity_reservations,
                  "cluster_endpoint": cluster_endpoint, "cluster_ca": cluster_ca, "throttle_seed": throttle_seed,
                  "kube_admin_kubeconfig": kube_admin_kubeconfig, "cluster_oidc_issuer": cluster_oidc_issuer,
                  "cluster_oidc_jwks": cluster_oidc_jwks}

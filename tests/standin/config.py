@@ -15,6 +15,8 @@ SETTINGS = {
     "throttle_seed": None,  # seed for the throttling dice (None = random)
     "quotas": {},  # Service Quotas overrides {quota code: value}
     "prices": {},  # Price List / spot price overrides {instance type: {"on_demand": usd, "spot": usd}} (pricing_ext)
+    # the account's On-Demand Capacity Reservations and Capacity Blocks, bought outside the collection (capacity_reservations_ext)
+    "capacity_reservations": [],
     "cluster_endpoint": None,  # EKS endpoint reported for every cluster
     "cluster_ca": None,  # base64 PEM reported as certificateAuthority.data
     "kube_admin_kubeconfig": None,  # admin kubeconfig of the local API server: node groups register nodes there
@@ -36,7 +38,8 @@ def get(key):
 
 def snapshot():
     with _LOCK:
-        return {key: (dict(value) if isinstance(value, dict) else value) for key, value in SETTINGS.items()}
+        return {key: (dict(value) if isinstance(value, dict) else list(value) if isinstance(value, list) else value)
+                for key, value in SETTINGS.items()}
 
 
 def _ca_data(value):
@@ -70,6 +73,10 @@ def _validate(key, value):
             if set(prices) - {"on_demand", "spot"} or any(float(usd) < 0 for usd in prices.values()):
                 raise ValueError(f"prices[{instance_type}]: {{'on_demand': usd, 'spot': usd}} with non-negative numbers")
         value = {name: {kind: float(usd) for kind, usd in prices.items()} for name, prices in value.items()}
+    elif key == "capacity_reservations":
+        from .capacity_reservations_ext import validate  # pylint: disable=import-outside-toplevel
+
+        value = validate(value)
     elif key == "cluster_endpoint":
         value = (value or "").rstrip("/") or None
     elif key == "cluster_ca":

@@ -13,7 +13,8 @@ import pytest
 
 from tests.standin.aws_server import StandIn
 
-DEFAULTS = {"time_scale": 0.0, "throttle_rate": 0.0, "quotas": {}, "prices": {}, "cluster_endpoint": "", "cluster_ca": "", "kube_admin_kubeconfig": "",
+DEFAULTS = {"time_scale": 0.0, "throttle_rate": 0.0, "quotas": {}, "prices": {}, "capacity_reservations": [], "cluster_endpoint": "",
+            "cluster_ca": "", "kube_admin_kubeconfig": "",
             "cluster_oidc_issuer": "", "cluster_oidc_jwks": {}}
 
 

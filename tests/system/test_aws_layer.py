@@ -184,6 +184,30 @@ def test_bad_inventory_fails_in_preflight_and_creates_nothing(standin, tmp_path,
     assert aws("iam").list_roles()["Roles"] == []
 
 
+def test_preflight_refuses_reservations_a_reserved_pool_cannot_use_and_creates_nothing(standin, tmp_path):
+    fits = {"id": "cr-0a1b2c3d4e5f60718", "instance_type": "g5.xlarge", "availability_zone": "us-west-2a"}
+    block = {"id": "cr-0ffee00000000b10c", "instance_type": "g5.12xlarge", "availability_zone": "us-west-2b", "state": "scheduled",
+             "reservation_type": "capacity-block", "start_date": "2026-12-10T11:30:00Z", "end_date": "2026-12-17T11:30:00Z"}
+    wrong = {"id": "cr-0123456789abcdef0", "instance_type": "p5.48xlarge", "availability_zone": "us-west-2c"}
+    standin.configure(capacity_reservations=[fits, block, wrong])
+    missing = "cr-0000000000000dead"
+    pool = {"name": "gpu-g5", "instance_families": ["g5"], "capacity_types": ["reserved", "on-demand"],
+            "capacity_reservations": [{"id": r["id"]} for r in (fits, block, wrong)] + [{"id": missing}]}
+    result = run_playbook("playbooks/aws.yml", write_inventory(tmp_path, changes={"eks_llm_gpu_node_pools": [pool]}))
+    assert result.returncode != 0, result
+    text = " ".join(result.output.split())  # the YAML callback wraps long messages
+    # what EC2 says about each, read through DescribeCapacityReservations, naming the pool and the reservation
+    assert "GPU node pool gpu-g5, capacity reservation %s: does not exist in this account and region" % missing in text, result
+    assert ("GPU node pool gpu-g5, capacity reservation cr-0123456789abcdef0: cr-0123456789abcdef0 (On-Demand Capacity"
+            " Reservation, active, 1 x p5.48xlarge in us-west-2c) reserves p5.48xlarge, which is not one of the pool's instance"
+            " types") in text, result
+    assert "is in us-west-2c, where the deployment has no subnet (zones: us-west-2a, us-west-2b)" in text
+    assert "Capacity Block cr-0ffee00000000b10c is scheduled, not active yet: Karpenter launches into it from 2026-12-10" in text
+    assert "cr-0a1b2c3d4e5f60718:" not in text  # the one that fits is not mentioned
+    assert leftovers() == []
+    assert aws("iam").list_roles()["Roles"] == []
+
+
 def test_existing_vpc_is_used_and_left_in_place(standin, tmp_path):
     ec2 = aws("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.60.0.0/16")["Vpc"]["VpcId"]

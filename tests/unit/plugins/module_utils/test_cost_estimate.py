@@ -162,7 +162,7 @@ def test_pool_scales_minimum_from_the_models_maximum_from_the_limit():
     ]
     scales = {s["name"]: s for s in cost_estimate.pool_scales(pools, models)}
     assert scales["g5"] == {"name": "g5", "instance_type": "g5.12xlarge", "gpus_per_node": 4, "capacity_type": "spot",
-                            "min_nodes": 2 + 1, "max_nodes": 4}
+                            "fallback_capacity_type": None, "min_nodes": 2 + 1, "max_nodes": 4}
     assert (scales["big"]["min_nodes"], scales["big"]["max_nodes"], scales["big"]["capacity_type"]) == (2, 2, "on-demand")
     assert (scales["idle"]["instance_type"], scales["idle"]["min_nodes"], scales["idle"]["max_nodes"]) == ("g6.xlarge", 0, 2)
 
@@ -206,3 +206,29 @@ def test_serving_costs_price_each_models_nodes_at_the_pools_capacity_type():
         {"model": "b", "nodes": 2, "instance_type": "g5.12xlarge", "capacity_type": "spot", "usd_per_hour": 4.0},
     ]
     assert pools[0]["min_nodes"] == 3
+
+
+def test_a_reserved_pool_is_not_charged_for_its_reservations_and_says_so():
+    pools = [{"name": "block", "instance_types": ["g5.xlarge"], "capacity_types": ["reserved"], "gpu_limit": 2},
+             {"name": "odcr", "instance_types": ["g5.xlarge"], "capacity_types": ["reserved", "on-demand"], "gpu_limit": 4}]
+    models = [_model("m", "block", eligible=["g5.xlarge"]), _model("n", "odcr", replicas=2, eligible=["g5.xlarge"])]
+    scales = cost_estimate.pool_scales(pools, models)
+    assert [(s["capacity_type"], s["fallback_capacity_type"]) for s in scales] == [("reserved", None), ("reserved", "on-demand")]
+    result = cost_estimate.estimate([], lambda item: {"on-demand": 1.0, "spot": 0.4}[item["capacity_type"]], 1.0, scales)
+    block, odcr = result["pools"]
+    assert (block["min_usd_per_hour"], block["max_usd_per_hour"]) == (0.0, 0.0)
+    # at most every node of the pool's gpu_limit is on-demand fallback; at minimum the models run in the reservations
+    assert (odcr["min_usd_per_hour"], odcr["max_usd_per_hour"]) == (0.0, 4.0)
+    assert result["usd_per_hour_min"] == 0.0 and result["usd_per_hour"] == 4.0
+    assert any(note.startswith("GPU pool block runs in capacity reservations: EC2 bills them whether or not nodes run")
+               and "no fallback capacity" in note for note in result["notes"])
+    assert any("the maximum counts its on-demand fallback at its gpu_limit" in note for note in result["notes"])
+    text = "\n".join(cost_estimate.summary(result))
+    assert "GPU pool odcr: g5.xlarge at $1.0000/h on-demand, $0.4000/h spot; reserved: 2 node(s) at minimum scale" in text
+    assert "up to 4 (gpu_limit) $4.00/h at its on-demand fallback" in text
+    # a benchmark on reserved nodes is priced at what an ODCR bills per hour: the on-demand rate
+    assert cost_estimate.serving_costs(models, result["pools"])[1] == {
+        "model": "n", "nodes": 2, "instance_type": "g5.xlarge", "capacity_type": "reserved", "usd_per_hour": 2.0}
+    # without models: only the fallback is an item; a reserved-only pool adds none
+    items = cost_estimate.resources({}, {}, pools)
+    assert [i["capacity_type"] for i in items if "GPU" in i["what"]] == ["on-demand"]

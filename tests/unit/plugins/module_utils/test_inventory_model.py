@@ -97,7 +97,8 @@ def test_valid_inventory_normalises_with_defaults_tags_and_placement():
     (variables(eks_llm_model_bucket={"name": "Bad_Bucket"}), "'Bad_Bucket' is not a valid S3 bucket name"),
     (variables(eks_llm_core_nodes={"min_size": 3, "desired_size": 2, "max_size": 4}), "min_size <= desired_size <= max_size"),
     (variables(eks_llm_gpu_node_pools=[{"name": "g5", "instance_types": ["g5.huge"]}]), "unknown GPU instance type(s) g5.huge"),
-    (variables(eks_llm_gpu_node_pools=[{"name": "g5", "instance_families": ["g5"], "capacity_types": ["reserved"]}]), "allowed values are spot and on-demand"),
+    (variables(eks_llm_gpu_node_pools=[{"name": "g5", "instance_families": ["g5"], "capacity_types": ["dedicated"]}]),
+     "['dedicated']: allowed values are reserved, spot, on-demand"),
     (variables(eks_llm_modles=[]), "eks_llm_modles"),
     (with_model(0, replicas="many"), "replicas"),
     (variables(eks_llm_preflight={"max_usd_per_hour": 0}), "eks_llm_preflight.max_usd_per_hour: 0.0: a ceiling in USD per hour above 0"),
@@ -240,3 +241,65 @@ def test_vllm_endpoint_override_defaults_to_its_metrics_path():
     assert problems == []
     assert config["verify"]["endpoints"]["opt-350m"]["metrics_url"] == "http://127.0.0.1:9000/metrics"
     assert config["verify"]["endpoints"]["llama3-8b"]["metrics_url"] == "http://127.0.0.1:9001/v1/metrics"
+
+
+def reserved_pool(**changes):
+    pool = {"name": "g5", "instance_families": ["g5"], "capacity_types": ["reserved", "on-demand"],
+            "capacity_reservations": [{"id": "cr-0a1b2c3d4e5f60718"}]}
+    pool.update(changes)
+    return variables(eks_llm_gpu_node_pools=[pool])
+
+
+def test_reserved_pool_gets_its_own_node_class_with_karpenters_selector_terms():
+    given = reserved_pool(capacity_reservations=[{"id": "cr-0a1b2c3d4e5f60718"},
+                                                 {"tags": {"team": "ml", "purpose": "*"}, "owner_id": "123456789012"}])
+    given["eks_llm_gpu_node_pools"].append({"name": "g6", "instance_families": ["g6"]})
+    given["eks_llm_models"][0]["node_pool"] = given["eks_llm_models"][1]["node_pool"] = "g5"
+    config, problems, warnings = inventory_model.validate(given)
+    assert problems == [] and warnings == []
+    reserved, plain = config["gpu_node_pools"]
+    assert reserved["node_class"] == "gpu-al2023-g5" and plain["node_class"] == "gpu-al2023"
+    assert reserved["capacity_reservation_selector_terms"] == [
+        {"id": "cr-0a1b2c3d4e5f60718"}, {"tags": {"team": "ml", "purpose": "*"}, "ownerID": "123456789012"}]
+    assert plain["capacity_reservation_selector_terms"] == []
+
+
+@pytest.mark.parametrize("pool, expected", [
+    ({"capacity_reservations": []}, "capacity type reserved needs the reservations the pool launches into"),
+    ({"capacity_types": ["on-demand"]}, "given, but capacity_types ['on-demand'] has no reserved"),
+    ({"capacity_types": ["reserved", "reserved"]}, "(each at most once"),
+    ({"capacity_reservations": [{"id": "cr-0A1B"}]}, "capacity_reservations[0].id: 'cr-0A1B' is not a capacity reservation id"),
+    ({"capacity_reservations": [{"id": "r-0a1b"}]}, "'r-0a1b' is not a capacity reservation id"),
+    ({"capacity_reservations": [{"id": "cr-0a1b", "tags": {"team": "ml"}}]}, "capacity_reservations[0]: give either id, or tags"),
+    ({"capacity_reservations": [{"id": "cr-0a1b", "owner_id": "123456789012"}]}, "cannot be combined with other keys"),
+    ({"capacity_reservations": [{"owner_id": "123456789012"}]}, "owner_id alone selects nothing"),
+    ({"capacity_reservations": [{"tags": {"team": "ml"}, "owner_id": "1234"}]}, "owner_id: '1234' is not an AWS account id"),
+    ({"capacity_reservations": [{"tags": {"team": ""}}]}, "empty tag keys or values are not supported ('team')"),
+    ({"capacity_reservations": [{"tags": dict(("k%d" % n, "v") for n in range(21))}]}, "21 tags given; at most 20 per term"),
+    ({"capacity_reservations": [{"id": "cr-%d" % n} for n in range(31)]}, "31 terms given; Karpenter's EC2NodeClass allows at most 30"),
+    ({"capacity_reservations": [{"id": "cr-0a1b"}, {"id": "cr-0a1b"}]}, "capacity_reservations[1].id: cr-0a1b is listed twice"),
+    ({"capacity_reservations": ["cr-0a1b"]}, "expected one capacity reservation: a mapping with keys id, owner_id, tags"),
+])
+def test_reserved_capacity_mistakes_are_clear_problems(pool, expected):
+    text = problems_of(reserved_pool(**pool))
+    assert "eks_llm_gpu_node_pools[0] (g5)" in text and expected in text, text
+
+
+def test_reserved_pool_without_interruption_queue_is_warned_about():
+    given = reserved_pool()
+    given["eks_llm_karpenter"] = {"interruption_queue": False}
+    config, problems, warnings = inventory_model.validate(given)
+    assert problems == [] and config is not None
+    assert any("g5 use reserved capacity but eks_llm_karpenter.interruption_queue is false" in w for w in warnings), warnings
+
+
+def test_a_reserved_pools_quotas_only_warn():
+    config, dummy_problems, dummy_warnings = inventory_model.validate(reserved_pool())
+    needs = gpu_catalog.quota_requirements(config["gpu_node_pools"], config["models"])
+    # no quota code for reserved capacity: only the on-demand fallback's, and it can never fail the pool
+    assert [(n["quota_code"], n["capacity_type"], n["minimum_vcpus"]) for n in needs] == [("L-DB2E81BA", "on-demand", 0)]
+    errors, warnings = gpu_catalog.quota_shortfalls(needs, {"L-DB2E81BA": {"value": 0}})
+    assert errors == [] and any("pools g5 may grow to" in w for w in warnings), warnings
+    reserved_only = reserved_pool(capacity_types=["reserved"])
+    config, dummy_problems, dummy_warnings = inventory_model.validate(reserved_only)
+    assert gpu_catalog.quota_requirements(config["gpu_node_pools"], config["models"]) == []

@@ -208,3 +208,12 @@ def test_node_roles_use_the_upstream_managed_policies():
         managed = roles[key]["managed"]
         assert "AmazonEC2ContainerRegistryReadOnly" not in managed, "%s: ECR ReadOnly grants more than pulling; use PullOnly" % key
         assert sorted(managed) == sorted(UPSTREAM_NODE_MANAGED), "%s: %s, upstream node role %s" % (key, managed, UPSTREAM_NODE_MANAGED)
+
+
+def test_reserved_capacity_is_granted(controller):
+    """What a GPU pool with capacity type reserved needs (docs/inventory.md, "Reserved GPU capacity"): listing the
+    reservations, and launching into them."""
+    assert "ec2:DescribeCapacityReservations" in _listed(controller["AllowRegionalReadActions"]["Action"])
+    launch = controller["AllowScopedEC2InstanceAccessActions"]
+    assert {"ec2:RunInstances", "ec2:CreateFleet"} <= set(_listed(launch["Action"]))
+    assert "arn:aws:ec2:eu-west-1:*:capacity-reservation/*" in _listed(launch["Resource"])
