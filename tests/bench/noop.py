@@ -4,7 +4,8 @@ Starts stand-ins of its own (tests.standin.local, in .cache/bench), deploys the 
 deploy layers (preflight, AWS, platform, inference; verify and benchmark skipped by tag) three times and prints, per
 layer, the median wall time of the re-runs and whether any re-run changed something. Stops the stand-ins at the end.
 
-Run: make bench   (or .venv/bin/python tests/bench/noop.py [--runs 3] [--keep])
+Run: make bench   (or .venv/bin/python tests/bench/noop.py [--runs 3] [--keep]); the last re-run's output, with every
+task's time, stays in .cache/bench/noop-last.log.
 """
 import argparse
 import os
@@ -49,6 +50,7 @@ def layer_seconds(output):
 
 
 def playbook(env, *args):
+    env = dict(env, PROFILE_TASKS_TASK_OUTPUT_LIMIT="all")
     proc = subprocess.run([os.path.join(REPO, ".venv", "bin", "ansible-playbook"), "site.yml", "-i", "inventories/local"] + list(args),
                           cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
     if proc.returncode:
@@ -73,6 +75,8 @@ def main():
         for dummy in range(args.runs):
             started = time.monotonic()
             output = playbook(env, "--skip-tags", "verify,benchmark")
+            with open(os.path.join(state_dir, "noop-last.log"), "w") as handle:  # every task's time (profile_tasks)
+                handle.write(output)
             runs.append((time.monotonic() - started, int(RECAP_RE.findall(output)[-1][1]), layer_seconds(output)))
         print("no-op re-run of the deploy layers, %d runs (median per layer):" % args.runs)
         for layer in DEPLOY_LAYERS:
