@@ -143,6 +143,7 @@ drifted:
 """
 
 import copy
+import functools
 import json
 import os
 import re
@@ -196,7 +197,8 @@ def wanted_chart(release):
 
 
 def drift_of(release, deployed, deployed_values):
-    """Reasons a wanted release differs from the deployed one (``deployed`` from helm list, or None)."""
+    """Reasons a wanted release differs from the deployed one (``deployed`` from helm list, or None; ``deployed_values``
+    a function, called only when nothing else differs)."""
     if release["state"] == "absent":
         return ["installed (status %s) but wanted absent" % deployed["status"]] if deployed else []
     if deployed is None:
@@ -232,17 +234,15 @@ def main():
     dummy, out, dummy_err = module.run_helm_command([helm, "list", "--all-namespaces", "--all", "--filter", names, "--output", "json"])
     installed = dict(((r["namespace"], r["name"]), r) for r in json.loads(out or "[]"))
 
-    def values_reader(release):
-        def read():
-            dummy_rc, values, dummy_err = module.run_helm_command(
-                [helm, "get", "values", release["name"], "--namespace", release["namespace"], "--output", "json"])
-            return json.loads(values) or {}  # helm prints null for a release without user-supplied values
-        return read
+    def deployed_values(release):
+        dummy_rc, values, dummy_err = module.run_helm_command(
+            [helm, "get", "values", release["name"], "--namespace", release["namespace"], "--output", "json"])
+        return json.loads(values) or {}  # helm prints null for a release without user-supplied values
 
     result = []
     for release in releases:
         deployed = installed.get((release["namespace"], release["name"]))
-        reasons = drift_of(release, deployed, values_reader(release))
+        reasons = drift_of(release, deployed, functools.partial(deployed_values, release))
         result.append(dict(name=release["name"], namespace=release["namespace"], drift=bool(reasons), reasons=reasons,
                            deployed_chart=deployed["chart"] if deployed else None,
                            status=deployed["status"] if deployed else None))
