@@ -289,6 +289,14 @@ slo_failures:
   returned: always
   type: int
   sample: 1
+slo_failure_message:
+  description:
+    - What a failed gate says (the count and the table of the checks that missed), the message the module fails with
+      when O(fail_on_slo=true). Empty when every check passed. With O(fail_on_slo=false) a caller can copy the report
+      elsewhere first and fail with this message afterwards.
+  returned: always
+  type: str
+  sample: "1 of 2 SLO checks failed: ..."
 summary_markdown:
   description: The results tables of C(report.md), one per model/engine/profile.
   returned: always
@@ -448,19 +456,23 @@ def main():
                          exception=traceback.format_exc())
 
     failures = [e for e in evaluations if not e["passed"]]
+    failure_message = ""
+    if failures:
+        failure_message = "%d of %d SLO checks failed:\n%s" % (len(failures), len(evaluations),
+                                                               benchmark.slo_table(failures, failures_only=True))
     result = dict(
         changed=changed,
         files=[os.path.join(params["output_dir"], name) for name, _content in files],
         slo_results=evaluations,
         slo_failures=len(failures),
+        slo_failure_message=failure_message,
         summary_markdown=benchmark.summary_tables(rows),
         baseline_comparison=baseline["comparison"] if baseline else [],
     )
     if module._diff:
         result["diff"] = diffs
     if failures and params["fail_on_slo"]:
-        table = benchmark.slo_table(failures, failures_only=True)
-        module.fail_json(msg="%d of %d SLO checks failed:\n%s" % (len(failures), len(evaluations), table), **result)
+        module.fail_json(msg=failure_message, **result)
     module.exit_json(**result)
 
 

@@ -200,6 +200,12 @@ def test_fail_on_slo_false_reports_the_failures(run, tmp_path, two_engines):
     failed = [(e["model"], e["concurrency"]) for e in result["slo_results"] if not e["passed"]]
     assert failed == [(LLAMA, 16), (LLAMA, 32), (LLAMA, 64), ("vllm_model", 32), ("vllm_model", 64)]
     assert result["slo_failures"] == 5
+    # the message a caller fails with later (the role copies the report first) is the one the module fails with
+    assert result["slo_failure_message"].startswith("5 of 6 SLO checks failed:\n| Gate | Metric |")
+    assert "| 1 | request_latency_ms p99 | vllm_model | triton_vllm | isl128-osl128 | 64 |" in result["slo_failure_message"]
+    passing = run({"results": two_engines, "output_dir": str(tmp_path / "ok"), "plots": False, "fail_on_slo": False,
+                   "slos": [{"metric": "request_latency_ms", "stat": "p99", "max": 10 ** 9}]})
+    assert passing["slo_failures"] == 0 and passing["slo_failure_message"] == ""
 
 
 def test_an_slo_on_a_metric_the_run_did_not_measure_fails(run, tmp_path):
