@@ -164,12 +164,12 @@ system: system-aws system-kube
 
 system-aws: export PATH := $(TEST_PATH)
 system-aws: setup $(LOCAL_TOKENIZER)
-	$(BIN)/python -m pytest -q tests/system -m "not kubernetes and not readme"
+	$(BIN)/python -m pytest -q --durations=15 tests/system -m "not kubernetes and not readme"
 
 system-kube: export PATH := $(TEST_PATH)
 system-kube: setup $(LOCAL_TOKENIZER)
 	tests/standin/k8s/build.sh
-	$(BIN)/python -m pytest -q tests/system -m "kubernetes and not readme"
+	$(BIN)/python -m pytest -q --durations=15 tests/system -m "kubernetes and not readme"
 
 # The README's commands exactly as written, from this checkout: make deploy, make deploy again (changed=0),
 # make teardown (proves nothing is left), make local-down (no process left); and a second checkout deploying

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests.system.conftest import kube_objects, kubectl, leftovers, run_playbook
+from tests.system.conftest import LOCAL_INVENTORY, kube_objects, kubectl, leftovers, run_playbook
 
 GPU_POOL = "gpu-g5"
 UP_TO_PLATFORM = "tests/system/playbooks/up_to_platform.yml"
@@ -42,19 +42,41 @@ def gpu_pod(name, tolerate=True):
 
 
 @pytest.fixture(scope="module")
-def deployed(aws_standin, local_kubernetes):
-    """preflight + AWS + platform deployed once for the module (the tests below run in file order; the last one
-    tears down). Yields the local cluster's state."""
+def deployed(aws_standin, local_kubernetes, tmp_path_factory):
+    """The local inventory deployed once for the module, by the AWX Deploy job (the tests below run in file order; the
+    last one tears down). Yields the local cluster's state."""
     from tests.standin.fixtures import DEFAULTS  # pylint: disable=import-outside-toplevel
 
-    aws_standin.reset()
+    if not local_kubernetes.pop("aws_layer_up", False):  # else: test_inference_layer's AWS layer, converged below
+        aws_standin.reset()
+        kubectl(local_kubernetes, "delete", "nodes", "-l", "eks.amazonaws.com/nodegroup", "--wait=false")
     aws_standin.configure(**DEFAULTS)
     aws_standin.configure(**local_kubernetes["aws_settings"])
-    kubectl(local_kubernetes, "delete", "nodes", "-l", "eks.amazonaws.com/nodegroup", "--wait=false")
-    first = deploy()
-    assert first.returncode == 0 and first.failed == 0, first
+    deploy_as_awx_job(tmp_path_factory.mktemp("awx-deploy-job"))
     yield local_kubernetes
     aws_standin.configure(**DEFAULTS)
+
+
+def deploy_as_awx_job(root):
+    """The first deploy is AWX's Deploy job template (site.yml without verify and benchmark) run as AWX runs it:
+    ansible-runner on a private data directory with the inventory imported from the project, and the AWS and NGC
+    credentials injected by AWX's own injector code (tests/awx/awx_job.py). The rest of the module then checks what
+    it made, re-runs the layers with ansible-playbook and tears down."""
+    from tests.awx.awx_job import artifacts_text, run_job, write_private_data_dir  # pylint: disable=import-outside-toplevel
+
+    secrets = {"aws": "awx-deploy-secret-" + "8" * 22, "ngc": "nvapi-" + "AWXDEPLOY" * 4}
+    credentials = {"Amazon Web Services": {"username": "AKIAAWXDEPLOYSTANDIN", "password": secrets["aws"]},
+                   "NGC API key": {"ngc_api_key": secrets["ngc"]}}
+    playbook, shown = write_private_data_dir(str(root), "Deploy", LOCAL_INVENTORY, {}, credentials)
+    assert playbook == "site.yml" and shown["AWS_SECRET_ACCESS_KEY"] == shown["NGC_API_KEY"] == "**********"
+    runner = run_job(str(root), playbook)
+    output = runner.stdout.read()
+    assert runner.status == "successful", output[-6000:]
+    plays = re.findall(r"^PLAY \[([^\]]*)\]", output, re.M)
+    assert [p.split(" - ")[0] for p in plays][:4] == ["Preflight", "AWS layer", "Platform layer", "Inference layer"], plays
+    assert not re.search(r"^TASK \[.*(verify|benchmark) :", output, re.M | re.I), "the Deploy template skips verify and benchmark"
+    text = output + artifacts_text(str(root))
+    assert all(value not in text for value in secrets.values())
 
 
 def test_platform_objects_are_in_place_and_gpu_pods_get_a_node_of_their_pool(deployed):
