@@ -1,6 +1,7 @@
 """The AWS layer end to end: deploy, re-run without change, tear down to nothing, and the hard cases."""
 import datetime
 import json
+import re
 
 import pytest
 
@@ -78,6 +79,11 @@ def assert_deployed(name=DEPLOYMENT):
     return secret["password"]
 
 
+def task_outcomes(output, role, task):
+    """How each run of a role's task ended (ok, changed, skipping, ...), in the order of the output."""
+    return re.findall(r"TASK \[eks_llm\.inference\.%s : %s\][^\n]*\n(?:[^\n]*\n)??(\w+):" % (role, re.escape(task)), output)
+
+
 def interruption_deliveries(standin, name=DEPLOYMENT):
     """What EC2 and AWS Health would do: one event per interruption rule; what reached the queue, what failed."""
     rules = aws("events").list_rules(NamePrefix=name + "-karpenter-")["Rules"]
@@ -121,6 +127,12 @@ def test_deploy_rerun_teardown_and_secrets_never_printed(standin, tmp_path):
     second = run_playbook("playbooks/aws.yml", inventory, env=secrets_env)
     assert second.returncode == 0, second
     assert second.changed == 0, second
+    # the network was read once and found as wanted: none of its amazon.aws tasks ran (the first run did run them)
+    assert task_outcomes(second.output, "network", "Create the network or update what differs") == ["skipping"], second
+    for write in ("Attach an internet gateway", "Start the NAT gateways (awaited later, while the cluster is being created)",
+                  "Route each private subnet through its NAT gateway"):
+        assert "TASK [eks_llm.inference.network : %s]" % write in first.output, write
+        assert task_outcomes(second.output, "network", write) == [], write
     assert grafana_password == assert_deployed()  # never regenerated
 
     # a volume the EBS CSI driver created for a claim nobody deleted (it carries the deployment's tags)
