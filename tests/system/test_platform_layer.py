@@ -67,7 +67,9 @@ def deploy_as_awx_job(root):
     secrets = {"aws": "awx-deploy-secret-" + "8" * 22, "ngc": "nvapi-" + "AWXDEPLOY" * 4}
     credentials = {"Amazon Web Services": {"username": "AKIAAWXDEPLOYSTANDIN", "password": secrets["aws"]},
                    "NGC API key": {"ngc_api_key": secrets["ngc"]}}
-    playbook, shown = write_private_data_dir(str(root), "Deploy", LOCAL_INVENTORY, {}, credentials)
+    # the local inventory's verify/benchmark endpoints (validated even though the template skips those layers)
+    local_llm = {"EKS_LLM_LOCAL_LLM_URL": "http://127.0.0.1:9", "EKS_LLM_LOCAL_LLM_METRICS_URL": "http://127.0.0.1:9/metrics"}
+    playbook, shown = write_private_data_dir(str(root), "Deploy", LOCAL_INVENTORY, {}, credentials, local_llm)
     assert playbook == "site.yml" and shown["AWS_SECRET_ACCESS_KEY"] == shown["NGC_API_KEY"] == "**********"
     runner = run_job(str(root), playbook)
     output = runner.stdout.read()
