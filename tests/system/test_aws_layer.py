@@ -136,7 +136,7 @@ def test_deploy_rerun_teardown_and_secrets_never_printed(standin, tmp_path):
     assert grafana_password == assert_deployed()  # never regenerated
     # and the iam role ran amazon.aws.iam_role and iam_policy for no role: its drift check found every one as wanted
     for write_task in ("Create the IAM roles", "Attach the inline least-privilege policies"):
-        ran = re.findall(r"TASK \[eks_llm\.inference\.iam : %s\][^\n]*\n(?:[^\n]*\n)??(\w+):" % write_task, second.output)
+        ran = task_outcomes(second.output, "iam", write_task)
         assert len(ran) >= 2 and set(ran) == {"skipping"}, (write_task, ran)
 
     # a volume the EBS CSI driver created for a claim nobody deleted (it carries the deployment's tags)
