@@ -57,28 +57,36 @@ def deployed(aws_standin, local_kubernetes, tmp_path_factory):
     aws_standin.configure(**DEFAULTS)
 
 
-def deploy_as_awx_job(root):
-    """The first deploy is AWX's Deploy job template (site.yml without verify and benchmark) run as AWX runs it:
-    ansible-runner on a private data directory with the inventory imported from the project, and the AWS and NGC
-    credentials injected by AWX's own injector code (tests/awx/awx_job.py). The rest of the module then checks what
-    it made, re-runs the layers with ansible-playbook and tears down."""
+AWX_SECRETS = {"aws": "awx-job-secret-" + "8" * 25, "ngc": "nvapi-" + "AWXJOBKEY" * 4}
+
+
+def awx_job(root, template, answers=None):
+    """A job of one of roles/awx_config's templates run as AWX runs it: ansible-runner on a private data directory
+    with the inventory imported from the project and the AWS and NGC credentials injected by AWX's own injector code
+    (tests/awx/awx_job.py). Returns the job's stdout; fails when the job did, or when a secret shows in what AWX keeps."""
     from tests.awx.awx_job import artifacts_text, run_job, write_private_data_dir  # pylint: disable=import-outside-toplevel
 
-    secrets = {"aws": "awx-deploy-secret-" + "8" * 22, "ngc": "nvapi-" + "AWXDEPLOY" * 4}
-    credentials = {"Amazon Web Services": {"username": "AKIAAWXDEPLOYSTANDIN", "password": secrets["aws"]},
-                   "NGC API key": {"ngc_api_key": secrets["ngc"]}}
-    # the local inventory's verify/benchmark endpoints (validated even though the template skips those layers)
+    credentials = {"Amazon Web Services": {"username": "AKIAAWXJOBSTANDIN", "password": AWX_SECRETS["aws"]},
+                   "NGC API key": {"ngc_api_key": AWX_SECRETS["ngc"]}}
+    # the local inventory's verify/benchmark endpoints (validated even when the template skips those layers)
     local_llm = {"EKS_LLM_LOCAL_LLM_URL": "http://127.0.0.1:9", "EKS_LLM_LOCAL_LLM_METRICS_URL": "http://127.0.0.1:9/metrics"}
-    playbook, shown = write_private_data_dir(str(root), "Deploy", LOCAL_INVENTORY, {}, credentials, local_llm)
-    assert playbook == "site.yml" and shown["AWS_SECRET_ACCESS_KEY"] == shown["NGC_API_KEY"] == "**********"
+    playbook, shown = write_private_data_dir(str(root), template, LOCAL_INVENTORY, answers or {}, credentials, local_llm)
+    assert shown["AWS_SECRET_ACCESS_KEY"] == shown["NGC_API_KEY"] == "**********"
     runner = run_job(str(root), playbook)
     output = runner.stdout.read()
     assert runner.status == "successful", output[-6000:]
+    text = output + artifacts_text(str(root))
+    assert all(value not in text for value in AWX_SECRETS.values())
+    return output
+
+
+def deploy_as_awx_job(root):
+    """The first deploy is AWX's Deploy job (site.yml without verify and benchmark); the rest of the module checks what
+    it made, re-runs the layers with ansible-playbook, and ends with AWX's Teardown job."""
+    output = awx_job(root, "Deploy")
     plays = re.findall(r"^PLAY \[([^\]]*)\]", output, re.M)
     assert [p.split(" - ")[0] for p in plays][:4] == ["Preflight", "AWS layer", "Platform layer", "Inference layer"], plays
     assert not re.search(r"^TASK \[.*(verify|benchmark) :", output, re.M | re.I), "the Deploy template skips verify and benchmark"
-    text = output + artifacts_text(str(root))
-    assert all(value not in text for value in secrets.values())
 
 
 def test_platform_objects_are_in_place_and_gpu_pods_get_a_node_of_their_pool(deployed):
@@ -171,16 +179,16 @@ def test_the_wiring_check_fails_when_the_gpu_daemonset_label_is_broken(deployed,
     assert "eks-llm/gpu-typo" in result.output, result
 
 
-def test_teardown_removes_the_platform_before_the_cluster_and_leaves_nothing(deployed):
+def test_teardown_removes_the_platform_before_the_cluster_and_leaves_nothing(deployed, tmp_path):
     state = deployed
     # a claim like the one Prometheus' StatefulSet leaves (no operator runs locally; WaitForFirstConsumer keeps it
     # Pending): the monitoring teardown deletes the claims of its namespace before the cluster goes
     apply(state, {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
                   "metadata": {"name": "prometheus-db-standin-0", "namespace": "monitoring"},
                   "spec": {"accessModes": ["ReadWriteOnce"], "storageClassName": "gp3", "resources": {"requests": {"storage": "1Gi"}}}})
-    teardown = run_playbook("teardown.yml")
-    assert teardown.returncode == 0, teardown
-    assert "prometheus-db-standin-0" in teardown.output, teardown
+    # AWX's Teardown job, its survey answered with the deployment's name (teardown.yml behind a confirmation)
+    teardown = awx_job(tmp_path / "awx-teardown-job", "Teardown", {"eks_llm_teardown_confirm": "llm-local"})
+    assert "prometheus-db-standin-0" in teardown, teardown[-6000:]
     assert kube_objects(state, "persistentvolumeclaims", "-n", "monitoring") == []
     assert "gp3" not in [c["metadata"]["name"] for c in kube_objects(state, "storageclasses")]
     assert kube_objects(state, "nodepools.karpenter.sh") == []
