@@ -58,7 +58,9 @@ IMAGES = {
     # vllm 0.26.0 from 2026-09-04 on). Its metrics are the V1 engine's `vllm:` names (VLLM_VERSION below).
     "vllm": "vllm/vllm-openai:v0.26.0",
     "triton_sdk": "nvcr.io/nvidia/tritonserver:25.10-py3-sdk",
-    "aiperf": "nvcr.io/nvidia/ai-dynamo/aiperf:0.13.0",
+    # AIPerf's own image (its Helm chart: image.repository nvcr.io/nvidia/aiperf, tag = the release without "v"),
+    # the same release as the controller's `make aiperf` (Makefile AIPERF_VERSION): tests/upstream/aiperf_image.json
+    "aiperf": "nvcr.io/nvidia/aiperf:0.13.0",
     "python": "public.ecr.aws/docker/library/python:3.12.12-slim",
     "open_webui": "ghcr.io/open-webui/open-webui:v0.6.36",
     # The fluent-bit chart (0.1.35) defaults to 2.32.2.20240516, which cannot use EKS Pod Identity (2.32.5 can):
