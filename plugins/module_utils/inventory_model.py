@@ -225,7 +225,7 @@ SPEC = dict(
     )),
     eks_llm_benchmark=dict(type="dict", default={}, options=dict(
         enabled=dict(type="bool", default=False),
-        runner=dict(type="str", default="genai_perf", choices=list(benchmark_plan.RUNNERS)),
+        runner=dict(type="str", default="aiperf", choices=list(benchmark_plan.RUNNERS)),
         mode=dict(type="str", default="in_cluster", choices=list(benchmark_plan.MODES)),
         profiles=dict(type="list", elements="dict", default=[], options=dict(
             name=dict(type="str", required=True),

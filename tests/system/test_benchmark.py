@@ -205,7 +205,8 @@ spec:
 def cluster(platform_standin):
     kubectl(platform_standin, "apply", "-f", "-", stdin=NODES)
     yield platform_standin
-    kubectl(platform_standin, "delete", "namespace", "nim", "llm", "--wait=false", check=False)
+    # waited for: the next test of this fixture creates its Jobs in namespaces of the same names
+    kubectl(platform_standin, "delete", "namespace", "nim", "llm", "--timeout=100s", check=False)
     kubectl(platform_standin, "delete", "pv", "bench-opt-350m-cache", "--wait=false", check=False)
     kubectl(platform_standin, "delete", "node", "bench-cpu-0", "bench-gpu-0", "--wait=false", check=False)
 
@@ -251,3 +252,33 @@ def test_in_cluster_jobs_are_accepted_run_off_the_gpu_nodes_and_complete(tmp_pat
         assert spec["nodeSelector"] == {"eks-llm/node-pool": "cpu"} and not spec.get("tolerations")
         # placed on the CPU node, never on the (tainted, labelled) GPU node that also carries the cpu pool label
         assert pods[name]["spec"]["nodeName"] == "bench-cpu-0"
+
+
+def test_in_cluster_aiperf_the_default_runner_runs_in_its_own_image_off_the_gpu_nodes(tmp_path, cluster):
+    """No runner in the inventory: AIPerf, in AIPerf's own pinned image, one Job per run, placed like genai-perf's."""
+    from ansible_collections.eks_llm.inference.plugins.module_utils import versions  # pylint: disable=import-outside-toplevel
+
+    inventory = write_inventory(tmp_path, changes={"eks_llm_models": MODELS, "eks_llm_benchmark": {
+        "enabled": True, "mode": "in_cluster", "models": ["opt-350m"],
+        "profiles": [{"name": "isl128-osl128", "concurrencies": [8], "request_count": 200}],
+        "run_timeout_s": 120, "results_dir": str(tmp_path / "reports")}})
+    state = json.dumps({"cluster_access_state": {"kubeconfig": cluster["kubeconfig"]}})
+    result, dummy_runs = benchmark(inventory, extra=["-e", state])
+    # KWOK completes the pod without running AIPerf: the Job completes and the play says it gave no result
+    assert result.returncode != 0 and "1 of 1 benchmark Job(s) gave no result" in result.output, result
+    (job,) = kube_objects(cluster, "jobs", "-A", "-l", "app.kubernetes.io/component=benchmark")
+    assert job["metadata"]["namespace"] == "llm"
+    assert any(c["type"] == "Complete" and c["status"] == "True" for c in job["status"]["conditions"]), job["status"]
+    spec = job["spec"]["template"]["spec"]
+    container = spec["containers"][0]
+    assert container["image"] == versions.IMAGES["aiperf"] == "nvcr.io/nvidia/aiperf:0.13.0"
+    argv = container["command"][4:]
+    assert argv[:6] == ["aiperf", "profile", "-m", "opt-350m", "--url", "http://opt-350m.llm.svc.cluster.local:8000"], argv
+    flags = dict(zip(argv[4::1], argv[5::1]))
+    # Triton's streaming route through AIPerf's template endpoint (it has no Triton client)
+    assert flags["--endpoint-type"] == "template" and flags["--concurrency"] == "8" and flags["--ui"] == "none"
+    assert flags["--tokenizer"] == "facebook/opt-350m" and flags["--tokenizer-revision"] == "08a2b2e"
+    assert {"name": "HF_HOME", "value": "/model-cache/huggingface"} in container["env"]
+    assert spec["nodeSelector"] == {"eks-llm/node-pool": "cpu"} and not spec.get("tolerations")
+    (pod,) = kube_objects(cluster, "pods", "-A", "-l", "app.kubernetes.io/component=benchmark")
+    assert pod["spec"]["nodeName"] == "bench-cpu-0"

@@ -105,6 +105,10 @@ def test_an_nvcr_benchmark_image_without_an_ngc_key_fails_early_naming_it():
                      eks_llm_benchmark={"enabled": True, "mode": "in_cluster", "tokenizer": {"opt-350m": "./tokenizers/opt"}})
     config, problems, dummy_warnings = inventory_model.validate(variables)
     assert config is None
+    # the default runner, AIPerf, in its own image on nvcr.io; genai-perf in the Triton SDK image, also on nvcr.io
+    assert any("NGC_API_KEY" in p and "nvcr.io/nvidia/aiperf:" in p for p in problems), problems
+    variables["eks_llm_benchmark"]["runner"] = "genai_perf"
+    problems = inventory_model.validate(variables)[1]
     assert any("NGC_API_KEY" in p and "nvcr.io/nvidia/tritonserver" in p for p in problems), problems
     # a benchmark that is off, or runs on the controller, pulls no image
     variables["eks_llm_benchmark"] = {"enabled": False}
