@@ -136,9 +136,12 @@ plugin-docs: setup
 
 # The built tarball through Galaxy's own importer (ansible-doc of every plugin, ansible-lint, role READMEs,
 # changelog), with the checks that run offline; any ERROR or WARNING it prints fails.
+# The importer runs with a HOME of its own: its ansible-lint would otherwise resolve eks_llm.inference from a copy in
+# ~/.ansible/collections (molecule leaves one) instead of the collection it imports.
 galaxy: setup $(IMPORTER)
 	rm -rf .cache/build && $(BIN)/ansible-galaxy collection build --output-path .cache/build
-	cd .cache/build && PATH=$(CURDIR)/$(IMPORTER_VENV)/bin:$$PATH GALAXY_IMPORTER_CONFIG=$(CURDIR)/tests/galaxy-importer.cfg \
+	cd .cache/build && mkdir -p home && HOME=$(CURDIR)/.cache/build/home \
+	  PATH=$(CURDIR)/$(IMPORTER_VENV)/bin:$$PATH GALAXY_IMPORTER_CONFIG=$(CURDIR)/tests/galaxy-importer.cfg \
 	  $(CURDIR)/$(IMPORTER_VENV)/bin/python -m galaxy_importer.main eks_llm-inference-*.tar.gz > importer.log 2>&1; \
 	  rc=$$?; grep -v '^Loading ' importer.log; \
 	  if [ $$rc -ne 0 ] || grep -qE '^(ERROR|WARNING)' importer.log; then echo "galaxy-importer: FAILED"; exit 1; fi
