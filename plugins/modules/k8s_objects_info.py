@@ -37,13 +37,28 @@ options:
         description: Kind, for example C(Deployment).
         type: str
         required: true
+      namespace:
+        description: Only this namespace for this kind, instead of O(namespace).
+        type: str
+      label_selectors:
+        description:
+          - Label selectors for this kind, instead of O(label_selectors).
+          - May be empty (every object of the kind) only together with O(kinds[].namespace), for example every
+            DaemonSet a chart made in its own namespace.
+        type: list
+        elements: str
   label_selectors:
-    description: Label selectors the objects must all match (joined with commas).
+    description:
+      - Label selectors the objects must all match (joined with commas), for every kind without its own
+        O(kinds[].label_selectors).
+      - An empty selector would list every object of a kind in the cluster, which is refused.
     type: list
     elements: str
     required: true
   namespace:
-    description: Only this namespace; all namespaces when omitted. Ignored for cluster-scoped kinds.
+    description:
+      - Only this namespace, for every kind without its own O(kinds[].namespace); all namespaces when omitted.
+        Ignored for cluster-scoped kinds.
     type: str
   hidden_fields:
     description:
@@ -71,6 +86,14 @@ EXAMPLES = r"""
       - eks-llm/layer=inference
     hidden_fields: [data, spec, status]
   register: existing
+
+- name: Every DaemonSet of the device plugin's namespace, and our GPU NodePools, in one call
+  eks_llm.inference.k8s_objects_info:
+    kinds:
+      - {api_version: apps/v1, kind: DaemonSet, namespace: nvidia-device-plugin, label_selectors: []}
+      - {api_version: karpenter.sh/v1, kind: NodePool}
+    label_selectors: [app.kubernetes.io/part-of=eks_llm, eks-llm/pool-kind=gpu]
+  register: gpu
 """
 
 RETURN = r"""
@@ -109,7 +132,8 @@ def argspec():
     spec = copy.deepcopy(AUTH_ARG_SPEC)
     spec.update(
         kinds=dict(type="list", elements="dict", required=True, options=dict(
-            api_version=dict(type="str", required=True), kind=dict(type="str", required=True))),
+            api_version=dict(type="str", required=True), kind=dict(type="str", required=True),
+            namespace=dict(type="str"), label_selectors=dict(type="list", elements="str"))),
         label_selectors=dict(type="list", elements="str", required=True),
         namespace=dict(type="str"),
         hidden_fields=dict(type="list", elements="str", default=[]),
@@ -117,13 +141,32 @@ def argspec():
     return spec
 
 
-def list_objects(client, kinds, selector, namespace=None, hidden=()):
+def joined(selectors):
+    return ",".join(s.strip() for s in selectors if s.strip())
+
+
+def queries(kinds, selectors, namespace=None):
+    """Per kind (entry, selector, namespace): its own selectors and namespace where it has them, else the shared ones.
+    Raises ValueError for a query that would list a kind across the whole cluster with no selector."""
+    result = []
+    for entry in kinds:
+        own = entry.get("label_selectors")
+        selector = joined(own) if own is not None else joined(selectors)
+        where = entry.get("namespace") or namespace
+        if not selector and not (own is not None and entry.get("namespace")):
+            raise ValueError("%s/%s: label_selectors must select something (an empty selector would list every object;"
+                             " a kind's own empty label_selectors needs its own namespace)" % (entry["api_version"], entry["kind"]))
+        result.append((entry, selector, where))
+    return result
+
+
+def list_objects(client, kinds, selectors, namespace=None, hidden=()):
     """(objects, not_served) for the kinds, in their order; each item carries apiVersion and kind."""
     objects, not_served = [], []
-    for entry in kinds:
+    for entry, selector, where in queries(kinds, selectors, namespace):
         try:
             resource = client.resource(entry["kind"], entry["api_version"])
-            listed = client.get(resource, namespace=namespace if resource.namespaced else None, label_selector=selector).to_dict()
+            listed = client.get(resource, namespace=where if resource.namespaced else None, label_selector=selector or None).to_dict()
         except (ResourceNotFoundError, NotFoundError):
             # not in discovery, or (NotFoundError) discovery's cache still knows a kind whose CRD has just gone
             not_served.append("%s/%s" % (entry["api_version"], entry["kind"]))
@@ -145,13 +188,14 @@ def list_objects(client, kinds, selector, namespace=None, hidden=()):
 
 def main():
     module = AnsibleK8SModule(module_class=AnsibleModule, argument_spec=argspec(), supports_check_mode=True)
-    selector = ",".join(s.strip() for s in module.params["label_selectors"] if s.strip())
-    if not selector:
-        module.fail_json(msg="label_selectors must select something: an empty selector would list every object")
+    try:
+        queries(module.params["kinds"], module.params["label_selectors"], module.params["namespace"])
+    except ValueError as error:
+        module.fail_json(msg=str(error))
     try:
         client = get_api_client(module)
-        objects, not_served = list_objects(client, module.params["kinds"], selector, module.params["namespace"],
-                                           module.params["hidden_fields"])
+        objects, not_served = list_objects(client, module.params["kinds"], module.params["label_selectors"],
+                                           module.params["namespace"], module.params["hidden_fields"])
     except CoreException as error:
         module.fail_from_exception(error)
     except DynamicApiError as error:

@@ -70,7 +70,7 @@ def test_lists_every_kind_in_order_and_names_those_not_served():
     })
     kinds = [{"api_version": "apps.nvidia.com/v1alpha1", "kind": "NIMService"},
              {"api_version": "apps/v1", "kind": "Deployment"}, {"api_version": "v1", "kind": "Namespace"}]
-    objects, not_served = k8s_objects_info.list_objects(client, kinds, SELECTOR)
+    objects, not_served = k8s_objects_info.list_objects(client, kinds, [SELECTOR])
     assert [(o["kind"], o["metadata"]["name"]) for o in objects] == [
         ("Deployment", "opt-350m"), ("Deployment", "llama"), ("Namespace", "triton")]
     assert objects[0]["apiVersion"] == "apps/v1" and objects[0]["spec"] == {"replicas": 1}
@@ -84,7 +84,7 @@ def test_namespace_limits_namespaced_kinds_only():
         ("v1", "Namespace"): (False, [obj("triton"), obj("nim")]),
     })
     kinds = [{"api_version": "apps/v1", "kind": "Deployment"}, {"api_version": "v1", "kind": "Namespace"}]
-    objects, dummy = k8s_objects_info.list_objects(client, kinds, SELECTOR, namespace="triton")
+    objects, dummy = k8s_objects_info.list_objects(client, kinds, [SELECTOR], namespace="triton")
     assert [o["metadata"]["name"] for o in objects] == ["opt-350m", "triton", "nim"]
     assert client.calls == [("Deployment", "triton", SELECTOR), ("Namespace", None, SELECTOR)]
 
@@ -96,7 +96,7 @@ def test_secret_contents_never_come_back_and_hidden_fields_go():
     client = FakeClient({("v1", "Secret"): (True, [secret]),
                          ("v1", "ConfigMap"): (True, [obj("dash", "monitoring", data={"a": "b"}, status={})])})
     kinds = [{"api_version": "v1", "kind": "Secret"}, {"api_version": "v1", "kind": "ConfigMap"}]
-    objects, dummy = k8s_objects_info.list_objects(client, kinds, SELECTOR, hidden=["status", "metadata", "kind"])
+    objects, dummy = k8s_objects_info.list_objects(client, kinds, [SELECTOR], hidden=["status", "metadata", "kind"])
     listed_secret, listed_map = objects
     assert "data" not in listed_secret and "stringData" not in listed_secret
     assert listed_secret["metadata"]["annotations"] == {"keep": "me"}
@@ -109,6 +109,30 @@ def test_a_kind_whose_list_answers_404_is_not_served():
     client = FakeClient({("apps.nvidia.com/v1alpha1", "NIMCache"): (True, []), ("v1", "Service"): (True, [obj("a", "b")])},
                         gone=("NIMCache",))
     kinds = [{"api_version": "apps.nvidia.com/v1alpha1", "kind": "NIMCache"}, {"api_version": "v1", "kind": "Service"}]
-    objects, not_served = k8s_objects_info.list_objects(client, kinds, SELECTOR)
+    objects, not_served = k8s_objects_info.list_objects(client, kinds, [SELECTOR])
     assert [o["metadata"]["name"] for o in objects] == ["a"]
     assert not_served == ["apps.nvidia.com/v1alpha1/NIMCache"]
+
+
+def test_a_kind_can_have_its_own_namespace_and_selectors_and_list_all_of_its_namespace():
+    client = FakeClient({
+        ("apps/v1", "DaemonSet"): (True, [obj("nvidia-device-plugin", "nvidia"), obj("fluent-bit", "logging")]),
+        ("karpenter.sh/v1", "NodePool"): (False, [obj("gpu-g5")]),
+    })
+    kinds = [{"api_version": "apps/v1", "kind": "DaemonSet", "namespace": "nvidia", "label_selectors": []},
+             {"api_version": "karpenter.sh/v1", "kind": "NodePool", "label_selectors": ["eks-llm/pool-kind=gpu", " "]}]
+    objects, dummy = k8s_objects_info.list_objects(client, kinds, [SELECTOR, "x=y"], namespace="elsewhere")
+    assert [o["metadata"]["name"] for o in objects] == ["nvidia-device-plugin", "gpu-g5"]
+    assert client.calls == [("DaemonSet", "nvidia", None), ("NodePool", None, "eks-llm/pool-kind=gpu")]
+
+
+@pytest.mark.parametrize("kinds, selectors", [
+    ([{"api_version": "v1", "kind": "Secret"}], ["", " "]),
+    ([{"api_version": "v1", "kind": "Secret", "label_selectors": []}], [SELECTOR]),
+    ([{"api_version": "v1", "kind": "Secret", "namespace": "llm"}], []),
+])
+def test_listing_a_kind_across_the_cluster_without_a_selector_is_refused_before_any_call(kinds, selectors):
+    client = FakeClient({("v1", "Secret"): (True, [obj("hf-token", "llm")])})
+    with pytest.raises(ValueError, match="v1/Secret: label_selectors must select something"):
+        k8s_objects_info.list_objects(client, kinds, selectors, namespace="llm")
+    assert client.calls == []
