@@ -26,9 +26,10 @@ def inference_removal_order(remove, config):
     return inference.removal_order(remove, config)
 
 
-def inference_keep_sizes(objects, existing):
-    """Objects with the size of already existing PVCs kept (claims on EFS are neither shrunk nor grown)."""
-    return inference.keep_existing_sizes(objects, existing)
+def inference_keep_sizes(objects, existing, engine=None):
+    """Objects with the size of already existing PVCs kept (claims on EFS are neither shrunk nor grown); with
+    engine, only the existing claims labelled with that engine count."""
+    return inference.keep_existing_sizes(objects, existing, engine)
 
 
 def inference_claim_key(ref):

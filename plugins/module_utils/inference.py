@@ -746,12 +746,15 @@ def plan(config, bucket, region):
     return result
 
 
-def keep_existing_sizes(objects, existing):
+def keep_existing_sizes(objects, existing, engine=None):
     """PVC requests cannot shrink and EFS claims cannot grow (EFS is elastic; the size is nominal): keep the
-    size an existing claim was created with, so a changed ``cache_size`` never makes apply fail."""
+    size an existing claim was created with, so a changed ``cache_size`` never makes apply fail. With ``engine``,
+    only existing claims of that engine count (a listing of the whole layer also holds other engines' claims,
+    which may share a name and are removed before the apply)."""
     sizes = {}
     for obj in existing:
-        if obj.get("kind") == "PersistentVolumeClaim":
+        labels = (obj.get("metadata") or {}).get("labels") or {}
+        if obj.get("kind") == "PersistentVolumeClaim" and engine in (None, labels.get(ENGINE_LABEL)):
             requested = ((obj.get("spec") or {}).get("resources") or {}).get("requests") or {}
             if requested.get("storage"):
                 sizes[_key(obj)] = requested["storage"]

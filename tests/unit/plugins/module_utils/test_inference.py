@@ -327,6 +327,24 @@ def test_existing_claims_keep_their_size():
     assert by_kind(objects, "PersistentVolumeClaim")[0]["spec"]["resources"]["requests"]["storage"] == "50Gi"
 
 
+def test_with_an_engine_only_that_engines_existing_claims_keep_their_size():
+    """The models role's listing of the whole layer also holds another engine's claim of the same name (an engine
+    switch removes it before the apply): its size must not carry over."""
+    config = load("triton-vllm-opt-350m-hpa-s3")
+    objects = inference.triton_objects(config, config["models"][0], "b", "eu-west-1")
+
+    def claim(engine, size):
+        return {"kind": "PersistentVolumeClaim", "spec": {"resources": {"requests": {"storage": size}}},
+                "metadata": {"name": "opt-350m-cache", "namespace": "triton", "labels": {"eks-llm/engine": engine}}}
+
+    def size(kept):
+        return by_kind(kept, "PersistentVolumeClaim")[0]["spec"]["resources"]["requests"]["storage"]
+
+    assert size(inference.keep_existing_sizes(objects, [claim("vllm", "20Gi")], "triton_vllm")) == "50Gi"
+    assert size(inference.keep_existing_sizes(objects, [claim("triton_vllm", "20Gi")], "triton_vllm")) == "20Gi"
+    assert size(inference.keep_existing_sizes(objects, [claim("vllm", "20Gi")])) == "20Gi"
+
+
 def test_secrets_follow_the_engines_of_each_namespace():
     config = load("nim-llama3-8b-g5-spot-efs")
     assert [(s["namespace"], s["name"], s["type"]) for s in inference.secret_plan(config)] == [
