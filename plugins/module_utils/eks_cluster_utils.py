@@ -100,6 +100,19 @@ def describe_to_ansible(resource, ignore_list=None):
     return camel_dict_to_snake_dict(normalize_boto3_result(resource), ignore_list=ignore_list or [])
 
 
+def cluster_to_ansible(cluster):
+    """A describe_cluster result as eks_cluster returns it (snake_case, tag keys kept)."""
+    return describe_to_ansible(cluster, ignore_list=["tags"])
+
+
+def known_ami_types(client):
+    """The AMITypes enum of the installed botocore (None if the model has no such shape)."""
+    try:
+        return list(client.meta.service_model.shape_for("AMITypes").enum)
+    except Exception:  # pylint: disable=broad-except
+        return None
+
+
 def format_update_errors(update):
     errors = update.get("errors") or []
     if not errors:

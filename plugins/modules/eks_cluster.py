@@ -335,8 +335,8 @@ from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_util
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import cluster_create_request
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import cluster_diff
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import cluster_summary
+from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import cluster_to_ansible
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import describe_cluster
-from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import describe_to_ansible
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import fail_with
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import list_fargate_profiles
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import list_nodegroups
@@ -347,10 +347,6 @@ from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_util
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import update_record
 
 SETTLING = ("CREATING", "UPDATING", "PENDING")
-
-
-def ansible_cluster(cluster):
-    return describe_to_ansible(cluster, ignore_list=["tags"])
 
 
 class ClusterManager:
@@ -366,7 +362,7 @@ class ClusterManager:
         fail_with(self.module, error, updates=self.updates)
 
     def exit(self, changed, cluster, diff=None):
-        result = {"changed": changed, "cluster": ansible_cluster(cluster), "updates": self.updates}
+        result = {"changed": changed, "cluster": cluster_to_ansible(cluster), "updates": self.updates}
         if diff is not None and self.module._diff:
             result["diff"] = diff
         self.module.exit_json(**result)
@@ -416,13 +412,13 @@ class ClusterManager:
         if status == "DELETING":
             self.module.fail_json(
                 msg="Cluster %s is being deleted; wait for the deletion to finish before creating it again" % self.name,
-                cluster=ansible_cluster(cluster),
+                cluster=cluster_to_ansible(cluster),
                 updates=[],
             )
         if status == "FAILED":
             self.module.fail_json(
                 msg="Cluster %s is in status FAILED; delete it (state=absent) and create it again" % self.name,
-                cluster=ansible_cluster(cluster),
+                cluster=cluster_to_ansible(cluster),
                 updates=[],
             )
         if status in SETTLING and self.params["wait"]:
@@ -435,7 +431,7 @@ class ClusterManager:
             self.module.fail_json(
                 msg="Cannot reconcile cluster %s: %s" % (self.name, "; ".join(errors)),
                 errors=errors,
-                cluster=ansible_cluster(cluster),
+                cluster=cluster_to_ansible(cluster),
                 updates=[],
             )
         to_set, to_remove = {}, []
@@ -456,7 +452,7 @@ class ClusterManager:
                 msg="Cluster %s is %s and EKS only accepts updates on an ACTIVE cluster; "
                 "run again with wait=true or once it is ACTIVE (pending: %s)"
                 % (self.name, cluster.get("status"), ", ".join(item["type"] for item in plan)),
-                cluster=ansible_cluster(cluster),
+                cluster=cluster_to_ansible(cluster),
                 updates=self.updates,
             )
 
@@ -491,7 +487,7 @@ class ClusterManager:
                 msg="Cluster %s still has %s; delete them first, then delete the cluster" % (self.name, "; ".join(blockers)),
                 nodegroups=sorted(nodegroups),
                 fargate_profiles=sorted(profiles),
-                cluster=ansible_cluster(cluster),
+                cluster=cluster_to_ansible(cluster),
                 updates=[],
             )
         diff = {"before": cluster_diff(cluster_summary(cluster), {})["before"], "after": {}}
