@@ -10,6 +10,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
+THUMBPRINT_RE = re.compile(r"^[0-9a-fA-F]{40}$")
+
 
 def bare_url(url):
     return re.sub(r"^https://", "", url.strip()).rstrip("/")

@@ -106,8 +106,6 @@ diff:
   type: dict
 """
 
-import re
-
 try:
     import botocore
 except ImportError:
@@ -116,12 +114,12 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import AnsibleEKSModule
+from ansible_collections.eks_llm.inference.plugins.module_utils.oidc_provider import THUMBPRINT_RE
 from ansible_collections.eks_llm.inference.plugins.module_utils.oidc_provider import bare_url
 from ansible_collections.eks_llm.inference.plugins.module_utils.oidc_provider import find_oidc_provider
 from ansible_collections.eks_llm.inference.plugins.module_utils.oidc_provider import oidc_provider_changes
 from ansible_collections.eks_llm.inference.plugins.module_utils.oidc_provider import oidc_provider_state
 
-THUMBPRINT_RE = re.compile(r"^[0-9a-fA-F]{40}$")
 
 
 def ensure_present(module, client, url, arn, before):
