@@ -5,10 +5,11 @@
 
 Shared by the modules eks_addon, eks_access_entry and eks_pod_identity_association (the cluster itself and its
 node groups: eks_cluster_utils), and by eks_cluster_resources_drift_info, which must decide exactly as they do
-whether they would change something: the reads and comparisons of each resource live here, once. These three resources have the same shape on the EKS API: a describe call
-that raises ``ResourceNotFoundException`` when the resource is absent, an ARN
-that takes ``tag_resource``/``untag_resource``, and list calls paginated with
-``nextToken``.
+whether they would change something: the reads and comparisons of each resource live here, once.
+
+These three resources have the same shape on the EKS API: a describe call that raises
+``ResourceNotFoundException`` when the resource is absent, an ARN that takes ``tag_resource``/``untag_resource``,
+and list calls paginated with ``nextToken``.
 """
 
 import json
@@ -357,6 +358,7 @@ def policy_diff(current, wanted, purge):
     to_disassociate = sorted(arn for arn in current if arn not in wanted) if purge else []
     return to_associate, to_disassociate
 
+
 def rbac_restriction_error(entry_type, kubernetes_groups, access_policies):
     """Message when ``entry_type`` cannot carry the requested groups or policies, else None."""
     if entry_type not in TYPES_WITHOUT_RBAC:
@@ -390,6 +392,7 @@ def list_associated_policies(client, cluster_name, principal_arn):
         clusterName=cluster_name,
         principalArn=principal_arn,
     )
+
 
 def entry_changes(current, params):
     """The UpdateAccessEntry arguments that bring ``current`` to ``params``."""

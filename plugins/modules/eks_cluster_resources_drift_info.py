@@ -16,7 +16,7 @@ description:
     entries, the cluster's IAM OIDC provider and pod identity associations - with what exists, with the same reads
     and comparisons as M(eks_llm.inference.eks_nodegroup), M(eks_llm.inference.eks_addon),
     M(eks_llm.inference.eks_access_entry), M(eks_llm.inference.iam_oidc_provider) and
-    M(eks_llm.inference.eks_pod_identity_association) (their defaults included, O(wait=false) where they wait), and
+    M(eks_llm.inference.eks_pod_identity_association) (their defaults included; those that wait as with C(wait=false)), and
     returns which would change, with the statuses a later wait needs. Run them only for what differs - a re-run that
     changes nothing then costs this one module run instead of one per resource.
   - Conservative - whatever cannot be shown equal counts as drift, so that the write module runs and decides - a
@@ -91,7 +91,6 @@ options:
             description: Taint key.
             type: str
             required: true
-            no_log: false
           value:
             description: Taint value.
             type: str

@@ -371,7 +371,7 @@ def cluster_drift(client, wanted, kms_key_arn):
 def main():
     module = AnsibleEKSModule(
         argument_spec=dict(
-            kms_key=dict(type="dict", options=KMS_KEY_SPEC),
+            kms_key=dict(type="dict", options=KMS_KEY_SPEC, no_log=False),
             log_group=dict(type="dict", options=LOG_GROUP_SPEC),
             cluster=dict(type="dict", required=True, options=CLUSTER_SPEC),
         ),

@@ -121,7 +121,6 @@ from ansible_collections.eks_llm.inference.plugins.module_utils.oidc_provider im
 from ansible_collections.eks_llm.inference.plugins.module_utils.oidc_provider import oidc_provider_state
 
 
-
 def ensure_present(module, client, url, arn, before):
     params = module.params
     wanted_clients = sorted(set(params["client_ids"]))

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to eks_llm.inference
 # Apache License 2.0 (see LICENSE)
-"""eks_cluster_resources_drift_info in-process against moto (with the AWS stand-in's EKS and IAM extensions).
+"""eks_cluster_resources_drift_info in-process against moto with the AWS stand-in's extensions (conftest.py).
 
 The node group, add-ons, access entries, OIDC provider and pod identity associations are made by the write modules
 the eks_cluster role runs; every case is also put to those modules in check mode: the drift module must say
@@ -21,10 +21,6 @@ from ansible_collections.eks_llm.inference.plugins.modules import eks_nodegroup
 from ansible_collections.eks_llm.inference.plugins.modules import eks_pod_identity_association
 from ansible_collections.eks_llm.inference.plugins.modules import iam_oidc_provider
 from ansible_collections.eks_llm.inference.tests.unit.plugins.modules.utils import REGION, ModuleRunner
-from tests.standin import eks_ext, iam_ext
-
-eks_ext.install()  # moto lacks add-ons, access entries and pod identity associations
-iam_ext.install()  # and Add/RemoveClientID*OpenIDConnectProvider
 
 NAME = "demo"
 ACCOUNT_ROLE = "arn:aws:iam::123456789012:role/%s"
@@ -39,7 +35,7 @@ WRITE = {"nodegroup": ModuleRunner(eks_nodegroup.main, region=REGION), "addons":
 
 
 @pytest.fixture(autouse=True)
-def aws(monkeypatch):
+def aws(monkeypatch, standin_extensions):  # pylint: disable=unused-argument
     monkeypatch.setattr("ansible_collections.amazon.aws.plugins.module_utils.cloud.time.sleep", lambda seconds: None)
     with mock_aws():
         ec2 = boto3.client("ec2", region_name=REGION)

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to eks_llm.inference
 # Apache License 2.0 (see LICENSE)
-"""eks_control_plane_drift_info in-process against moto (with the AWS stand-in's EKS and KMS extensions).
+"""eks_control_plane_drift_info in-process against moto with the AWS stand-in's extensions (conftest.py).
 
 The key, the log group and the cluster are made by the write modules the eks_cluster role runs (amazon.aws.kms_key,
 amazon.aws.cloudwatchlogs_log_group, eks_llm.inference.eks_cluster); every case is also put to that module in check
@@ -20,10 +20,6 @@ from ansible_collections.amazon.aws.plugins.modules import kms_key
 from ansible_collections.eks_llm.inference.plugins.modules import eks_cluster
 from ansible_collections.eks_llm.inference.plugins.modules import eks_control_plane_drift_info as module_under_test
 from ansible_collections.eks_llm.inference.tests.unit.plugins.modules.utils import REGION, ModuleRunner
-from tests.standin import eks_ext, kms_ext
-
-eks_ext.install()  # moto's EKS lacks most of what eks_cluster reads and sets
-kms_ext.install()  # several of moto's KMS calls take only a key id, not the ARN kms_key passes
 
 NAME = "demo"
 TAGS = {"eks-llm:deployment": NAME, "team": "ml"}
@@ -37,7 +33,7 @@ EKS_CLUSTER = ModuleRunner(eks_cluster.main, region=REGION)
 
 
 @pytest.fixture(autouse=True)
-def aws(monkeypatch):
+def aws(monkeypatch, standin_extensions):  # pylint: disable=unused-argument
     monkeypatch.setattr("ansible_collections.amazon.aws.plugins.module_utils.cloud.time.sleep", lambda seconds: None)
     with mock_aws():
         ec2 = boto3.client("ec2", region_name=REGION)
@@ -258,5 +254,3 @@ def test_what_the_write_modules_leave_alone_does_not_drift(aws, case):
     assert write_modules_would_change(aws, wanted["kms_key"], wanted["log_group"], wanted["cluster"]) == {
         "kms_key": False, "log_group": False, "cluster": False}
     assert drift(wanted["kms_key"], wanted["log_group"], wanted["cluster"])["drifted"] is False
-
-
