@@ -51,6 +51,20 @@ AUTHENTICATION_MODE_STEPS = {
     ("CONFIG_MAP", "API"): ["API_AND_CONFIG_MAP", "API"],
 }
 
+# The argument specs of the cluster's settings, shared by eks_cluster and eks_control_plane_drift_info (which must read
+# them as eks_cluster does).
+CLUSTER_SETTINGS_SPEC = dict(
+    version=dict(type="str"),
+    role_arn=dict(type="str"),
+    subnets=dict(type="list", elements="str"),
+    endpoint_public_access=dict(type="bool"),
+    endpoint_private_access=dict(type="bool"),
+    public_access_cidrs=dict(type="list", elements="str"),
+    logging=dict(type="list", elements="str", choices=LOG_TYPES),
+    authentication_mode=dict(type="str", choices=["API", "API_AND_CONFIG_MAP", "CONFIG_MAP"]),
+    bootstrap_cluster_creator_admin_permissions=dict(type="bool"),
+)
+
 UPDATE_DONE = "Successful"
 UPDATE_FAILED = ("Failed", "Cancelled")
 

@@ -327,7 +327,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import AnsibleEKSModule
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import tags_diff
-from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import LOG_TYPES
+from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import CLUSTER_SETTINGS_SPEC
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import PlanError
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import UPDATE_POLL_DELAY
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import WAITER_DELAY
@@ -510,16 +510,7 @@ def main():
     argument_spec = dict(
         name=dict(type="str", required=True),
         state=dict(type="str", choices=["present", "absent"], default="present"),
-        version=dict(type="str"),
-        role_arn=dict(type="str"),
-        subnets=dict(type="list", elements="str"),
         security_groups=dict(type="list", elements="str"),
-        endpoint_public_access=dict(type="bool"),
-        endpoint_private_access=dict(type="bool"),
-        public_access_cidrs=dict(type="list", elements="str"),
-        logging=dict(type="list", elements="str", choices=LOG_TYPES),
-        authentication_mode=dict(type="str", choices=["API", "API_AND_CONFIG_MAP", "CONFIG_MAP"]),
-        bootstrap_cluster_creator_admin_permissions=dict(type="bool"),
         encryption_kms_key_arn=dict(type="str", no_log=False),
         service_ipv4_cidr=dict(type="str"),
         upgrade_policy=dict(type="str", choices=["STANDARD", "EXTENDED"]),
@@ -527,6 +518,7 @@ def main():
         purge_tags=dict(type="bool", default=True),
         wait=dict(type="bool", default=False),
         wait_timeout=dict(type="int", default=1200),
+        **CLUSTER_SETTINGS_SPEC
     )
     module = AnsibleEKSModule(argument_spec=argument_spec, supports_check_mode=True)
     manager = ClusterManager(module, module.retrying_client("eks"))

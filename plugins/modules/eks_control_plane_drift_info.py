@@ -238,7 +238,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import AnsibleEKSModule
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import tag_differences
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import tags_diff
-from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import LOG_TYPES
+from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import CLUSTER_SETTINGS_SPEC
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import cluster_summary
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import cluster_to_ansible
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import describe_cluster
@@ -260,17 +260,9 @@ LOG_GROUP_SPEC = dict(
 )
 CLUSTER_SPEC = dict(
     name=dict(type="str", required=True),
-    version=dict(type="str"),
-    role_arn=dict(type="str"),
-    subnets=dict(type="list", elements="str"),
-    endpoint_public_access=dict(type="bool"),
-    endpoint_private_access=dict(type="bool"),
-    public_access_cidrs=dict(type="list", elements="str"),
-    logging=dict(type="list", elements="str", choices=LOG_TYPES),
-    authentication_mode=dict(type="str", choices=["API", "API_AND_CONFIG_MAP", "CONFIG_MAP"]),
-    bootstrap_cluster_creator_admin_permissions=dict(type="bool"),
     tags=dict(type="dict"),
     purge_tags=dict(type="bool", default=True),
+    **CLUSTER_SETTINGS_SPEC
 )
 # eks_cluster fails on a cluster in these states (it is not recreated in place)
 CLUSTER_REFUSED_STATES = ("DELETING", "FAILED")

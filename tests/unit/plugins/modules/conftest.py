@@ -69,11 +69,15 @@ def eks(stubbed_client):
 
 
 @pytest.fixture
-def standin_extensions():
-    """The AWS stand-in's extensions of moto (EKS add-ons, access entries, pod identities; IAM OIDC client ids; KMS
-    calls by ARN) for one test, in-process with mock_aws. They patch moto's classes, so they are taken back after the
-    test: the other tests here expect moto as it is (e.g. moto's EKS accepts subnets that do not exist)."""
+def standin_subnets(monkeypatch):
+    """A mocked account (mock_aws) with the AWS stand-in's extensions of moto (EKS add-ons, access entries, pod
+    identities; IAM OIDC client ids; KMS calls by ARN), a VPC and the ids of two subnets in two zones (EKS wants two).
+
+    The extensions patch moto's classes, so they are taken back after the test: the other tests here expect moto as
+    it is (e.g. moto's EKS accepts subnets that do not exist)."""
     # pylint: disable=import-outside-toplevel
+    import boto3
+    from moto import mock_aws
     from moto.eks import urls as eks_urls
     from moto.eks.models import Cluster, Nodegroup
     from moto.iam.responses import IamResponse
@@ -88,7 +92,12 @@ def standin_extensions():
     eks_ext.install()
     iam_ext.install()
     kms_ext.install()
-    yield
+    monkeypatch.setattr("ansible_collections.amazon.aws.plugins.module_utils.cloud.time.sleep", lambda seconds: None)
+    with mock_aws():
+        ec2 = boto3.client("ec2", region_name=REGION)
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        yield [ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.%d.0/24" % index, AvailabilityZone=REGION + zone)["Subnet"]["SubnetId"]
+               for index, zone in enumerate("ab")]
     for cls, name in patched:
         if (cls, name) in saved:
             setattr(cls, name, saved[(cls, name)])

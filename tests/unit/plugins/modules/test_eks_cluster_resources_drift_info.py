@@ -12,7 +12,6 @@ import json
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from ansible_collections.eks_llm.inference.plugins.modules import eks_access_entry
 from ansible_collections.eks_llm.inference.plugins.modules import eks_addon
@@ -35,17 +34,11 @@ WRITE = {"nodegroup": ModuleRunner(eks_nodegroup.main, region=REGION), "addons":
 
 
 @pytest.fixture(autouse=True)
-def aws(monkeypatch, standin_extensions):  # pylint: disable=unused-argument
-    monkeypatch.setattr("ansible_collections.amazon.aws.plugins.module_utils.cloud.time.sleep", lambda seconds: None)
-    with mock_aws():
-        ec2 = boto3.client("ec2", region_name=REGION)
-        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-        subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.%d.0/24" % index, AvailabilityZone=REGION + zone)["Subnet"]["SubnetId"]
-                   for index, zone in enumerate("ab")]
-        eks = boto3.client("eks", region_name=REGION)
-        issuer = eks.create_cluster(name=NAME, version="1.33", roleArn=ACCOUNT_ROLE % "demo-cluster", resourcesVpcConfig={"subnetIds": subnets},
-                                    accessConfig={"authenticationMode": "API"})["cluster"]["identity"]["oidc"]["issuer"]
-        yield dict(subnets=subnets, issuer=issuer, eks=eks, iam=boto3.client("iam", region_name=REGION))
+def aws(standin_subnets):
+    eks = boto3.client("eks", region_name=REGION)
+    issuer = eks.create_cluster(name=NAME, version="1.33", roleArn=ACCOUNT_ROLE % "demo-cluster", resourcesVpcConfig={"subnetIds": standin_subnets},
+                                accessConfig={"authenticationMode": "API"})["cluster"]["identity"]["oidc"]["issuer"]
+    return dict(subnets=standin_subnets, issuer=issuer, eks=eks, iam=boto3.client("iam", region_name=REGION))
 
 
 def wanted_resources(aws):

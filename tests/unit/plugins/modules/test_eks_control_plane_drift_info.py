@@ -13,7 +13,6 @@ import json
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from ansible_collections.amazon.aws.plugins.modules import cloudwatchlogs_log_group
 from ansible_collections.amazon.aws.plugins.modules import kms_key
@@ -33,18 +32,12 @@ EKS_CLUSTER = ModuleRunner(eks_cluster.main, region=REGION)
 
 
 @pytest.fixture(autouse=True)
-def aws(monkeypatch, standin_extensions):  # pylint: disable=unused-argument
-    monkeypatch.setattr("ansible_collections.amazon.aws.plugins.module_utils.cloud.time.sleep", lambda seconds: None)
-    with mock_aws():
-        ec2 = boto3.client("ec2", region_name=REGION)
-        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-        subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.%d.0/24" % index, AvailabilityZone=REGION + zone)["Subnet"]["SubnetId"]
-                   for index, zone in enumerate("ab")]
-        role = boto3.client("iam", region_name=REGION).create_role(RoleName=NAME + "-cluster", AssumeRolePolicyDocument=json.dumps(
-            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "eks.amazonaws.com"},
-                                                     "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
-        yield dict(subnets=subnets, role_arn=role, kms=boto3.client("kms", region_name=REGION),
-                   logs=boto3.client("logs", region_name=REGION), eks=boto3.client("eks", region_name=REGION))
+def aws(standin_subnets):
+    role = boto3.client("iam", region_name=REGION).create_role(RoleName=NAME + "-cluster", AssumeRolePolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "eks.amazonaws.com"},
+                                                 "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+    return dict(subnets=standin_subnets, role_arn=role, kms=boto3.client("kms", region_name=REGION),
+                logs=boto3.client("logs", region_name=REGION), eks=boto3.client("eks", region_name=REGION))
 
 
 def key_options(**changes):
