@@ -136,3 +136,10 @@ def run_entries(module, client, run, list_option, result_key, inherited=()):
     if module._diff:
         combined["diff"] = [dict(result["diff"], before_header=name, after_header=name) for name, result in results]
     return combined
+
+
+def tag_differences(current, to_set, to_remove):
+    """Short phrases naming the tags a write would set (``missing`` or ``differs``) and remove (``not wanted``)."""
+    current = current or {}
+    return (["tag %s %s" % (key, "differs" if key in current else "missing") for key in sorted(to_set)]
+            + ["tag %s not wanted" % key for key in sorted(to_remove)])

@@ -51,6 +51,20 @@ AUTHENTICATION_MODE_STEPS = {
     ("CONFIG_MAP", "API"): ["API_AND_CONFIG_MAP", "API"],
 }
 
+# The argument specs of the cluster's settings, shared by eks_cluster and eks_control_plane_drift_info (which must read
+# them as eks_cluster does).
+CLUSTER_SETTINGS_SPEC = dict(
+    version=dict(type="str"),
+    role_arn=dict(type="str"),
+    subnets=dict(type="list", elements="str"),
+    endpoint_public_access=dict(type="bool"),
+    endpoint_private_access=dict(type="bool"),
+    public_access_cidrs=dict(type="list", elements="str"),
+    logging=dict(type="list", elements="str", choices=LOG_TYPES),
+    authentication_mode=dict(type="str", choices=["API", "API_AND_CONFIG_MAP", "CONFIG_MAP"]),
+    bootstrap_cluster_creator_admin_permissions=dict(type="bool"),
+)
+
 UPDATE_DONE = "Successful"
 UPDATE_FAILED = ("Failed", "Cancelled")
 
@@ -98,6 +112,19 @@ def describe_to_ansible(resource, ignore_list=None):
     if not resource:
         return {}
     return camel_dict_to_snake_dict(normalize_boto3_result(resource), ignore_list=ignore_list or [])
+
+
+def cluster_to_ansible(cluster):
+    """A describe_cluster result as eks_cluster returns it (snake_case, tag keys kept)."""
+    return describe_to_ansible(cluster, ignore_list=["tags"])
+
+
+def known_ami_types(client):
+    """The AMITypes enum of the installed botocore (None if the model has no such shape)."""
+    try:
+        return list(client.meta.service_model.shape_for("AMITypes").enum)
+    except Exception:  # pylint: disable=broad-except
+        return None
 
 
 def format_update_errors(update):

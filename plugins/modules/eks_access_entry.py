@@ -231,87 +231,19 @@ access_policies:
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import AnsibleEKSModule
+from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import ACCESS_ENTRY_TYPES
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import EKSErrorHandler
+from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import current_policies
+from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import describe_access_entry
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import ensure_tags
+from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import entry_changes
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import fail_aws_error
-from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import paginate
+from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import list_associated_policies
+from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import partition_of
+from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import policy_diff
+from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import rbac_restriction_error
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import resource_to_ansible
-
-# The CreateAccessEntry `type` values listed by botocore's EKS service model
-# (the model documents them in prose, it has no enum shape for them).
-ACCESS_ENTRY_TYPES = ("STANDARD", "EC2", "EC2_LINUX", "EC2_WINDOWS", "FARGATE_LINUX", "HYBRID_LINUX", "HYPERPOD_LINUX")
-
-# Types for which EKS refuses kubernetesGroups and access policy associations
-# (EKS grants the node permissions itself).
-TYPES_WITHOUT_RBAC = ("EC2_LINUX", "EC2_WINDOWS")
-
-POLICY_ARN_TEMPLATE = "arn:{partition}:eks::aws:cluster-access-policy/{name}"
-
-
-def partition_of(arn):
-    """The partition of an ARN (``aws``, ``aws-cn``, ``aws-us-gov`` ...), ``aws`` if unknown."""
-    parts = (arn or "").split(":")
-    if len(parts) > 2 and parts[0] == "arn" and parts[1]:
-        return parts[1]
-    return "aws"
-
-
-def expand_policy_arn(policy, partition="aws"):
-    """Turn a short access policy name into its ARN; ARNs pass through."""
-    if policy.startswith("arn:"):
-        return policy
-    return POLICY_ARN_TEMPLATE.format(partition=partition, name=policy)
-
-
-def normalize_scope(scope):
-    """A comparable ``{"type", "namespaces"}`` scope from user input or the API.
-
-    Raises ValueError for an invalid scope.
-    """
-    scope = scope or {}
-    scope_type = scope.get("type") or "cluster"
-    namespaces = scope.get("namespaces") or []
-    if scope_type == "namespace":
-        if not namespaces:
-            raise ValueError("an access scope of type 'namespace' needs at least one namespace")
-        return {"type": "namespace", "namespaces": sorted(set(namespaces))}
-    if namespaces:
-        raise ValueError("namespaces are only allowed in an access scope of type 'namespace'")
-    return {"type": scope_type, "namespaces": []}
-
-
-def wanted_policies(access_policies, partition="aws"):
-    """``{policy_arn: scope}`` from the ``access_policies`` option.
-
-    Raises ValueError on a duplicate policy or an invalid scope.
-    """
-    wanted = {}
-    for item in access_policies:
-        arn = expand_policy_arn(item["policy_arn"], partition)
-        if arn in wanted:
-            raise ValueError("access policy %s is listed more than once" % arn)
-        try:
-            wanted[arn] = normalize_scope(item.get("access_scope"))
-        except ValueError as e:
-            raise ValueError("access policy %s: %s" % (arn, e))
-    return wanted
-
-
-def current_policies(associated):
-    """``{policy_arn: scope}`` from ListAssociatedAccessPolicies results."""
-    return {p["policyArn"]: normalize_scope(p.get("accessScope")) for p in associated}
-
-
-def policy_diff(current, wanted, purge):
-    """What to (re)associate and what to disassociate.
-
-    ``current`` and ``wanted`` are ``{policy_arn: scope}`` dicts. Returns
-    ``(to_associate, to_disassociate)``: a sorted list of ``(arn, scope)`` for
-    missing policies and policies whose scope differs, and a sorted list of ARNs.
-    """
-    to_associate = sorted((arn, scope) for arn, scope in wanted.items() if current.get(arn) != scope)
-    to_disassociate = sorted(arn for arn in current if arn not in wanted) if purge else []
-    return to_associate, to_disassociate
+from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import wanted_policies
 
 
 def api_scope(scope):
@@ -319,41 +251,6 @@ def api_scope(scope):
     if scope["type"] == "namespace":
         return {"type": "namespace", "namespaces": list(scope["namespaces"])}
     return {"type": scope["type"]}
-
-
-def rbac_restriction_error(entry_type, kubernetes_groups, access_policies):
-    """Message when ``entry_type`` cannot carry the requested groups or policies, else None."""
-    if entry_type not in TYPES_WITHOUT_RBAC:
-        return None
-    refused = []
-    if kubernetes_groups:
-        refused.append("kubernetes_groups")
-    if access_policies:
-        refused.append("access_policies")
-    if not refused:
-        return None
-    return (
-        "EKS does not accept %s on an access entry of type %s: EKS grants the node "
-        "permissions of such entries itself. Remove %s, or use type STANDARD."
-        % (" or ".join(refused), entry_type, " and ".join(refused))
-    )
-
-
-@EKSErrorHandler.list_error_handler("describe access entry")
-def describe_access_entry(client, cluster_name, principal_arn):
-    return client.describe_access_entry(clusterName=cluster_name, principalArn=principal_arn, aws_retry=True)[
-        "accessEntry"
-    ]
-
-
-@EKSErrorHandler.list_error_handler("list associated access policies", default_value=[])
-def list_associated_policies(client, cluster_name, principal_arn):
-    return paginate(
-        client.list_associated_access_policies,
-        "associatedAccessPolicies",
-        clusterName=cluster_name,
-        principalArn=principal_arn,
-    )
 
 
 @EKSErrorHandler.common_error_handler("create access entry")
@@ -400,17 +297,6 @@ def disassociate_policy(client, cluster_name, principal_arn, policy_arn):
         clusterName=cluster_name, principalArn=principal_arn, policyArn=policy_arn, aws_retry=True
     )
     return True
-
-
-def entry_changes(current, params):
-    """The UpdateAccessEntry arguments that bring ``current`` to ``params``."""
-    changes = {}
-    groups = params["kubernetes_groups"]
-    if groups is not None and sorted(set(groups)) != sorted(set(current.get("kubernetesGroups") or [])):
-        changes["kubernetesGroups"] = groups
-    if params["username"] is not None and params["username"] != current.get("username"):
-        changes["username"] = params["username"]
-    return changes
 
 
 def comparable(entry, policies):

@@ -312,21 +312,12 @@ addon:
       sample: "2025-01-01T12:00:00+00:00"
 """
 
-import json
-import re
 import time
 
 try:
     import botocore
 except ImportError:
     pass  # Handled by AnsibleAWSModule
-
-try:
-    import yaml
-
-    HAS_YAML = True
-except ImportError:
-    HAS_YAML = False
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
@@ -336,10 +327,18 @@ from ansible_collections.eks_llm.inference.plugins.module_utils.common import ru
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import wait_until
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import waiter_config
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import EKSErrorHandler
+from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import addon_update_request
+from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import association_pairs
+from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import configuration_to_json
+from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import current_association_pairs
+from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import describe_addon
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import ensure_tags
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import fail_aws_error
-from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import paginate
+from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import pairs_to_ansible
+from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import pairs_to_api
+from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import parse_configuration
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import resource_to_ansible
+from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import wanted_addon_version
 
 WAIT_DELAY = 10
 ASSOCIATION_OPTIONS = dict(
@@ -347,147 +346,6 @@ ASSOCIATION_OPTIONS = dict(
     role_arn=dict(type="str", required=True),
 )
 BUSY_STATES = ("CREATING", "UPDATING")
-
-
-# ---------------------------------------------------------------- versions
-
-
-def version_key(version):
-    """Sort key of an add-on version: its numbers, ``v1.19.2-eksbuild.3`` -> (1, 19, 2, 3)."""
-    return tuple(int(n) for n in re.findall(r"\d+", version))
-
-
-def compatible_versions(addon_infos, addon_name, cluster_version):
-    """``[(version, is_default)]`` of ``addon_name`` compatible with ``cluster_version``.
-
-    ``addon_infos`` is the ``addons`` list of DescribeAddonVersions.
-    """
-    found = []
-    for info in addon_infos:
-        if info.get("addonName") != addon_name:
-            continue
-        for version_info in info.get("addonVersions") or []:
-            for compat in version_info.get("compatibilities") or []:
-                if compat.get("clusterVersion") == cluster_version:
-                    found.append((version_info["addonVersion"], bool(compat.get("defaultVersion"))))
-                    break
-    return found
-
-
-def resolve_addon_version(requested, addon_name, cluster_version, addon_infos):
-    """The concrete version for ``requested`` (``default``, ``latest`` or a version).
-
-    Raises ValueError when nothing, or not the requested version, is compatible
-    with Kubernetes ``cluster_version``.
-    """
-    found = compatible_versions(addon_infos, addon_name, cluster_version)
-    if not found:
-        raise ValueError(
-            "add-on %s has no version compatible with Kubernetes %s" % (addon_name, cluster_version)
-        )
-    ordered = sorted((v for v, dummy in found), key=version_key, reverse=True)
-    if requested == "latest":
-        return ordered[0]
-    if requested == "default":
-        defaults = sorted((v for v, is_default in found if is_default), key=version_key, reverse=True)
-        if not defaults:
-            raise ValueError(
-                "add-on %s has no default version for Kubernetes %s; use addon_version=latest or one of: %s"
-                % (addon_name, cluster_version, ", ".join(ordered))
-            )
-        return defaults[0]
-    if requested in ordered:
-        return requested
-    raise ValueError(
-        "add-on %s version %s is not compatible with Kubernetes %s; compatible versions: %s"
-        % (addon_name, requested, cluster_version, ", ".join(ordered))
-    )
-
-
-@EKSErrorHandler.common_error_handler("look up add-on versions")
-def lookup_addon_versions(client, cluster_name, addon_name):
-    """``(cluster_version, addons)`` for resolving a version of ``addon_name``."""
-    cluster_version = client.describe_cluster(name=cluster_name, aws_retry=True)["cluster"]["version"]
-    addons = paginate(
-        client.describe_addon_versions, "addons", addonName=addon_name, kubernetesVersion=cluster_version
-    )
-    return cluster_version, addons
-
-
-# ----------------------------------------------------------- configuration
-
-
-def parse_configuration(text):
-    """The configuration values EKS holds (JSON, or YAML) as a Python value.
-
-    Empty means ``{}``. Raises ValueError when the text can't be read.
-    """
-    if text is None or not text.strip():
-        return {}
-    try:
-        return json.loads(text)
-    except ValueError:
-        if not HAS_YAML:
-            raise ValueError("configuration values are not JSON and PyYAML is not installed") from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        raise ValueError("configuration values are neither JSON nor YAML: %s" % e) from None
-
-
-def normalize_configuration(value):
-    """A JSON round trip, so values compare the way EKS would store them."""
-    return json.loads(json.dumps(value))
-
-
-def configuration_differs(current_text, wanted):
-    """Whether ``wanted`` (a dict) differs by value from the configuration text of EKS."""
-    try:
-        current = parse_configuration(current_text)
-    except ValueError:
-        return True
-    return normalize_configuration(wanted) != current
-
-
-def configuration_to_json(value):
-    return json.dumps(value, sort_keys=True)
-
-
-# ------------------------------------------------------------ associations
-
-
-def association_pairs(associations):
-    """Sorted ``(service_account, role_arn)`` pairs from the option's list."""
-    return sorted(set((a["service_account"], a["role_arn"]) for a in associations or []))
-
-
-def pairs_to_api(pairs):
-    return [dict(serviceAccount=sa, roleArn=role) for sa, role in pairs]
-
-
-def pairs_to_ansible(pairs):
-    return [dict(service_account=sa, role_arn=role) for sa, role in pairs]
-
-
-@EKSErrorHandler.common_error_handler("describe the pod identity associations of the add-on")
-def current_association_pairs(client, cluster_name, association_arns):
-    """Sorted ``(service_account, role_arn)`` of the associations an add-on owns."""
-    pairs = set()
-    for arn in association_arns or []:
-        association_id = arn.rsplit("/", 1)[-1]
-        association = client.describe_pod_identity_association(
-            clusterName=cluster_name, associationId=association_id, aws_retry=True
-        )["association"]
-        pairs.add((association["serviceAccount"], association["roleArn"]))
-    return sorted(pairs)
-
-
-# ------------------------------------------------------------------ add-on
-
-
-@EKSErrorHandler.list_error_handler("describe add-on")
-def describe_addon(client, cluster_name, addon_name):
-    return client.describe_addon(clusterName=cluster_name, addonName=addon_name, aws_retry=True)["addon"]
 
 
 @EKSErrorHandler.common_error_handler("create add-on")
@@ -623,27 +481,13 @@ def comparable(addon, pairs=None):
 
 
 def wanted_version(module, client, current):
-    """The concrete version to install, or None to leave it to EKS / as it is.
-
-    For an existing add-on, ``default`` and ``latest`` are floors: an add-on
-    already newer than the resolved version is left alone (no downgrade).
-    """
+    """The concrete version to install, or None to leave it to EKS / as it is (fails the module when the requested
+    version cannot be resolved)."""
     params = module.params
-    requested = params["addon_version"]
-    if not requested:
-        return None
-    current_version = (current or {}).get("addonVersion")
-    if requested == current_version:
-        return requested
-    cluster_version, addons = lookup_addon_versions(client, params["cluster_name"], params["name"])
     try:
-        version = resolve_addon_version(requested, params["name"], cluster_version, addons)
+        return wanted_addon_version(client, params["cluster_name"], params["name"], params["addon_version"], current)
     except ValueError as e:
         module.fail_json(msg=str(e))
-    keyword = requested in ("default", "latest")
-    if keyword and current_version and version_key(current_version) >= version_key(version):
-        return current_version
-    return version
 
 
 def create(module, client, version):
@@ -686,19 +530,7 @@ def update(module, client, current, version, current_pairs):
     module manages them, else None.
     """
     params = module.params
-    request = {}
-    if version and version != current.get("addonVersion"):
-        request["addonVersion"] = version
-    wanted_config = params["configuration_values"]
-    if wanted_config is not None and configuration_differs(current.get("configurationValues"), wanted_config):
-        request["configurationValues"] = configuration_to_json(wanted_config)
-    wanted_role = params["service_account_role_arn"]
-    if wanted_role and wanted_role != current.get("serviceAccountRoleArn"):
-        request["serviceAccountRoleArn"] = wanted_role
-    if current_pairs is not None:
-        wanted_pairs = association_pairs(params["pod_identity_associations"])
-        if wanted_pairs != current_pairs:
-            request["podIdentityAssociations"] = pairs_to_api(wanted_pairs)
+    request = addon_update_request(current, version, params, current_pairs)
 
     changed = bool(request)
     addon = after = dict(current)

@@ -327,7 +327,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import AnsibleEKSModule
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import tags_diff
-from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import LOG_TYPES
+from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import CLUSTER_SETTINGS_SPEC
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import PlanError
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import UPDATE_POLL_DELAY
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import WAITER_DELAY
@@ -335,8 +335,8 @@ from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_util
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import cluster_create_request
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import cluster_diff
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import cluster_summary
+from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import cluster_to_ansible
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import describe_cluster
-from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import describe_to_ansible
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import fail_with
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import list_fargate_profiles
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import list_nodegroups
@@ -347,10 +347,6 @@ from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_util
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import update_record
 
 SETTLING = ("CREATING", "UPDATING", "PENDING")
-
-
-def ansible_cluster(cluster):
-    return describe_to_ansible(cluster, ignore_list=["tags"])
 
 
 class ClusterManager:
@@ -366,7 +362,7 @@ class ClusterManager:
         fail_with(self.module, error, updates=self.updates)
 
     def exit(self, changed, cluster, diff=None):
-        result = {"changed": changed, "cluster": ansible_cluster(cluster), "updates": self.updates}
+        result = {"changed": changed, "cluster": cluster_to_ansible(cluster), "updates": self.updates}
         if diff is not None and self.module._diff:
             result["diff"] = diff
         self.module.exit_json(**result)
@@ -416,13 +412,13 @@ class ClusterManager:
         if status == "DELETING":
             self.module.fail_json(
                 msg="Cluster %s is being deleted; wait for the deletion to finish before creating it again" % self.name,
-                cluster=ansible_cluster(cluster),
+                cluster=cluster_to_ansible(cluster),
                 updates=[],
             )
         if status == "FAILED":
             self.module.fail_json(
                 msg="Cluster %s is in status FAILED; delete it (state=absent) and create it again" % self.name,
-                cluster=ansible_cluster(cluster),
+                cluster=cluster_to_ansible(cluster),
                 updates=[],
             )
         if status in SETTLING and self.params["wait"]:
@@ -435,7 +431,7 @@ class ClusterManager:
             self.module.fail_json(
                 msg="Cannot reconcile cluster %s: %s" % (self.name, "; ".join(errors)),
                 errors=errors,
-                cluster=ansible_cluster(cluster),
+                cluster=cluster_to_ansible(cluster),
                 updates=[],
             )
         to_set, to_remove = {}, []
@@ -456,7 +452,7 @@ class ClusterManager:
                 msg="Cluster %s is %s and EKS only accepts updates on an ACTIVE cluster; "
                 "run again with wait=true or once it is ACTIVE (pending: %s)"
                 % (self.name, cluster.get("status"), ", ".join(item["type"] for item in plan)),
-                cluster=ansible_cluster(cluster),
+                cluster=cluster_to_ansible(cluster),
                 updates=self.updates,
             )
 
@@ -491,7 +487,7 @@ class ClusterManager:
                 msg="Cluster %s still has %s; delete them first, then delete the cluster" % (self.name, "; ".join(blockers)),
                 nodegroups=sorted(nodegroups),
                 fargate_profiles=sorted(profiles),
-                cluster=ansible_cluster(cluster),
+                cluster=cluster_to_ansible(cluster),
                 updates=[],
             )
         diff = {"before": cluster_diff(cluster_summary(cluster), {})["before"], "after": {}}
@@ -514,16 +510,7 @@ def main():
     argument_spec = dict(
         name=dict(type="str", required=True),
         state=dict(type="str", choices=["present", "absent"], default="present"),
-        version=dict(type="str"),
-        role_arn=dict(type="str"),
-        subnets=dict(type="list", elements="str"),
         security_groups=dict(type="list", elements="str"),
-        endpoint_public_access=dict(type="bool"),
-        endpoint_private_access=dict(type="bool"),
-        public_access_cidrs=dict(type="list", elements="str"),
-        logging=dict(type="list", elements="str", choices=LOG_TYPES),
-        authentication_mode=dict(type="str", choices=["API", "API_AND_CONFIG_MAP", "CONFIG_MAP"]),
-        bootstrap_cluster_creator_admin_permissions=dict(type="bool"),
         encryption_kms_key_arn=dict(type="str", no_log=False),
         service_ipv4_cidr=dict(type="str"),
         upgrade_policy=dict(type="str", choices=["STANDARD", "EXTENDED"]),
@@ -531,6 +518,7 @@ def main():
         purge_tags=dict(type="bool", default=True),
         wait=dict(type="bool", default=False),
         wait_timeout=dict(type="int", default=1200),
+        **CLUSTER_SETTINGS_SPEC
     )
     module = AnsibleEKSModule(argument_spec=argument_spec, supports_check_mode=True)
     manager = ClusterManager(module, module.retrying_client("eks"))

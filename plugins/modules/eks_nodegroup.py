@@ -373,6 +373,7 @@ from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_util
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import describe_nodegroup
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import describe_to_ansible
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import fail_with
+from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import known_ami_types
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import nodegroup_create_request
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import nodegroup_diff
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import nodegroup_summary
@@ -388,14 +389,6 @@ UPDATABLE = ("ACTIVE", "DEGRADED")
 
 def ansible_nodegroup(nodegroup):
     return describe_to_ansible(nodegroup, ignore_list=["tags", "labels"])
-
-
-def known_ami_types(client):
-    """The AMITypes enum of the installed botocore (None if the model has no such shape)."""
-    try:
-        return list(client.meta.service_model.shape_for("AMITypes").enum)
-    except Exception:  # pylint: disable=broad-except
-        return None
 
 
 class NodegroupManager:

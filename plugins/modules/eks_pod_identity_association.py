@@ -166,32 +166,13 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import AnsibleEKSModule
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import EKSErrorHandler
+from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import association_changes
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import ensure_tags
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import fail_aws_error
-from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import paginate
+from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import find_association
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import resource_to_ansible
 
 
-@EKSErrorHandler.list_error_handler("find pod identity association")
-def find_association(client, cluster_name, namespace, service_account):
-    """The association of (namespace, service_account), described, or None."""
-    summaries = paginate(
-        client.list_pod_identity_associations,
-        "associations",
-        clusterName=cluster_name,
-        namespace=namespace,
-        serviceAccount=service_account,
-    )
-    # The filters are exact on EKS; match again so a loose server can't fool us.
-    for summary in summaries:
-        if summary.get("namespace") == namespace and summary.get("serviceAccount") == service_account:
-            return client.describe_pod_identity_association(
-                clusterName=cluster_name, associationId=summary["associationId"], aws_retry=True
-            )["association"]
-    return None
-
-
-@EKSErrorHandler.common_error_handler("create pod identity association")
 def create_association(client, params):
     request = dict(
         clusterName=params["cluster_name"],
@@ -219,19 +200,6 @@ def update_association(client, cluster_name, association_id, changes):
 def delete_association(client, cluster_name, association_id):
     client.delete_pod_identity_association(clusterName=cluster_name, associationId=association_id, aws_retry=True)
     return True
-
-
-def association_changes(current, params):
-    """The UpdatePodIdentityAssociation arguments that bring ``current`` to ``params``."""
-    changes = {}
-    if params["role_arn"] and params["role_arn"] != current.get("roleArn"):
-        changes["roleArn"] = params["role_arn"]
-    if params["target_role_arn"] is not None and params["target_role_arn"] != (current.get("targetRoleArn") or ""):
-        changes["targetRoleArn"] = params["target_role_arn"]
-    wanted_disable = params["disable_session_tags"]
-    if wanted_disable is not None and wanted_disable != bool(current.get("disableSessionTags")):
-        changes["disableSessionTags"] = wanted_disable
-    return changes
 
 
 def comparable(association):

@@ -106,46 +106,19 @@ diff:
   type: dict
 """
 
-import re
-
 try:
     import botocore
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import AnsibleEKSModule
-
-THUMBPRINT_RE = re.compile(r"^[0-9a-fA-F]{40}$")
-
-
-def bare_url(url):
-    return re.sub(r"^https://", "", url.strip()).rstrip("/")
-
-
-def find(client, url):
-    """(arn, description) of the provider for `url`, or (None, None)."""
-    listed = client.list_open_id_connect_providers(aws_retry=True).get("OpenIDConnectProviderList", [])
-    for entry in listed:
-        arn = entry["Arn"]
-        if arn.split(":oidc-provider/", 1)[-1] == url:
-            try:
-                return arn, client.get_open_id_connect_provider(aws_retry=True, OpenIDConnectProviderArn=arn)
-            except is_boto3_error_code("NoSuchEntity"):
-                return None, None
-    return None, None
-
-
-def state_of(described):
-    if not described:
-        return None
-    return dict(client_ids=sorted(described.get("ClientIDList", [])),
-                thumbprints=sorted(described.get("ThumbprintList", [])),
-                tags=boto3_tag_list_to_ansible_dict(described.get("Tags", [])))
+from ansible_collections.eks_llm.inference.plugins.module_utils.oidc_provider import THUMBPRINT_RE
+from ansible_collections.eks_llm.inference.plugins.module_utils.oidc_provider import bare_url
+from ansible_collections.eks_llm.inference.plugins.module_utils.oidc_provider import find_oidc_provider
+from ansible_collections.eks_llm.inference.plugins.module_utils.oidc_provider import oidc_provider_changes
+from ansible_collections.eks_llm.inference.plugins.module_utils.oidc_provider import oidc_provider_state
 
 
 def ensure_present(module, client, url, arn, before):
@@ -160,41 +133,32 @@ def ensure_present(module, client, url, arn, before):
                 request["ThumbprintList"] = params["thumbprints"]
             arn = client.create_open_id_connect_provider(aws_retry=True, **request)["OpenIDConnectProviderArn"]
         return True, arn, after
-    changed = False
-    for client_id in sorted(set(wanted_clients) - set(before["client_ids"])):
-        changed = True
-        if not module.check_mode:
+    changes = oidc_provider_changes(before, params["client_ids"], params["thumbprints"], params["tags"], params["purge_tags"])
+    changed = any(changes.values())
+    if not module.check_mode:
+        for client_id in changes["add_client_ids"]:
             client.add_client_id_to_open_id_connect_provider(aws_retry=True, OpenIDConnectProviderArn=arn, ClientID=client_id)
-    for client_id in sorted(set(before["client_ids"]) - set(wanted_clients)):
-        changed = True
-        if not module.check_mode:
+        for client_id in changes["remove_client_ids"]:
             client.remove_client_id_from_open_id_connect_provider(aws_retry=True, OpenIDConnectProviderArn=arn, ClientID=client_id)
-    thumbprints = before["thumbprints"]
-    if params["thumbprints"] is not None and sorted(params["thumbprints"]) != before["thumbprints"]:
-        changed = True
-        thumbprints = sorted(params["thumbprints"])
-        if not module.check_mode:
-            client.update_open_id_connect_provider_thumbprint(aws_retry=True, OpenIDConnectProviderArn=arn, ThumbprintList=thumbprints)
-    tags = before["tags"]
-    if params["tags"] is not None:
-        to_set, to_remove = compare_aws_tags(before["tags"], params["tags"], purge_tags=params["purge_tags"])
-        if to_set or to_remove:
-            changed = True
-            tags = dict((k, v) for k, v in before["tags"].items() if k not in to_remove)
-            tags.update(to_set)
-            if not module.check_mode:
-                if to_remove:
-                    client.untag_open_id_connect_provider(aws_retry=True, OpenIDConnectProviderArn=arn, TagKeys=to_remove)
-                if to_set:
-                    client.tag_open_id_connect_provider(aws_retry=True, OpenIDConnectProviderArn=arn, Tags=ansible_dict_to_boto3_tag_list(to_set))
+        if changes["thumbprints"] is not None:
+            client.update_open_id_connect_provider_thumbprint(aws_retry=True, OpenIDConnectProviderArn=arn,
+                                                              ThumbprintList=changes["thumbprints"])
+        if changes["tags_to_remove"]:
+            client.untag_open_id_connect_provider(aws_retry=True, OpenIDConnectProviderArn=arn, TagKeys=changes["tags_to_remove"])
+        if changes["tags_to_set"]:
+            client.tag_open_id_connect_provider(aws_retry=True, OpenIDConnectProviderArn=arn,
+                                                Tags=ansible_dict_to_boto3_tag_list(changes["tags_to_set"]))
+    thumbprints = before["thumbprints"] if changes["thumbprints"] is None else changes["thumbprints"]
+    tags = dict((k, v) for k, v in before["tags"].items() if k not in changes["tags_to_remove"])
+    tags.update(changes["tags_to_set"])
     return changed, arn, dict(client_ids=wanted_clients, thumbprints=thumbprints, tags=tags)
 
 
 def run(module, client):
     params = module.params
     url = bare_url(params["url"])
-    arn, described = find(client, url)
-    before = state_of(described)
+    arn, described = find_oidc_provider(client, url)
+    before = oidc_provider_state(described)
     if params["state"] == "absent":
         if before is not None and not module.check_mode:
             client.delete_open_id_connect_provider(aws_retry=True, OpenIDConnectProviderArn=arn)

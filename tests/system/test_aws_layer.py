@@ -138,6 +138,21 @@ def test_deploy_rerun_teardown_and_secrets_never_printed(standin, tmp_path):
     for write_task in ("Create the IAM roles", "Attach the inline least-privilege policies"):
         ran = task_outcomes(second.output, "iam", write_task)
         assert len(ran) >= 2 and set(ran) == {"skipping"}, (write_task, ran)
+    # and the eks_cluster role ran none of its write modules: its two drift reads found everything as wanted, and
+    # everything ACTIVE, so no wait ran either (on the first run each of them ran)
+    for write_task, skipped in (
+            ("Create the KMS key that envelope-encrypts Kubernetes secrets", 1),
+            ("Create the control-plane log group first, so its retention is ours and teardown finds it by tag", 1),
+            ("Start creating the EKS cluster (awaited later; everything independent runs meanwhile)", 1),
+            ("Wait until the cluster is active", 1),
+            ("Ensure the core node group for system pods (Karpenter, CoreDNS, monitoring)", 2),  # the starting and the waiting pass
+            ("Ensure the managed add-ons", 2),
+            ("Grant cluster-admin to the listed principals, and let Karpenter's nodes join", 1),
+            ("The cluster's IAM OIDC provider, present while a workload uses IRSA", 1),
+            ("Associate pod identities (the workloads whose image uses Pod Identity; IRSA workloads are annotated instead)", 1)):
+        assert "TASK [eks_llm.inference.eks_cluster : %s]" % write_task in first.output, write_task
+        assert task_outcomes(second.output, "eks_cluster", write_task) == ["skipping"] * skipped, write_task
+    assert "TASK [eks_llm.inference.eks_cluster : Ensure the EKS cluster (waiting for it only when asked)]" not in second.output
 
     # a volume the EBS CSI driver created for a claim nobody deleted (it carries the deployment's tags)
     leaked = aws("ec2").create_volume(AvailabilityZone="us-west-2a", Size=50, VolumeType="gp3", Encrypted=True, TagSpecifications=[

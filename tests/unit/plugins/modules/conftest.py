@@ -66,3 +66,42 @@ def stubbed_client(monkeypatch):
 def eks(stubbed_client):
     """(client, stubber) for modules built on amazon.aws's AnsibleAWSModule (their clients come from boto3_conn)."""
     return stubbed_client("eks", via="boto3_conn")
+
+
+@pytest.fixture
+def standin_subnets(monkeypatch):
+    """A mocked account (mock_aws) with the AWS stand-in's extensions of moto (EKS add-ons, access entries, pod
+    identities; IAM OIDC client ids; KMS calls by ARN), a VPC and the ids of two subnets in two zones (EKS wants two).
+
+    The extensions patch moto's classes, so they are taken back after the test: the other tests here expect moto as
+    it is (e.g. moto's EKS accepts subnets that do not exist)."""
+    # pylint: disable=import-outside-toplevel
+    import boto3
+    from moto import mock_aws
+    from moto.eks import urls as eks_urls
+    from moto.eks.models import Cluster, Nodegroup
+    from moto.iam.responses import IamResponse
+    from moto.kms.models import KmsBackend
+    from tests.standin import eks_ext, iam_ext, kms_ext
+
+    patched = [(cls, name) for cls in (Cluster, Nodegroup) for name in ("status", "endpoint", "identity", "certificate_authority")]
+    patched += [(IamResponse, name) for name in ("add_client_id_to_open_id_connect_provider", "remove_client_id_from_open_id_connect_provider")]
+    patched += [(KmsBackend, name) for name in dir(KmsBackend) if not name.startswith("_")]
+    saved = dict(((cls, name), cls.__dict__[name]) for cls, name in patched if name in cls.__dict__)
+    saved_paths = dict(eks_urls.url_paths)
+    eks_ext.install()
+    iam_ext.install()
+    kms_ext.install()
+    monkeypatch.setattr("ansible_collections.amazon.aws.plugins.module_utils.cloud.time.sleep", lambda seconds: None)
+    with mock_aws():
+        ec2 = boto3.client("ec2", region_name=REGION)
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        yield [ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.%d.0/24" % index, AvailabilityZone=REGION + zone)["Subnet"]["SubnetId"]
+               for index, zone in enumerate("ab")]
+    for cls, name in patched:
+        if (cls, name) in saved:
+            setattr(cls, name, saved[(cls, name)])
+        elif name in cls.__dict__:
+            delattr(cls, name)
+    eks_urls.url_paths.clear()
+    eks_urls.url_paths.update(saved_paths)

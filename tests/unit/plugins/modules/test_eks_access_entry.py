@@ -14,6 +14,7 @@ import re
 import botocore.session
 import pytest
 
+from ansible_collections.eks_llm.inference.plugins.module_utils import eks_cluster_resources
 from ansible_collections.eks_llm.inference.plugins.modules import eks_access_entry as module_under_test
 from ansible_collections.eks_llm.inference.tests.unit.plugins.modules.utils import REGION, ModuleRunner
 
@@ -81,22 +82,22 @@ def expect_describe(stubber, found=None, policies=None):
 
 
 def test_short_policy_names_are_expanded():
-    assert module_under_test.expand_policy_arn("AmazonEKSClusterAdminPolicy") == ADMIN
-    assert module_under_test.expand_policy_arn(VIEW) == VIEW
+    assert eks_cluster_resources.expand_policy_arn("AmazonEKSClusterAdminPolicy") == ADMIN
+    assert eks_cluster_resources.expand_policy_arn(VIEW) == VIEW
     assert (
-        module_under_test.expand_policy_arn("AmazonEKSViewPolicy", "aws-cn")
+        eks_cluster_resources.expand_policy_arn("AmazonEKSViewPolicy", "aws-cn")
         == "arn:aws-cn:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
     )
 
 
 def test_partition_comes_from_the_principal():
-    assert module_under_test.partition_of("arn:aws-us-gov:iam::123456789012:role/x") == "aws-us-gov"
-    assert module_under_test.partition_of(PRINCIPAL) == "aws"
-    assert module_under_test.partition_of("not-an-arn") == "aws"
+    assert eks_cluster_resources.partition_of("arn:aws-us-gov:iam::123456789012:role/x") == "aws-us-gov"
+    assert eks_cluster_resources.partition_of(PRINCIPAL) == "aws"
+    assert eks_cluster_resources.partition_of("not-an-arn") == "aws"
 
 
 def test_wanted_policies_normalizes_scopes():
-    wanted = module_under_test.wanted_policies(
+    wanted = eks_cluster_resources.wanted_policies(
         [
             {"policy_arn": "AmazonEKSClusterAdminPolicy", "access_scope": None},
             {"policy_arn": VIEW, "access_scope": {"type": "namespace", "namespaces": ["b", "a", "b"]}},
@@ -118,7 +119,7 @@ def test_wanted_policies_normalizes_scopes():
 )
 def test_wanted_policies_rejects_bad_input(policies, message):
     with pytest.raises(ValueError, match=message):
-        module_under_test.wanted_policies(policies)
+        eks_cluster_resources.wanted_policies(policies)
 
 
 def test_policy_diff():
@@ -127,21 +128,21 @@ def test_policy_diff():
     ns_ab = {"type": "namespace", "namespaces": ["a", "b"]}
     current = {ADMIN: cluster, VIEW: ns_a, EDIT: cluster}
     wanted = {ADMIN: cluster, VIEW: ns_ab}
-    assert module_under_test.policy_diff(current, wanted, purge=True) == ([(VIEW, ns_ab)], [EDIT])
-    assert module_under_test.policy_diff(current, wanted, purge=False) == ([(VIEW, ns_ab)], [])
-    assert module_under_test.policy_diff(current, dict(current), purge=True) == ([], [])
+    assert eks_cluster_resources.policy_diff(current, wanted, purge=True) == ([(VIEW, ns_ab)], [EDIT])
+    assert eks_cluster_resources.policy_diff(current, wanted, purge=False) == ([(VIEW, ns_ab)], [])
+    assert eks_cluster_resources.policy_diff(current, dict(current), purge=True) == ([], [])
 
 
 def test_current_policies_ignores_namespace_order():
-    current = module_under_test.current_policies([policy(VIEW, "namespace", ["b", "a"])])
+    current = eks_cluster_resources.current_policies([policy(VIEW, "namespace", ["b", "a"])])
     assert current == {VIEW: {"type": "namespace", "namespaces": ["a", "b"]}}
 
 
 def test_rbac_restriction():
-    assert module_under_test.rbac_restriction_error("STANDARD", ["g"], {ADMIN: {}}) is None
-    assert module_under_test.rbac_restriction_error("EC2_LINUX", None, None) is None
-    assert module_under_test.rbac_restriction_error("EC2_LINUX", [], {}) is None
-    message = module_under_test.rbac_restriction_error("EC2_LINUX", ["g"], {ADMIN: {}})
+    assert eks_cluster_resources.rbac_restriction_error("STANDARD", ["g"], {ADMIN: {}}) is None
+    assert eks_cluster_resources.rbac_restriction_error("EC2_LINUX", None, None) is None
+    assert eks_cluster_resources.rbac_restriction_error("EC2_LINUX", [], {}) is None
+    message = eks_cluster_resources.rbac_restriction_error("EC2_LINUX", ["g"], {ADMIN: {}})
     assert "kubernetes_groups or access_policies" in message and "EC2_LINUX" in message
 
 
@@ -151,7 +152,7 @@ def test_type_choices_follow_the_botocore_model():
     doc = model.operation_model("CreateAccessEntry").input_shape.members["type"].documentation
     sentence = re.search(r"Valid values are (.*?)\.\s", doc).group(1)
     documented = set(re.findall(r"<code>([A-Z0-9_]+)</code>", sentence))
-    assert documented == set(module_under_test.ACCESS_ENTRY_TYPES)
+    assert documented == set(eks_cluster_resources.ACCESS_ENTRY_TYPES)
 
 
 # ------------------------------------------------------------- module runs

@@ -13,6 +13,7 @@ import datetime
 
 import pytest
 
+from ansible_collections.eks_llm.inference.plugins.module_utils import eks_cluster_resources
 from ansible_collections.eks_llm.inference.plugins.modules import eks_addon as module_under_test
 from ansible_collections.eks_llm.inference.tests.unit.plugins.modules.utils import REGION, ModuleRunner
 
@@ -108,7 +109,7 @@ def expect_versions(stubber, cluster_version="1.31", pages=None):
 
 def test_version_key_orders_eksbuild_numbers():
     versions = ["v1.19.10-eksbuild.2", "v1.19.2-eksbuild.1", "v1.19.10-eksbuild.11", "v1.9.0"]
-    assert sorted(versions, key=module_under_test.version_key) == [
+    assert sorted(versions, key=eks_cluster_resources.version_key) == [
         "v1.9.0",
         "v1.19.2-eksbuild.1",
         "v1.19.10-eksbuild.2",
@@ -117,7 +118,7 @@ def test_version_key_orders_eksbuild_numbers():
 
 
 def test_resolve_default_latest_and_explicit():
-    resolve = module_under_test.resolve_addon_version
+    resolve = eks_cluster_resources.resolve_addon_version
     assert resolve("default", ADDON, "1.31", VERSIONS) == "v1.19.10-eksbuild.2"
     assert resolve("latest", ADDON, "1.31", VERSIONS) == "v1.20.0-eksbuild.1"
     assert resolve("default", ADDON, "1.30", VERSIONS) == "v1.18.6-eksbuild.1"
@@ -127,17 +128,17 @@ def test_resolve_default_latest_and_explicit():
 
 def test_resolve_rejects_incompatible_version():
     with pytest.raises(ValueError, match="not compatible with Kubernetes 1.30") as error:
-        module_under_test.resolve_addon_version("v1.20.0-eksbuild.1", ADDON, "1.30", VERSIONS)
+        eks_cluster_resources.resolve_addon_version("v1.20.0-eksbuild.1", ADDON, "1.30", VERSIONS)
     assert "v1.19.10-eksbuild.2" in str(error.value)
 
 
 def test_resolve_without_default_or_any_version():
     with pytest.raises(ValueError, match="no default version for Kubernetes 1.32"):
-        module_under_test.resolve_addon_version("default", ADDON, "1.32", VERSIONS)
+        eks_cluster_resources.resolve_addon_version("default", ADDON, "1.32", VERSIONS)
     with pytest.raises(ValueError, match="no version compatible with Kubernetes 1.99"):
-        module_under_test.resolve_addon_version("latest", ADDON, "1.99", VERSIONS)
+        eks_cluster_resources.resolve_addon_version("latest", ADDON, "1.99", VERSIONS)
     with pytest.raises(ValueError, match="no version compatible"):
-        module_under_test.resolve_addon_version("latest", "coredns", "1.31", VERSIONS)
+        eks_cluster_resources.resolve_addon_version("latest", "coredns", "1.31", VERSIONS)
 
 
 @pytest.mark.parametrize(
@@ -155,11 +156,11 @@ def test_resolve_without_default_or_any_version():
     ],
 )
 def test_configuration_differs(current, wanted, differs):
-    assert module_under_test.configuration_differs(current, wanted) is differs
+    assert eks_cluster_resources.configuration_differs(current, wanted) is differs
 
 
 def test_association_pairs_ignore_order_and_duplicates():
-    pairs = module_under_test.association_pairs(
+    pairs = eks_cluster_resources.association_pairs(
         [
             {"service_account": "b", "role_arn": ROLE},
             {"service_account": "a", "role_arn": ROLE},

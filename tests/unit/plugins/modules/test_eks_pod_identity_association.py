@@ -10,6 +10,7 @@ the EKS service model and against the parameters the test expects.
 
 import datetime
 
+from ansible_collections.eks_llm.inference.plugins.module_utils import eks_cluster_resources
 from ansible_collections.eks_llm.inference.plugins.modules import eks_pod_identity_association as module_under_test
 from ansible_collections.eks_llm.inference.tests.unit.plugins.modules.utils import REGION, ModuleRunner
 
@@ -235,6 +236,6 @@ def test_aws_error_is_reported(eks):
 def test_association_changes_only_compares_given_fields():
     current = association(targetRoleArn=TARGET_ROLE, disableSessionTags=True)
     params = dict(role_arn=ROLE, target_role_arn=None, disable_session_tags=None)
-    assert module_under_test.association_changes(current, params) == {}
+    assert eks_cluster_resources.association_changes(current, params) == {}
     params = dict(role_arn=ROLE, target_role_arn=TARGET_ROLE, disable_session_tags=False)
-    assert module_under_test.association_changes(current, params) == {"disableSessionTags": False}
+    assert eks_cluster_resources.association_changes(current, params) == {"disableSessionTags": False}
