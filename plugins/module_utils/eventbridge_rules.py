@@ -13,6 +13,13 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_ta
 
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import NotFoundErrorHandler
 
+# the argument spec of a rule's target (eventbridge_rule's targets)
+TARGET_OPTIONS = dict(
+    id=dict(type="str", required=True),
+    arn=dict(type="str", required=True),
+    input=dict(type="str"),
+)
+
 
 @NotFoundErrorHandler.list_error_handler("describe rule", default_value=None)
 def describe_rule(client, name, bus):

@@ -293,6 +293,7 @@ from ansible_collections.eks_llm.inference.plugins.module_utils.common import An
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import NotFoundErrorHandler
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import tags_diff
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import run_entries
+from ansible_collections.eks_llm.inference.plugins.module_utils.eventbridge_rules import TARGET_OPTIONS
 from ansible_collections.eks_llm.inference.plugins.module_utils.eventbridge_rules import describe_rule
 from ansible_collections.eks_llm.inference.plugins.module_utils.eventbridge_rules import list_tags
 from ansible_collections.eks_llm.inference.plugins.module_utils.eventbridge_rules import list_targets
@@ -411,13 +412,6 @@ def comparable(rule):
         targets=rule["targets"],
         tags=rule["tags"],
     )
-
-
-TARGET_OPTIONS = dict(
-    id=dict(type="str", required=True),
-    arn=dict(type="str", required=True),
-    input=dict(type="str"),
-)
 
 
 # ---------------------------------------------------------------------------

@@ -138,6 +138,11 @@ def test_deploy_rerun_teardown_and_secrets_never_printed(standin, tmp_path):
     for write_task in ("Create the IAM roles", "Attach the inline least-privilege policies"):
         ran = task_outcomes(second.output, "iam", write_task)
         assert len(ran) >= 2 and set(ran) == {"skipping"}, (write_task, ran)
+    # karpenter_prereqs read its queue, the queue's encryption and the rules once and found them as wanted
+    for write_task in ("Create the interruption queue", "Encrypt the interruption queue with SQS-managed keys",
+                       "Route the interruption events to the queue"):
+        assert "TASK [eks_llm.inference.karpenter_prereqs : %s]" % write_task in first.output, write_task
+        assert task_outcomes(second.output, "karpenter_prereqs", write_task) == ["skipping"], write_task
 
     # a volume the EBS CSI driver created for a claim nobody deleted (it carries the deployment's tags)
     leaked = aws("ec2").create_volume(AvailabilityZone="us-west-2a", Size=50, VolumeType="gp3", Encrypted=True, TagSpecifications=[
