@@ -367,7 +367,6 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import boto3_resource_to_ansible_dict
@@ -376,30 +375,26 @@ from ansible_collections.eks_llm.inference.plugins.module_utils.common import An
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import NotFoundErrorHandler
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import WaitTimeout
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import aws_retry
-from ansible_collections.eks_llm.inference.plugins.module_utils.common import tags_diff
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import wait_until
+from ansible_collections.eks_llm.inference.plugins.module_utils.efs import GONE_STATES
+from ansible_collections.eks_llm.inference.plugins.module_utils.efs import TRANSITION_CHOICES
+from ansible_collections.eks_llm.inference.plugins.module_utils.efs import backup_change
+from ansible_collections.eks_llm.inference.plugins.module_utils.efs import backup_enabled
+from ansible_collections.eks_llm.inference.plugins.module_utils.efs import compute_changes
+from ansible_collections.eks_llm.inference.plugins.module_utils.efs import create_only_drift
+from ansible_collections.eks_llm.inference.plugins.module_utils.efs import file_systems_named
+from ansible_collections.eks_llm.inference.plugins.module_utils.efs import has_changes
+from ansible_collections.eks_llm.inference.plugins.module_utils.efs import lifecycle_change
+from ansible_collections.eks_llm.inference.plugins.module_utils.efs import lifecycle_from_policies
+from ansible_collections.eks_llm.inference.plugins.module_utils.efs import list_mount_targets
+from ansible_collections.eks_llm.inference.plugins.module_utils.efs import plan_mount_targets
+from ansible_collections.eks_llm.inference.plugins.module_utils.efs import policy_change
+from ansible_collections.eks_llm.inference.plugins.module_utils.efs import read_state
+from ansible_collections.eks_llm.inference.plugins.module_utils.efs import wanted_tags
 
 # Seconds between two polls while waiting (tests set it to 0).
 POLL_DELAY = 5
 
-# (option of `lifecycle`, key of an entry of the API's LifecyclePolicies list)
-LIFECYCLE_KEYS = (
-    ("transition_to_ia", "TransitionToIA"),
-    ("transition_to_archive", "TransitionToArchive"),
-    ("transition_to_primary_storage_class", "TransitionToPrimaryStorageClass"),
-)
-TRANSITION_CHOICES = [
-    "AFTER_1_DAY",
-    "AFTER_7_DAYS",
-    "AFTER_14_DAYS",
-    "AFTER_30_DAYS",
-    "AFTER_60_DAYS",
-    "AFTER_90_DAYS",
-    "AFTER_180_DAYS",
-    "AFTER_270_DAYS",
-    "AFTER_365_DAYS",
-]
-GONE_STATES = ("deleting", "deleted")
 THROUGHPUT_REFUSED_CODES = ["TooManyRequests", "ThroughputLimitExceeded", "InsufficientThroughputCapacity"]
 
 
@@ -408,7 +403,7 @@ class AnsibleEFSError(AnsibleAWSError):
 
 
 # ---------------------------------------------------------------------------
-# Pure functions: comparisons and plans (unit tested without AWS)
+# Pure functions: plans and views (the comparisons are in module_utils/efs.py)
 # ---------------------------------------------------------------------------
 
 
@@ -417,146 +412,6 @@ def creation_token(name):
     if len(name) <= 64:
         return name
     return "%s-%s" % (name[:47], hashlib.sha256(name.encode("utf-8")).hexdigest()[:16])
-
-
-def lifecycle_from_policies(policies):
-    """{transition_to_ia: ..., ...} from the API's LifecyclePolicies (a list of one-key dicts)."""
-    result = dict((option, None) for option, dummy in LIFECYCLE_KEYS)
-    for policy in policies or []:
-        for option, key in LIFECYCLE_KEYS:
-            if policy.get(key):
-                result[option] = policy[key]
-    return result
-
-
-def lifecycle_to_policies(lifecycle):
-    """The API's LifecyclePolicies list for the `lifecycle` option."""
-    lifecycle = lifecycle or {}
-    return [{key: lifecycle[option]} for option, key in LIFECYCLE_KEYS if lifecycle.get(option)]
-
-
-def lifecycle_change(current, wanted):
-    """LifecyclePolicies to put, or None when nothing changes (`wanted` None leaves it as it is)."""
-    if wanted is None:
-        return None
-    wanted_policies = lifecycle_to_policies(wanted)
-    if lifecycle_from_policies(wanted_policies) == (current or lifecycle_from_policies([])):
-        return None
-    return wanted_policies
-
-
-def backup_enabled(status):
-    """Whether a BackupPolicy status counts as enabled (None: no policy at all)."""
-    return status in ("ENABLED", "ENABLING")
-
-
-def backup_change(current_enabled, wanted):
-    """BackupPolicy status to put, or None."""
-    if wanted is None or bool(current_enabled) == wanted:
-        return None
-    return "ENABLED" if wanted else "DISABLED"
-
-
-def policy_change(current, wanted):
-    """('put', policy), ('delete', None) or None. `current` None: no policy; `wanted` None: leave it."""
-    if wanted is None:
-        return None
-    if not wanted:
-        return ("delete", None) if current else None
-    if not current or compare_policies(current, wanted):
-        return ("put", wanted)
-    return None
-
-
-def same_groups(left, right):
-    return sorted(set(left or [])) == sorted(set(right or []))
-
-
-def plan_mount_targets(current, wanted):
-    """Reconcile mount targets.
-
-    current: [{MountTargetId, SubnetId, LifeCycleState, SecurityGroups (None when unknown)}]
-    wanted: [{subnet_id, security_groups (None: keep / AWS default)}], or None to leave them alone.
-    Returns {"create": [{subnet_id, security_groups}], "delete": [mount target id],
-    "modify": [{mount_target_id, subnet_id, security_groups}]}.
-    """
-    plan = {"create": [], "delete": [], "modify": []}
-    if wanted is None:
-        return plan
-    live = [mt for mt in current if mt.get("LifeCycleState") not in GONE_STATES]
-    by_subnet = dict((mt["SubnetId"], mt) for mt in live)
-    wanted_subnets = set()
-    for item in wanted:
-        subnet_id = item["subnet_id"]
-        groups = item.get("security_groups")
-        wanted_subnets.add(subnet_id)
-        existing = by_subnet.get(subnet_id)
-        if existing is None:
-            plan["create"].append({"subnet_id": subnet_id, "security_groups": groups})
-        elif groups is not None and existing.get("SecurityGroups") is not None:
-            if not same_groups(existing["SecurityGroups"], groups):
-                plan["modify"].append(
-                    {"mount_target_id": existing["MountTargetId"], "subnet_id": subnet_id, "security_groups": groups}
-                )
-    plan["delete"] = [mt["MountTargetId"] for mt in live if mt["SubnetId"] not in wanted_subnets]
-    return plan
-
-
-def throughput_change(file_system, mode, mibps):
-    """UpdateFileSystem arguments (without FileSystemId), or {} when the throughput is as wanted."""
-    update = {}
-    if mode and file_system.get("ThroughputMode") != mode:
-        update["ThroughputMode"] = mode
-    if mode == "provisioned" and mibps is not None:
-        current = file_system.get("ProvisionedThroughputInMibps")
-        if "ThroughputMode" in update or current is None or float(current) != float(mibps):
-            update["ProvisionedThroughputInMibps"] = float(mibps)
-    return update
-
-
-def wanted_tags(params):
-    """(tags to end with, purge) or (None, False) when tags are not managed."""
-    tags = params.get("tags")
-    if tags is None and not params.get("name"):
-        return None, False
-    result = dict(tags or {})
-    if params.get("name"):
-        result["Name"] = params["name"]
-    return result, bool(params.get("purge_tags")) and tags is not None
-
-
-def compute_changes(state, params):
-    """Everything to change on an existing file system (see `has_changes`)."""
-    file_system = state["file_system"]
-    tags, purge = wanted_tags(params)
-    to_set, to_remove = {}, []
-    if tags is not None:
-        to_set, to_remove = tags_diff(boto3_tag_list_to_ansible_dict(file_system.get("Tags") or []), tags, purge)
-    return {
-        "tags": (to_set, to_remove),
-        "lifecycle": lifecycle_change(state["lifecycle"], params.get("lifecycle")),
-        "backup": backup_change(state["backup"], params.get("backup")),
-        "policy": policy_change(state["policy"], params.get("file_system_policy")),
-        "mount_targets": plan_mount_targets(state["mount_targets"], params.get("mount_targets")),
-        "throughput": throughput_change(
-            file_system, params.get("throughput_mode"), params.get("provisioned_throughput_in_mibps")
-        ),
-    }
-
-
-def has_changes(changes):
-    plan = changes["mount_targets"]
-    return bool(
-        changes["tags"][0]
-        or changes["tags"][1]
-        or changes["lifecycle"] is not None
-        or changes["backup"] is not None
-        or changes["policy"] is not None
-        or plan["create"]
-        or plan["delete"]
-        or plan["modify"]
-        or changes["throughput"]
-    )
 
 
 def apply_changes(state, changes):
@@ -664,31 +519,6 @@ def dns_name(file_system_id, region):
     return "%s.efs.%s.%s" % (file_system_id, region, suffix)
 
 
-def create_only_drift(file_system, params):
-    """Warnings for options that differ but that AWS only accepts at creation."""
-    warnings = []
-    fs_id = file_system["FileSystemId"]
-    if params["encrypted"] != file_system.get("Encrypted"):
-        warnings.append(
-            "%s has encrypted=%s; encryption can only be chosen when a file system is created"
-            % (fs_id, file_system.get("Encrypted"))
-        )
-    mode = params.get("performance_mode")
-    if mode and mode != file_system.get("PerformanceMode"):
-        warnings.append(
-            "%s has performance_mode=%s; the performance mode can only be chosen when a file system is created"
-            % (fs_id, file_system.get("PerformanceMode"))
-        )
-    key = params.get("kms_key_id")
-    current_key = file_system.get("KmsKeyId") or ""
-    if key and "alias/" not in key and key != current_key and not current_key.endswith("/" + key):
-        warnings.append(
-            "%s is encrypted with %s; the KMS key can only be chosen when a file system is created"
-            % (fs_id, current_key or "no key")
-        )
-    return warnings
-
-
 # ---------------------------------------------------------------------------
 # AWS calls
 # ---------------------------------------------------------------------------
@@ -699,49 +529,11 @@ def describe_file_system(client, file_system_id):
     return client.describe_file_systems(FileSystemId=file_system_id, aws_retry=True)["FileSystems"][0]
 
 
-@NotFoundErrorHandler.common_error_handler("list file systems")
-@aws_retry()
-def list_file_systems(client):
-    return client.get_paginator("describe_file_systems").paginate().build_full_result()["FileSystems"]
-
-
-@NotFoundErrorHandler.list_error_handler("list mount targets", default_value=[])
-@aws_retry()
-def list_mount_targets(client, file_system_id):
-    paginator = client.get_paginator("describe_mount_targets")
-    return paginator.paginate(FileSystemId=file_system_id).build_full_result()["MountTargets"]
-
-
-@NotFoundErrorHandler.list_error_handler("describe mount target security groups", default_value=None)
-def describe_mount_target_security_groups(client, mount_target_id):
-    return client.describe_mount_target_security_groups(MountTargetId=mount_target_id, aws_retry=True).get(
-        "SecurityGroups", []
-    )
-
-
 @NotFoundErrorHandler.list_error_handler("list access points", default_value=[])
 @aws_retry()
 def list_access_points(client, file_system_id):
     paginator = client.get_paginator("describe_access_points")
     return paginator.paginate(FileSystemId=file_system_id).build_full_result()["AccessPoints"]
-
-
-@NotFoundErrorHandler.list_error_handler("describe lifecycle configuration", default_value=[])
-def describe_lifecycle(client, file_system_id):
-    return client.describe_lifecycle_configuration(FileSystemId=file_system_id, aws_retry=True).get(
-        "LifecyclePolicies", []
-    )
-
-
-@NotFoundErrorHandler.list_error_handler("describe backup policy", default_value=None)
-def describe_backup_status(client, file_system_id):
-    return client.describe_backup_policy(FileSystemId=file_system_id, aws_retry=True)["BackupPolicy"]["Status"]
-
-
-@NotFoundErrorHandler.list_error_handler("describe file system policy", default_value=None)
-def describe_policy(client, file_system_id):
-    policy = client.describe_file_system_policy(FileSystemId=file_system_id, aws_retry=True).get("Policy")
-    return json.loads(policy) if policy else None
 
 
 @NotFoundErrorHandler.common_error_handler("create file system")
@@ -850,11 +642,7 @@ class EFSFileSystem:
         if self.params.get("file_system_id"):
             return describe_file_system(self.client, self.params["file_system_id"])
         name = self.params["name"]
-        found = [
-            fs
-            for fs in list_file_systems(self.client)
-            if fs.get("Name") == name and fs.get("LifeCycleState") != "deleted"
-        ]
+        found = file_systems_named(self.client, name)
         if len(found) > 1:
             self.module.fail_json(
                 msg="%d file systems have the Name tag %s (%s); pass file_system_id to choose one"
@@ -862,27 +650,8 @@ class EFSFileSystem:
             )
         return found[0] if found else None
 
-    def read_mount_targets(self, file_system_id):
-        mount_targets = []
-        for mount_target in list_mount_targets(self.client, file_system_id):
-            mount_target = dict(mount_target)
-            groups = None
-            if mount_target.get("LifeCycleState") == "available":
-                groups = describe_mount_target_security_groups(self.client, mount_target["MountTargetId"])
-            mount_target["SecurityGroups"] = groups
-            mount_targets.append(mount_target)
-        return mount_targets
-
     def read_state(self, file_system):
-        fs_id = file_system["FileSystemId"]
-        policy = describe_policy(self.client, fs_id)
-        return {
-            "file_system": file_system,
-            "lifecycle": lifecycle_from_policies(describe_lifecycle(self.client, fs_id)),
-            "backup": backup_enabled(describe_backup_status(self.client, fs_id)),
-            "policy": policy,
-            "mount_targets": self.read_mount_targets(fs_id),
-        }
+        return read_state(self.client, file_system)
 
     def reread_state(self, fs_id):
         file_system = describe_file_system(self.client, fs_id)

@@ -288,12 +288,18 @@ import json
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import AnsibleEKSModule
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import NotFoundErrorHandler
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import tags_diff
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import run_entries
+from ansible_collections.eks_llm.inference.plugins.module_utils.eventbridge_rules import TARGET_OPTIONS
+from ansible_collections.eks_llm.inference.plugins.module_utils.eventbridge_rules import describe_rule
+from ansible_collections.eks_llm.inference.plugins.module_utils.eventbridge_rules import list_tags
+from ansible_collections.eks_llm.inference.plugins.module_utils.eventbridge_rules import list_targets
+from ansible_collections.eks_llm.inference.plugins.module_utils.eventbridge_rules import parse_pattern
+from ansible_collections.eks_llm.inference.plugins.module_utils.eventbridge_rules import rule_differs
+from ansible_collections.eks_llm.inference.plugins.module_utils.eventbridge_rules import targets_plan
 
 # PutTargets and RemoveTargets take at most ten entries per call.
 TARGET_BATCH = 10
@@ -302,31 +308,6 @@ TARGET_BATCH = 10
 # ---------------------------------------------------------------------------
 # AWS calls
 # ---------------------------------------------------------------------------
-
-
-@NotFoundErrorHandler.list_error_handler("describe rule", default_value=None)
-def describe_rule(client, name, bus):
-    rule = client.describe_rule(Name=name, EventBusName=bus, aws_retry=True)
-    rule.pop("ResponseMetadata", None)
-    return rule
-
-
-@NotFoundErrorHandler.list_error_handler("list targets of rule", default_value=[])
-def list_targets(client, name, bus):
-    targets = []
-    kwargs = dict(Rule=name, EventBusName=bus)
-    while True:
-        page = client.list_targets_by_rule(aws_retry=True, **kwargs)
-        targets.extend(page.get("Targets") or [])
-        if not page.get("NextToken"):
-            return targets
-        kwargs["NextToken"] = page["NextToken"]
-
-
-@NotFoundErrorHandler.list_error_handler("list tags of rule", default_value={})
-def list_tags(client, arn):
-    tags = client.list_tags_for_resource(ResourceARN=arn, aws_retry=True).get("Tags") or []
-    return boto3_tag_list_to_ansible_dict(tags)
 
 
 @NotFoundErrorHandler.common_error_handler("put rule")
@@ -380,23 +361,6 @@ def delete_rule(client, name, bus):
 # ---------------------------------------------------------------------------
 
 
-def parse_pattern(text):
-    """The event pattern EventBridge holds, as a dict (None when the rule has none)."""
-    if not text:
-        return None
-    return json.loads(text)
-
-
-def same_json_text(current, wanted):
-    """Whether two optional JSON texts are equal by value (by text when not JSON)."""
-    if current is None or wanted is None:
-        return current is None and wanted is None
-    try:
-        return json.loads(current) == json.loads(wanted)
-    except ValueError:
-        return current == wanted
-
-
 def rule_request(params, current):
     """The PutRule arguments for the wanted rule, keeping what the module does not manage."""
     current = current or {}
@@ -413,45 +377,6 @@ def rule_request(params, current):
     if current.get("RoleArn"):
         request["RoleArn"] = current["RoleArn"]
     return request
-
-
-def rule_differs(current, params):
-    """Whether the settings of the existing rule ``current`` differ from ``params``."""
-    if params["event_pattern"] is not None:
-        if parse_pattern(current.get("EventPattern")) != params["event_pattern"]:
-            return True
-    elif current.get("EventPattern") or current.get("ScheduleExpression") != params["schedule_expression"]:
-        return True
-    if current.get("State") != params["rule_state"]:
-        return True
-    if params["description"] is not None and (current.get("Description") or "") != params["description"]:
-        return True
-    return False
-
-
-def target_differs(current, wanted):
-    """Whether the AWS target ``current`` must be put again to become ``wanted``."""
-    if current.get("Arn") != wanted["arn"]:
-        return True
-    if not same_json_text(current.get("Input"), wanted.get("input")):
-        return True
-    return bool(current.get("InputPath") or current.get("InputTransformer"))
-
-
-def targets_plan(current, wanted):
-    """(targets to put as AWS dicts, ids to remove) that turn ``current`` into ``wanted``."""
-    by_id = dict((target["Id"], target) for target in current)
-    to_put = []
-    for target in wanted:
-        existing = by_id.get(target["id"])
-        if existing is None or target_differs(existing, target):
-            request = dict(Id=target["id"], Arn=target["arn"])
-            if target.get("input") is not None:
-                request["Input"] = target["input"]
-            to_put.append(request)
-    wanted_ids = set(target["id"] for target in wanted)
-    to_remove = [target["Id"] for target in current if target["Id"] not in wanted_ids]
-    return to_put, to_remove
 
 
 def target_to_ansible(target):
@@ -487,13 +412,6 @@ def comparable(rule):
         targets=rule["targets"],
         tags=rule["tags"],
     )
-
-
-TARGET_OPTIONS = dict(
-    id=dict(type="str", required=True),
-    arn=dict(type="str", required=True),
-    input=dict(type="str"),
-)
 
 
 # ---------------------------------------------------------------------------

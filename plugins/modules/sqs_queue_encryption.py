@@ -93,31 +93,9 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import AnsibleEKSModule
-
-
-def current(attributes):
-    key = attributes.get("KmsMasterKeyId") or None
-    if key:
-        return dict(encryption="sse-kms", kms_master_key_id=key)
-    return dict(encryption="sse-sqs" if str(attributes.get("SqsManagedSseEnabled")).lower() == "true" else "none", kms_master_key_id=None)
-
-
-def steps(before, after):
-    """SetQueueAttributes calls that turn `before` into `after`: the old mode off first, then the new one on."""
-    if before == after:
-        return []
-    calls = []
-    if before["encryption"] == "sse-kms":
-        calls.append({"KmsMasterKeyId": ""})
-    elif before["encryption"] == "sse-sqs":
-        calls.append({"SqsManagedSseEnabled": "false"})
-    if after["encryption"] == "sse-kms":
-        calls.append({"KmsMasterKeyId": after["kms_master_key_id"]})
-    elif after["encryption"] == "sse-sqs":
-        calls.append({"SqsManagedSseEnabled": "true"})
-    if before["encryption"] == after["encryption"] == "sse-kms":
-        calls = calls[1:]  # another key: set it directly, the queue stays encrypted
-    return calls
+from ansible_collections.eks_llm.inference.plugins.module_utils.sqs_encryption import ENCRYPTION_ATTRIBUTES
+from ansible_collections.eks_llm.inference.plugins.module_utils.sqs_encryption import current
+from ansible_collections.eks_llm.inference.plugins.module_utils.sqs_encryption import steps
 
 
 def run(module, client):
@@ -126,7 +104,7 @@ def run(module, client):
         url = client.get_queue_url(aws_retry=True, QueueName=params["name"])["QueueUrl"]
     except is_boto3_error_code(["AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"]):
         module.fail_json(msg="Queue %s does not exist; create it first (community.aws.sqs_queue)" % params["name"])
-    attributes = client.get_queue_attributes(aws_retry=True, QueueUrl=url, AttributeNames=["SqsManagedSseEnabled", "KmsMasterKeyId"])
+    attributes = client.get_queue_attributes(aws_retry=True, QueueUrl=url, AttributeNames=ENCRYPTION_ATTRIBUTES)
     before = current(attributes.get("Attributes", {}))
     after = dict(encryption=params["encryption"], kms_master_key_id=params["kms_master_key_id"] if params["encryption"] == "sse-kms" else None)
     calls = steps(before, after)

@@ -153,6 +153,11 @@ def test_deploy_rerun_teardown_and_secrets_never_printed(standin, tmp_path):
         assert "TASK [eks_llm.inference.eks_cluster : %s]" % write_task in first.output, write_task
         assert task_outcomes(second.output, "eks_cluster", write_task) == ["skipping"] * skipped, write_task
     assert "TASK [eks_llm.inference.eks_cluster : Ensure the EKS cluster (waiting for it only when asked)]" not in second.output
+    # karpenter_prereqs read its queue, the queue's encryption and the rules once and found them as wanted
+    for write_task in ("Create the interruption queue", "Encrypt the interruption queue with SQS-managed keys",
+                       "Route the interruption events to the queue"):
+        assert "TASK [eks_llm.inference.karpenter_prereqs : %s]" % write_task in first.output, write_task
+        assert task_outcomes(second.output, "karpenter_prereqs", write_task) == ["skipping"], write_task
 
     # a volume the EBS CSI driver created for a claim nobody deleted (it carries the deployment's tags)
     leaked = aws("ec2").create_volume(AvailabilityZone="us-west-2a", Size=50, VolumeType="gp3", Encrypted=True, TagSpecifications=[

@@ -17,6 +17,7 @@ import pytest
 from moto import mock_aws
 
 from ansible_collections.eks_llm.inference.plugins.module_utils import common
+from ansible_collections.eks_llm.inference.plugins.module_utils import efs as efs_compare
 from ansible_collections.eks_llm.inference.plugins.modules import efs_file_system as efs
 from ansible_collections.eks_llm.inference.tests.unit.plugins.modules.utils import ModuleRunner
 
@@ -132,7 +133,7 @@ class TestPlanMountTargets:
             {"subnet_id": "subnet-b", "security_groups": ["sg-3"]},
             {"subnet_id": "subnet-d", "security_groups": ["sg-1"]},
         ]
-        plan = efs.plan_mount_targets(current, wanted)
+        plan = efs_compare.plan_mount_targets(current, wanted)
         assert plan == {
             "create": [{"subnet_id": "subnet-d", "security_groups": ["sg-1"]}],
             "delete": ["fsmt-x"],
@@ -141,25 +142,25 @@ class TestPlanMountTargets:
 
     def test_group_order_and_duplicates_do_not_count(self):
         current = [_mt("fsmt-a", "subnet-a", ["sg-2", "sg-1"])]
-        plan = efs.plan_mount_targets(current, [{"subnet_id": "subnet-a", "security_groups": ["sg-1", "sg-2", "sg-1"]}])
+        plan = efs_compare.plan_mount_targets(current, [{"subnet_id": "subnet-a", "security_groups": ["sg-1", "sg-2", "sg-1"]}])
         assert plan == {"create": [], "delete": [], "modify": []}
 
     def test_none_leaves_mount_targets_alone(self):
-        assert efs.plan_mount_targets([_mt("fsmt-a", "subnet-a", ["sg-1"])], None) == {
+        assert efs_compare.plan_mount_targets([_mt("fsmt-a", "subnet-a", ["sg-1"])], None) == {
             "create": [], "delete": [], "modify": []}
 
     def test_empty_list_deletes_all(self):
         current = [_mt("fsmt-a", "subnet-a", ["sg-1"]), _mt("fsmt-b", "subnet-b", None, state="creating")]
-        assert efs.plan_mount_targets(current, [])["delete"] == ["fsmt-a", "fsmt-b"]
+        assert efs_compare.plan_mount_targets(current, [])["delete"] == ["fsmt-a", "fsmt-b"]
 
     def test_groups_not_given_or_unknown_are_not_modified(self):
         current = [_mt("fsmt-a", "subnet-a", ["sg-1"]), _mt("fsmt-b", "subnet-b", None, state="creating")]
         wanted = [{"subnet_id": "subnet-a", "security_groups": None}, {"subnet_id": "subnet-b", "security_groups": ["sg-9"]}]
-        assert efs.plan_mount_targets(current, wanted) == {"create": [], "delete": [], "modify": []}
+        assert efs_compare.plan_mount_targets(current, wanted) == {"create": [], "delete": [], "modify": []}
 
     def test_mount_target_being_deleted_counts_as_gone(self):
         current = [_mt("fsmt-a", "subnet-a", None, state="deleting")]
-        plan = efs.plan_mount_targets(current, [{"subnet_id": "subnet-a", "security_groups": None}])
+        plan = efs_compare.plan_mount_targets(current, [{"subnet_id": "subnet-a", "security_groups": None}])
         assert plan == {"create": [{"subnet_id": "subnet-a", "security_groups": None}], "delete": [], "modify": []}
 
 
@@ -167,25 +168,25 @@ class TestLifecycle:
     def test_round_trip(self):
         wanted = {"transition_to_ia": "AFTER_30_DAYS", "transition_to_archive": "AFTER_90_DAYS",
                   "transition_to_primary_storage_class": None}
-        policies = efs.lifecycle_to_policies(wanted)
+        policies = efs_compare.lifecycle_to_policies(wanted)
         assert policies == [{"TransitionToIA": "AFTER_30_DAYS"}, {"TransitionToArchive": "AFTER_90_DAYS"}]
-        assert efs.lifecycle_from_policies(policies) == wanted
+        assert efs_compare.lifecycle_from_policies(policies) == wanted
 
     def test_unchanged(self):
-        current = efs.lifecycle_from_policies([{"TransitionToIA": "AFTER_7_DAYS"}])
-        assert efs.lifecycle_change(current, {"transition_to_ia": "AFTER_7_DAYS"}) is None
+        current = efs_compare.lifecycle_from_policies([{"TransitionToIA": "AFTER_7_DAYS"}])
+        assert efs_compare.lifecycle_change(current, {"transition_to_ia": "AFTER_7_DAYS"}) is None
 
     def test_changed(self):
-        current = efs.lifecycle_from_policies([{"TransitionToIA": "AFTER_7_DAYS"}])
-        assert efs.lifecycle_change(current, {"transition_to_ia": "AFTER_14_DAYS"}) == [
+        current = efs_compare.lifecycle_from_policies([{"TransitionToIA": "AFTER_7_DAYS"}])
+        assert efs_compare.lifecycle_change(current, {"transition_to_ia": "AFTER_14_DAYS"}) == [
             {"TransitionToIA": "AFTER_14_DAYS"}]
 
     def test_empty_clears_and_none_leaves(self):
-        current = efs.lifecycle_from_policies([{"TransitionToIA": "AFTER_7_DAYS"}])
-        assert efs.lifecycle_change(current, {}) == []
-        assert efs.lifecycle_change(current, {"transition_to_ia": None}) == []
-        assert efs.lifecycle_change(current, None) is None
-        assert efs.lifecycle_change(efs.lifecycle_from_policies([]), {}) is None
+        current = efs_compare.lifecycle_from_policies([{"TransitionToIA": "AFTER_7_DAYS"}])
+        assert efs_compare.lifecycle_change(current, {}) == []
+        assert efs_compare.lifecycle_change(current, {"transition_to_ia": None}) == []
+        assert efs_compare.lifecycle_change(current, None) is None
+        assert efs_compare.lifecycle_change(efs_compare.lifecycle_from_policies([]), {}) is None
 
 
 class TestPolicyAndBackup:
@@ -193,18 +194,18 @@ class TestPolicyAndBackup:
         current = json.loads(json.dumps(TLS_ONLY_POLICY))
         current["Statement"][0]["Action"] = ["*"]  # a one-element list is the same as the string
         wanted = {"Statement": list(TLS_ONLY_POLICY["Statement"]), "Version": "2012-10-17"}
-        assert efs.policy_change(current, wanted) is None
+        assert efs_compare.policy_change(current, wanted) is None
 
     def test_policy_put_when_different_or_missing(self):
         other = json.loads(json.dumps(TLS_ONLY_POLICY))
         other["Statement"][0]["Effect"] = "Allow"
-        assert efs.policy_change(TLS_ONLY_POLICY, other) == ("put", other)
-        assert efs.policy_change(None, TLS_ONLY_POLICY) == ("put", TLS_ONLY_POLICY)
+        assert efs_compare.policy_change(TLS_ONLY_POLICY, other) == ("put", other)
+        assert efs_compare.policy_change(None, TLS_ONLY_POLICY) == ("put", TLS_ONLY_POLICY)
 
     def test_policy_empty_deletes_and_none_leaves(self):
-        assert efs.policy_change(TLS_ONLY_POLICY, {}) == ("delete", None)
-        assert efs.policy_change(None, {}) is None
-        assert efs.policy_change(TLS_ONLY_POLICY, None) is None
+        assert efs_compare.policy_change(TLS_ONLY_POLICY, {}) == ("delete", None)
+        assert efs_compare.policy_change(None, {}) is None
+        assert efs_compare.policy_change(TLS_ONLY_POLICY, None) is None
 
     @pytest.mark.parametrize(
         "status, wanted, expected",
@@ -219,19 +220,19 @@ class TestPolicyAndBackup:
         ],
     )
     def test_backup_change(self, status, wanted, expected):
-        assert efs.backup_change(efs.backup_enabled(status), wanted) == expected
+        assert efs_compare.backup_change(efs_compare.backup_enabled(status), wanted) == expected
 
 
 class TestThroughputAndNaming:
     def test_throughput_changes(self):
         bursting = {"ThroughputMode": "bursting"}
-        assert efs.throughput_change(bursting, "elastic", None) == {"ThroughputMode": "elastic"}
-        assert efs.throughput_change(bursting, "provisioned", 128) == {
+        assert efs_compare.throughput_change(bursting, "elastic", None) == {"ThroughputMode": "elastic"}
+        assert efs_compare.throughput_change(bursting, "provisioned", 128) == {
             "ThroughputMode": "provisioned", "ProvisionedThroughputInMibps": 128.0}
         provisioned = {"ThroughputMode": "provisioned", "ProvisionedThroughputInMibps": 128.0}
-        assert efs.throughput_change(provisioned, "provisioned", 128) == {}
-        assert efs.throughput_change(provisioned, "provisioned", 64) == {"ProvisionedThroughputInMibps": 64.0}
-        assert efs.throughput_change({"ThroughputMode": "elastic"}, "elastic", None) == {}
+        assert efs_compare.throughput_change(provisioned, "provisioned", 128) == {}
+        assert efs_compare.throughput_change(provisioned, "provisioned", 64) == {"ProvisionedThroughputInMibps": 64.0}
+        assert efs_compare.throughput_change({"ThroughputMode": "elastic"}, "elastic", None) == {}
 
     def test_creation_token(self):
         assert efs.creation_token("model-cache") == "model-cache"
@@ -244,15 +245,15 @@ class TestThroughputAndNaming:
         assert efs.dns_name("fs-1", "cn-north-1") == "fs-1.efs.cn-north-1.amazonaws.com.cn"
 
     def test_wanted_tags(self):
-        assert efs.wanted_tags({"name": "n", "tags": None, "purge_tags": True}) == ({"Name": "n"}, False)
-        assert efs.wanted_tags({"name": "n", "tags": {"a": "1"}, "purge_tags": True}) == ({"a": "1", "Name": "n"}, True)
-        assert efs.wanted_tags({"name": None, "tags": None, "purge_tags": True}) == (None, False)
+        assert efs_compare.wanted_tags({"name": "n", "tags": None, "purge_tags": True}) == ({"Name": "n"}, False)
+        assert efs_compare.wanted_tags({"name": "n", "tags": {"a": "1"}, "purge_tags": True}) == ({"a": "1", "Name": "n"}, True)
+        assert efs_compare.wanted_tags({"name": None, "tags": None, "purge_tags": True}) == (None, False)
 
     def test_create_only_drift(self):
         fs = {"FileSystemId": "fs-1", "Encrypted": False, "PerformanceMode": "generalPurpose",
               "KmsKeyId": "arn:aws:kms:us-west-2:123456789012:key/k1"}
         params = {"encrypted": True, "performance_mode": "maxIO", "kms_key_id": "k1"}
-        warnings = efs.create_only_drift(fs, params)
+        warnings = efs_compare.create_only_drift(fs, params)
         assert len(warnings) == 2
         assert "encrypted=False" in warnings[0] and "performance_mode=generalPurpose" in warnings[1]
 
@@ -574,7 +575,7 @@ def _timeout_immediately(fetch, done, timeout, delay=5, failed=None):
 def test_returned_file_system_shape():
     state = {
         "file_system": fs_description(mode="elastic"),
-        "lifecycle": efs.lifecycle_from_policies([]),
+        "lifecycle": efs_compare.lifecycle_from_policies([]),
         "backup": False,
         "policy": None,
         "mount_targets": [],

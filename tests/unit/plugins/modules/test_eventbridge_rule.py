@@ -17,6 +17,7 @@ from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
 from ansible_collections.eks_llm.inference.plugins.module_utils import common
+from ansible_collections.eks_llm.inference.plugins.module_utils import eventbridge_rules
 from ansible_collections.eks_llm.inference.plugins.modules import eventbridge_rule as module_under_test
 from ansible_collections.eks_llm.inference.tests.unit.plugins.modules.utils import ModuleRunner
 
@@ -540,7 +541,7 @@ def test_targets_plan():
         {"id": "new", "arn": "arn:q3", "input": "not json"},
     ]
 
-    to_put, to_remove = module_under_test.targets_plan(current, wanted)
+    to_put, to_remove = eventbridge_rules.targets_plan(current, wanted)
 
     assert to_put == [
         {"Id": "moved", "Arn": "arn:q2"},
@@ -551,7 +552,7 @@ def test_targets_plan():
 
 
 def test_same_json_text():
-    same = module_under_test.same_json_text
+    same = eventbridge_rules.same_json_text
     assert same(None, None)
     assert not same(None, "{}")
     assert not same("{}", None)
