@@ -144,6 +144,16 @@ def rendered_policies():
                         for option in POLICY_OPTIONS if isinstance(args, dict) else ():
                             if isinstance(args.get(option), dict) and "Statement" in args[option]:
                                 found["%s/tasks/%s:%s.%s" % (role, name, task.get("name"), option)] = _render_value(env, args[option], context)
+        # options a role keeps in vars/main.yml and gives to a module and to its drift read alike (e.g. the queue's)
+        role_vars = os.path.join(ROLES, role, "vars", "main.yml")
+        if os.path.isfile(role_vars):
+            with open(role_vars, encoding="utf-8") as handle:
+                variables = yaml.safe_load(handle) or {}
+            context = dict(CONTEXT, **_task_vars(env, {"vars": variables}))
+            for key, value in variables.items():
+                for option in POLICY_OPTIONS if isinstance(value, dict) else ():
+                    if isinstance(value.get(option), dict) and "Statement" in value[option]:
+                        found["%s/vars/main.yml:%s.%s" % (role, key, option)] = _render_value(env, value[option], context)
     return found
 
 

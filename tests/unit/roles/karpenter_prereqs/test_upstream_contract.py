@@ -41,8 +41,17 @@ def test_the_same_rules_as_upstream():
     assert len(set(rule["name"] for rule in rules)) == len(rules)
 
 
+def queue_options():
+    """The queue options the role gives community.aws.sqs_queue (and its drift read): vars/main.yml, taken whole."""
+    args = task("community.aws.sqs_queue")["community.aws.sqs_queue"]
+    assert args == dict((key, "{{ __karpenter_prereqs_queue_options.%s }}" % key) for key in args), args
+    options = load("vars", "main.yml")["__karpenter_prereqs_queue_options"]
+    assert sorted(args) == sorted(options)
+    return options
+
+
 def test_queue_encrypted_as_upstream_so_eventbridge_can_deliver():
-    queue = task("community.aws.sqs_queue")["community.aws.sqs_queue"]
+    queue = queue_options()
     assert "kms_master_key_id" not in queue, "SSE-KMS with alias/aws/sqs: EventBridge cannot use the AWS managed key"
     assert queue["message_retention_period"] == UPSTREAM_QUEUE["MessageRetentionPeriod"]
     encryption = task("eks_llm.inference.sqs_queue_encryption")["eks_llm.inference.sqs_queue_encryption"]
@@ -50,7 +59,7 @@ def test_queue_encrypted_as_upstream_so_eventbridge_can_deliver():
 
 
 def test_queue_policy_denies_plain_http_as_upstream():
-    statements = task("community.aws.sqs_queue")["community.aws.sqs_queue"]["policy"]["Statement"]
+    statements = queue_options()["policy"]["Statement"]
     deny = [s for s in statements if s.get("Sid") == "DenyHTTP"]
     assert len(deny) == 1
     # IAM reads the Bool condition value "false" and false alike; the role writes the string (what AWS gives back)
