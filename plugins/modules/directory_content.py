@@ -90,11 +90,12 @@ removed:
 import os
 import shutil
 import stat
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes
 from ansible.module_utils.common.text.converters import to_text
+
+from ansible_collections.eks_llm.inference.plugins.module_utils.files import write_atomically
 
 
 def octal(module, value, what):
@@ -159,14 +160,6 @@ def remove(path):
         os.unlink(path)
 
 
-def write(module, path, content, mode):
-    handle, temp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".%s." % os.path.basename(path))
-    with os.fdopen(handle, "wb") as out:
-        out.write(content)
-    module.atomic_move(temp, path)
-    os.chmod(path, mode)
-
-
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -214,7 +207,7 @@ def main():
             target = os.path.join(root, *relative.split("/"))
             if os.path.isdir(target) and not os.path.islink(target):
                 shutil.rmtree(target)
-            write(module, target, content, mode)
+            write_atomically(module, target, content, mode)
 
     result = dict(changed=bool(written or removed or created_root), written=written, removed=removed)
     if module._diff:

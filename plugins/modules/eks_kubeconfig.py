@@ -147,7 +147,6 @@ import json
 import os
 import stat
 import subprocess
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes
@@ -155,6 +154,8 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.module_utils.urls import open_url
 from ansible.module_utils.six.moves.urllib.error import HTTPError
 from ansible.module_utils.six.moves.urllib.error import URLError
+
+from ansible_collections.eks_llm.inference.plugins.module_utils.files import write_atomically
 
 try:
     import yaml
@@ -189,14 +190,6 @@ def read_file(path):
         return None, None
 
 
-def write_file(module, path, content):
-    """Atomically replaces path with content (a temp file in the same directory, then a rename)."""
-    handle, temp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".%s." % os.path.basename(path))
-    with os.fdopen(handle, "wb") as out:
-        out.write(content)
-    module.atomic_move(temp, path)
-
-
 def ensure_directory(module, path, changed_files, enforce_mode):
     """Creates path (mode 0700) when missing; sets the mode of an existing one only when enforce_mode (the kubeconfig's
     own directory: a CA or plugin path given elsewhere may be in a directory that is not ours)."""
@@ -222,8 +215,9 @@ def ensure_file(module, path, content, mode, changed_files, diff, show=True):
     if module.check_mode:
         return
     if current != content:
-        write_file(module, path, content)
-    os.chmod(path, mode)
+        write_atomically(module, path, content, mode)
+    else:
+        os.chmod(path, mode)
 
 
 def plugin_token(module, python, plugin, cluster_name, region, sts_endpoint_url, timeout):
