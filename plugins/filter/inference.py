@@ -58,6 +58,11 @@ def inference_object_keys(objects):
     return inference.object_keys(objects)
 
 
+def inference_secret_objects(secrets, config, data_by_name):
+    """The plan's credential Secrets ([{namespace, name, type}]) as Secret objects with the data of their names."""
+    return inference.secret_objects(config, secrets, data_by_name)
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -71,4 +76,5 @@ class FilterModule(object):
             "inference_object_keys": inference_object_keys,
             "inference_removal_phases": inference_removal_phases,
             "triton_model_json": triton_model_json,
+            "inference_secret_objects": inference_secret_objects,
         }

@@ -253,6 +253,15 @@ def secret_plan(config):
     return plan
 
 
+def secret_objects(config, secrets, data_by_name):
+    """The credential Secrets of ``secret_plan`` as objects, each with the data of its name (base64 values, from the
+    role: they never pass through the plan)."""
+    return [{"apiVersion": "v1", "kind": "Secret", "type": secret["type"],
+             "metadata": _meta(secret["name"], secret["namespace"], labels(config, component="credentials")),
+             "data": data_by_name[secret["name"]]}
+            for secret in secrets]
+
+
 # ---------------------------------------------------------------------------------------------- NIM
 
 

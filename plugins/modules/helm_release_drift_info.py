@@ -74,6 +74,14 @@ options:
       timeout:
         description: Accepted for the same reason; not compared.
         type: raw
+  all_releases:
+    description:
+      - Also read every release of the cluster (any namespace, any status) and return them as RV(deployed), so that
+        later releases of the same play can be compared without another read (the role C(eks_llm.inference.helm_release)
+        does this with the filters C(eks_llm.inference.helm_release_drift) and C(eks_llm.inference.helm_release_applied)).
+      - Costs one C(helm get values) per release of the cluster.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - kubernetes.core.helm_common_options
 requirements:
@@ -134,6 +142,14 @@ releases:
       description: The deployed release's status, or null when it is not installed.
       type: str
       sample: deployed
+deployed:
+  description:
+    - Every release of the cluster, keyed C(namespace/name), with its chart (C(name-version)), status and a SHA-256
+      digest of its user-supplied values (never the values).
+  returned: when O(all_releases=true)
+  type: dict
+  sample: {"monitoring/kube-prometheus-stack": {"chart": "kube-prometheus-stack-79.0.1", "status": "deployed",
+           "values_digest": "3f1c..."}}
 drifted:
   description: C(namespace/name) of every drifting release, in the order of O(releases).
   returned: always
@@ -143,24 +159,20 @@ drifted:
 """
 
 import copy
-import functools
 import json
-import os
 import re
-import traceback
-
-try:
-    import yaml
-except ImportError:
-    YAML_IMPORT_ERROR = traceback.format_exc()
-else:
-    YAML_IMPORT_ERROR = None
 
 from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.kubernetes.core.plugins.module_utils.helm import AnsibleHelmModule
 from ansible_collections.kubernetes.core.plugins.module_utils.helm_args_common import (
     HELM_AUTH_ARG_SPEC,
     HELM_AUTH_MUTUALLY_EXCLUSIVE,
+)
+from ansible_collections.eks_llm.inference.plugins.module_utils.helm_drift import (
+    YAML_IMPORT_ERROR,
+    drift_report,
+    release_key,
+    values_digest,
 )
 
 RELEASE_SPEC = dict(
@@ -178,47 +190,10 @@ RELEASE_SPEC = dict(
 )
 
 
-def wanted_chart(release):
-    """``name-version`` of the chart a present release asks for, or None when only fetching the chart would tell."""
-    chart_ref = release["chart_ref"]
-    version = release.get("chart_version") or ""
-    if os.path.isdir(chart_ref):
-        with open(os.path.join(chart_ref, "Chart.yaml")) as handle:
-            chart = yaml.safe_load(handle) or {}
-        name = chart.get("name")
-        version = version or str(chart.get("version") or "")
-    elif chart_ref.endswith((".tgz", ".tar.gz")):
-        return None  # an archive: its Chart.yaml is inside
-    else:
-        name = chart_ref.rstrip("/").rsplit("/", 1)[-1]
-    if not name or not version:
-        return None
-    return "%s-%s" % (name, version)
-
-
-def drift_of(release, deployed, deployed_values):
-    """Reasons a wanted release differs from the deployed one (``deployed`` from helm list, or None; ``deployed_values``
-    a function, called only when nothing else differs)."""
-    if release["state"] == "absent":
-        return ["installed (status %s) but wanted absent" % deployed["status"]] if deployed else []
-    if deployed is None:
-        return ["not installed"]
-    reasons = []
-    if deployed["status"] != "deployed":
-        reasons.append("status %s, not deployed" % deployed["status"])
-    chart = wanted_chart(release)
-    if chart is None:
-        reasons.append("chart %s cannot be compared without fetching it" % release["chart_ref"])
-    elif chart != deployed["chart"]:
-        reasons.append("chart %s deployed, %s wanted" % (deployed["chart"], chart))
-    if not reasons and deployed_values() != release["values"]:
-        reasons.append("values differ from the deployed release")
-    return reasons
-
-
 def main():
     argument_spec = copy.deepcopy(HELM_AUTH_ARG_SPEC)
-    argument_spec.update(releases=dict(type="list", elements="dict", required=True, options=RELEASE_SPEC))
+    argument_spec.update(releases=dict(type="list", elements="dict", required=True, options=RELEASE_SPEC),
+                         all_releases=dict(type="bool", default=False))
     module = AnsibleHelmModule(argument_spec=argument_spec, mutually_exclusive=HELM_AUTH_MUTUALLY_EXCLUSIVE,
                                supports_check_mode=True)
     if YAML_IMPORT_ERROR:
@@ -229,25 +204,30 @@ def main():
             module.fail_json(msg="release %s/%s: chart_ref is required when state is present" % (release["namespace"], release["name"]))
 
     helm = module.get_helm_binary()
-    # only our release names, in every namespace and every status
-    names = "^(%s)$" % "|".join(re.escape(name) for name in sorted(set(r["name"] for r in releases)))
-    dummy, out, dummy_err = module.run_helm_command([helm, "list", "--all-namespaces", "--all", "--filter", names, "--output", "json"])
-    installed = dict(((r["namespace"], r["name"]), r) for r in json.loads(out or "[]"))
+    command = [helm, "list", "--all-namespaces", "--all", "--output", "json"]
+    if not module.params["all_releases"]:
+        # only our release names, in every namespace and every status
+        command[-2:-2] = ["--filter", "^(%s)$" % "|".join(re.escape(name) for name in sorted(set(r["name"] for r in releases)))]
+    dummy, out, dummy_err = module.run_helm_command(command)
+    listed = json.loads(out or "[]")
+    installed = dict((release_key(r["namespace"], r["name"]),
+                      dict(name=r["name"], namespace=r["namespace"], chart=r["chart"], status=r["status"])) for r in listed)
 
-    def deployed_values(release):
-        dummy_rc, values, dummy_err = module.run_helm_command(
-            [helm, "get", "values", release["name"], "--namespace", release["namespace"], "--output", "json"])
-        return json.loads(values) or {}  # helm prints null for a release without user-supplied values
+    def read_digest(deployed):
+        if "values_digest" not in deployed:
+            name, namespace = deployed["name"], deployed["namespace"]
+            dummy_rc, values, dummy_err = module.run_helm_command(
+                [helm, "get", "values", name, "--namespace", namespace, "--output", "json"])
+            deployed["values_digest"] = values_digest(json.loads(values))  # helm prints null for no values
+        return deployed["values_digest"]
 
-    result = []
-    for release in releases:
-        deployed = installed.get((release["namespace"], release["name"]))
-        reasons = drift_of(release, deployed, functools.partial(deployed_values, release))
-        result.append(dict(name=release["name"], namespace=release["namespace"], drift=bool(reasons), reasons=reasons,
-                           deployed_chart=deployed["chart"] if deployed else None,
-                           status=deployed["status"] if deployed else None))
+    result = drift_report(releases, installed, read_digest)
+    extra = {}
+    if module.params["all_releases"]:
+        extra["deployed"] = dict((key, dict(chart=d["chart"], status=d["status"], values_digest=read_digest(d)))
+                                 for key, d in sorted(installed.items()))
     module.exit_json(changed=False, releases=result,
-                     drifted=["%s/%s" % (r["namespace"], r["name"]) for r in result if r["drift"]])
+                     drifted=["%s/%s" % (r["namespace"], r["name"]) for r in result if r["drift"]], **extra)
 
 
 if __name__ == "__main__":

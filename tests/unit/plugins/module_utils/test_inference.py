@@ -353,6 +353,17 @@ def test_secrets_follow_the_engines_of_each_namespace():
     assert [(s["namespace"], s["name"]) for s in inference.secret_plan(triton)] == [("triton", "hf-token")]
 
 
+def test_secret_objects_carry_the_layer_labels_and_the_data_of_their_name_only():
+    config = load("nim-llama3-8b-g5-spot-efs")
+    data = {"ngc-registry": {".dockerconfigjson": "e30="}, "ngc-api": {"NGC_API_KEY": "bnZhcGk="}, "hf-token": {"HF_TOKEN": "aGY="}}
+    objects = inference_filters.inference_secret_objects(inference.secret_plan(config), config, data)
+    assert [(o["kind"], o["metadata"]["namespace"], o["metadata"]["name"], o["type"], o["data"]) for o in objects] == [
+        ("Secret", "nim", "ngc-registry", "kubernetes.io/dockerconfigjson", {".dockerconfigjson": "e30="}),
+        ("Secret", "nim", "ngc-api", "Opaque", {"NGC_API_KEY": "bnZhcGk="})]
+    assert all(o["metadata"]["labels"] == inference.labels(config, component="credentials") for o in objects)
+    assert inference.labels(config, component="credentials")["eks-llm/layer"] == "inference"
+
+
 def test_open_webui_points_at_the_nim_endpoints_with_data_on_efs():
     config = load("nim-llama3-8b-g5-spot-efs")
     objects = inference.plan(config, "", config["region"])["open_webui"]

@@ -14,6 +14,8 @@ import sys
 
 import pytest
 
+from ansible_collections.eks_llm.inference.plugins.filter import helm_releases
+from ansible_collections.eks_llm.inference.plugins.module_utils import helm_drift
 from ansible_collections.eks_llm.inference.plugins.modules import helm_release_drift_info
 from tests.unit.plugins.modules.utils import ModuleRunner
 
@@ -131,3 +133,40 @@ def test_a_present_release_needs_its_chart_and_a_helm_failure_fails_the_module(h
     with open(run.defaults["binary_path"], "w") as handle:
         handle.write(broken)
     assert "Failure when executing Helm command. Exited 3" in run.failing({"releases": [KARPENTER]})["msg"]
+
+
+def test_all_releases_returns_every_release_as_a_digest_and_the_filters_agree_with_the_module(helm):
+    nim = deployed("nim-operator", "nim-operator", "k8s-nim-operator-v3.0.2", {"operator": {"token": "s3cret"}})
+    run, calls = helm([deployed("kube-prometheus-stack", "monitoring", "kube-prometheus-stack-79.0.1", PROMETHEUS["values"]),
+                       deployed("karpenter", "karpenter", "karpenter-1.14.3", None), nim])
+    result = run({"releases": [KARPENTER], "all_releases": True})
+    assert sorted(result["deployed"]) == ["karpenter/karpenter", "monitoring/kube-prometheus-stack", "nim-operator/nim-operator"]
+    assert result["deployed"]["karpenter/karpenter"]["values_digest"] == helm_drift.values_digest({})
+    assert "s3cret" not in json.dumps(result) and "15d" not in json.dumps(result)
+    # the whole cluster in one list, then one get values per release (any name, so no --filter)
+    assert [c[:2] for c in calls()] == [["list", "--all-namespaces"]] + [["get", "values"]] * 3
+    assert "--filter" not in calls()[0]
+    # the play's later releases compared with that read give what the module gives for them
+    later = [PROMETHEUS, dict(PROMETHEUS, name="other", values={"a": 1}), {"name": "nim-operator", "namespace": "nim-operator", "state": "absent"}]
+    assert helm_releases.helm_release_drift(later, result["deployed"]) == run({"releases": later})["releases"]
+
+
+def test_a_release_recorded_as_applied_no_longer_drifts_and_an_archive_always_does():
+    record = {"nim-operator/nim-operator": {"chart": "k8s-nim-operator-v3.0.2", "status": "deployed", "values_digest": "x"}}
+    archive = dict(KARPENTER, name="archived", chart_ref="https://example.com/charts/archived-1.0.0.tgz")
+    applied = [PROMETHEUS, archive, {"name": "nim-operator", "namespace": "nim-operator", "state": "absent"}]
+    after = helm_releases.helm_release_applied(record, applied)
+    assert sorted(after) == ["karpenter/archived", "monitoring/kube-prometheus-stack"]
+    assert [r["drift"] for r in helm_releases.helm_release_drift(applied, after)] == [False, True, False]
+    assert record["nim-operator/nim-operator"]  # the earlier record is not changed in place
+
+
+@pytest.mark.parametrize("wanted, deployed_values, same", [
+    ({"replicas": 2.0}, {"replicas": 2}, True),  # helm gives JSON numbers back
+    ({}, None, True),  # helm prints null for no values
+    ({"a": {"b": [1, "x"]}}, {"a": {"b": [1, "x"]}}, True),
+    ({"a": {"b": [1, "x"]}}, {"a": {"b": ["x", 1]}}, False),
+    ({"enabled": True}, {"enabled": "true"}, False),
+])
+def test_values_are_compared_as_helm_stores_them(wanted, deployed_values, same):
+    assert (helm_drift.values_digest(wanted) == helm_drift.values_digest(deployed_values)) is same
