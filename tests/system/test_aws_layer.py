@@ -138,6 +138,9 @@ def test_deploy_rerun_teardown_and_secrets_never_printed(standin, tmp_path):
     for write_task in ("Create the IAM roles", "Attach the inline least-privilege policies"):
         ran = task_outcomes(second.output, "iam", write_task)
         assert len(ran) >= 2 and set(ran) == {"skipping"}, (write_task, ran)
+    # IAM was read twice: by the role's first run (the cluster's role, and every other role that did not wait for the
+    # OIDC provider) and by its IRSA run; the run for the other roles used the first read
+    assert task_outcomes(second.output, "iam", "Find the IAM roles that differ from what they should be") == ["ok", "skipping", "ok"]
     # and the eks_cluster role ran none of its write modules: its two drift reads found everything as wanted, and
     # everything ACTIVE, so no wait ran either (on the first run each of them ran)
     for write_task, skipped in (
