@@ -286,7 +286,8 @@ differences:
   returned: always
   type: list
   elements: str
-  sample: ["security group demo-efs: rule tcp 2049-2049 from 10.0.32.0/19 missing", "bucket demo-models: versioning is off"]
+  sample: ["security group demo-efs: rule tcp 2049-2049 from 10.0.32.0/19 missing",
+           "bucket demo-models-123456789012: versioning is Suspended"]
 security_group_id:
   description: ID of the security group; null when it does not exist or O(security_group) is unset.
   returned: always

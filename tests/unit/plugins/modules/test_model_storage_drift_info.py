@@ -135,6 +135,7 @@ def test_nothing_deployed_drifts_everywhere_and_returns_no_ids(account):
                                      "bucket none-bucket: missing"]
     assert (result["security_group_id"], result["file_system_id"], result["bucket_name"]) == (None, None, None)
     assert result["file_system_available"] is False
+    assert DRIFT(drift_options(account, "none"), check_mode=True) == result  # check mode reads the same
 
 
 def test_as_the_write_modules_deploy_it_nothing_drifts_and_they_would_change_nothing(account, monkeypatch):
