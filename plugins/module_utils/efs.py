@@ -37,6 +37,30 @@ TRANSITION_CHOICES = [
 # mount targets and file systems in these states are on their way out
 GONE_STATES = ("deleting", "deleted")
 
+
+def file_system_options():
+    """The argument spec of efs_file_system's options that describe the file system itself (not which one it is, its
+    mount targets or the waits), shared with model_storage_drift_info's ``file_system`` option: one set of defaults."""
+    return dict(
+        encrypted=dict(type="bool", default=True),
+        kms_key_id=dict(type="str"),
+        performance_mode=dict(type="str", choices=["generalPurpose", "maxIO"]),
+        throughput_mode=dict(type="str", default="elastic", choices=["bursting", "provisioned", "elastic"]),
+        provisioned_throughput_in_mibps=dict(type="float"),
+        lifecycle=dict(
+            type="dict",
+            options=dict(
+                transition_to_ia=dict(type="str", choices=TRANSITION_CHOICES),
+                transition_to_archive=dict(type="str", choices=TRANSITION_CHOICES),
+                transition_to_primary_storage_class=dict(type="str", choices=["AFTER_1_ACCESS"]),
+            ),
+        ),
+        backup=dict(type="bool"),
+        file_system_policy=dict(type="dict"),
+        tags=dict(type="dict", aliases=["resource_tags"]),
+        purge_tags=dict(type="bool", default=True),
+    )
+
 # ---------------------------------------------------------------------------
 # Pure functions: comparisons and plans (unit tested without AWS)
 # ---------------------------------------------------------------------------

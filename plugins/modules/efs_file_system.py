@@ -377,11 +377,11 @@ from ansible_collections.eks_llm.inference.plugins.module_utils.common import Wa
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import aws_retry
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import wait_until
 from ansible_collections.eks_llm.inference.plugins.module_utils.efs import GONE_STATES
-from ansible_collections.eks_llm.inference.plugins.module_utils.efs import TRANSITION_CHOICES
 from ansible_collections.eks_llm.inference.plugins.module_utils.efs import backup_change
 from ansible_collections.eks_llm.inference.plugins.module_utils.efs import backup_enabled
 from ansible_collections.eks_llm.inference.plugins.module_utils.efs import compute_changes
 from ansible_collections.eks_llm.inference.plugins.module_utils.efs import create_only_drift
+from ansible_collections.eks_llm.inference.plugins.module_utils.efs import file_system_options
 from ansible_collections.eks_llm.inference.plugins.module_utils.efs import file_systems_named
 from ansible_collections.eks_llm.inference.plugins.module_utils.efs import has_changes
 from ansible_collections.eks_llm.inference.plugins.module_utils.efs import lifecycle_change
@@ -898,24 +898,10 @@ def validate(module):
 
 def main():
     argument_spec = dict(
+        file_system_options(),
         name=dict(type="str"),
         file_system_id=dict(type="str"),
         state=dict(type="str", default="present", choices=["present", "absent"]),
-        encrypted=dict(type="bool", default=True),
-        kms_key_id=dict(type="str"),
-        performance_mode=dict(type="str", choices=["generalPurpose", "maxIO"]),
-        throughput_mode=dict(type="str", default="elastic", choices=["bursting", "provisioned", "elastic"]),
-        provisioned_throughput_in_mibps=dict(type="float"),
-        lifecycle=dict(
-            type="dict",
-            options=dict(
-                transition_to_ia=dict(type="str", choices=TRANSITION_CHOICES),
-                transition_to_archive=dict(type="str", choices=TRANSITION_CHOICES),
-                transition_to_primary_storage_class=dict(type="str", choices=["AFTER_1_ACCESS"]),
-            ),
-        ),
-        backup=dict(type="bool"),
-        file_system_policy=dict(type="dict"),
         mount_targets=dict(
             type="list",
             elements="dict",
@@ -924,8 +910,6 @@ def main():
                 security_groups=dict(type="list", elements="str"),
             ),
         ),
-        tags=dict(type="dict", aliases=["resource_tags"]),
-        purge_tags=dict(type="bool", default=True),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=600),
     )

@@ -161,6 +161,14 @@ def test_deploy_rerun_teardown_and_secrets_never_printed(standin, tmp_path):
                        "Route the interruption events to the queue"):
         assert "TASK [eks_llm.inference.karpenter_prereqs : %s]" % write_task in first.output, write_task
         assert task_outcomes(second.output, "karpenter_prereqs", write_task) == ["skipping"], write_task
+    # model_storage read its security group, file system and bucket once and found them as wanted (and EFS available:
+    # no wait either)
+    for write_task in ("Create the security group admitting NFS from the cluster's subnets only",
+                       "Start creating the EFS file system (awaited by main)",
+                       "Create the S3 model bucket (encrypted, private, versioned)"):
+        assert "TASK [eks_llm.inference.model_storage : %s]" % write_task in first.output, write_task
+        assert task_outcomes(second.output, "model_storage", write_task) == ["skipping"], write_task
+    assert "TASK [eks_llm.inference.model_storage : The EFS file system for shared model caches" not in second.output
 
     # a volume the EBS CSI driver created for a claim nobody deleted (it carries the deployment's tags)
     leaked = aws("ec2").create_volume(AvailabilityZone="us-west-2a", Size=50, VolumeType="gp3", Encrypted=True, TagSpecifications=[
