@@ -20,7 +20,6 @@ description:
   - A quota AWS knows neither as applied nor as default fails the module, as in M(eks_llm.inference.service_quota_info).
   - The cost estimate never fails - a price that cannot be read comes from a fallback table, as in
     M(eks_llm.inference.cost_estimate_info).
-  - Only reads; never reports a change.
 author:
   - eks_llm maintainers (@eks-llm)
 options:
@@ -75,7 +74,7 @@ options:
         type: bool
         default: true
 notes:
-  - Supports check mode.
+  - Only reads; never reports a change. Supports check mode.
   - The on-demand prices come from the Price List API in us-east-1, the spot prices from the spot price history of
     O(region); the caller identity from STS and the zones and quotas from O(region). A given O(endpoint_url) serves them
     all (a local stand-in of AWS).
@@ -174,13 +173,7 @@ quotas:
   description: The quotas of O(quota_codes), keyed by quota code, as M(eks_llm.inference.service_quota_info) returns them.
   returned: when O(quota_codes) is not empty
   type: dict
-  sample:
-    L-DB2E81BA:
-      name: Running On-Demand G and VT instances
-      value: 64.0
-      unit: None
-      adjustable: true
-      source: applied
+  sample: {L-3819A6DF: {name: All G and VT Spot Instance Requests, value: 0.0, unit: None, adjustable: true, source: default}}
 estimate:
   description: The estimate of O(cost_estimate), as RV(eks_llm.inference.cost_estimate_info#module:estimate).
   returned: when O(cost_estimate) is given
