@@ -12,10 +12,31 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import datetime
 import json
 import math
 
+try:
+    import botocore
+except ImportError:
+    pass  # Handled by AnsibleAWSModule
+
 from ansible_collections.eks_llm.inference.plugins.module_utils import gpu_catalog
+
+# The Price List API answers in a few regions only; on-demand prices of every region are read there.
+PRICING_REGION = "us-east-1"
+# An estimate must not hold up the run: a price AWS does not give at once comes from the fallback table.
+QUICK_CLIENT_CONFIG = {"retries": {"mode": "standard", "max_attempts": 2}, "connect_timeout": 5, "read_timeout": 10}
+
+# The options of a configuration to price (cost_estimate_info's own; account_preflight_info's cost_estimate).
+ESTIMATE_OPTIONS = dict(
+    network=dict(type="dict", default={}),
+    core_nodes=dict(type="dict", default={}),
+    gpu_node_pools=dict(type="list", elements="dict", default=[]),
+    models=dict(type="list", elements="dict"),
+    hours=dict(type="float", default=1.0),
+    read_prices=dict(type="bool", default=True),
+)
 
 # The one fallback table. Public on-demand list prices (USD per hour, Linux, shared tenancy) of region
 # FALLBACK_REGION as published on the AWS pricing pages when FALLBACK_TAKEN; spot prices move every hour,
@@ -291,3 +312,50 @@ def summary(result):
     text.extend("  not counted (negligible): %s" % item for item in result["negligible"])
     text.extend("  note: %s" % note for note in result["notes"])
     return text
+
+
+def _filters(**terms):
+    return [{"Type": "TERM_MATCH", "Field": field, "Value": value} for field, value in terms.items()]
+
+
+def price_reader(pricing, ec2, region):
+    """A read_price(item) for estimate(): USD/hour from AWS, None when it cannot be read."""
+    def read(item):
+        try:
+            if item["key"] == "eks_cluster":
+                found = pricing.get_products(ServiceCode="AmazonEKS", Filters=_filters(regionCode=region), MaxResults=100)
+                return on_demand_hourly(found.get("PriceList"), USAGETYPE_SUFFIX["eks_cluster"])
+            if item["key"] == "nat_gateway":
+                found = pricing.get_products(ServiceCode="AmazonEC2", Filters=_filters(regionCode=region, productFamily="NAT Gateway"),
+                                             MaxResults=100)
+                return on_demand_hourly(found.get("PriceList"), USAGETYPE_SUFFIX["nat_gateway"])
+            if item["capacity_type"] == "spot":
+                found = ec2.describe_spot_price_history(InstanceTypes=[item["instance_type"]], ProductDescriptions=["Linux/UNIX"],
+                                                        StartTime=datetime.datetime.now(datetime.timezone.utc))
+                return spot_hourly(found.get("SpotPriceHistory"))
+            found = pricing.get_products(ServiceCode="AmazonEC2", Filters=_filters(
+                regionCode=region, instanceType=item["instance_type"], operatingSystem="Linux", tenancy="Shared",
+                preInstalledSw="NA", capacitystatus="Used"), MaxResults=100)
+            return on_demand_hourly(found.get("PriceList"))
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError):
+            return None
+    return read
+
+
+def no_price(item):  # pylint: disable=unused-argument
+    return None
+
+
+def configuration_estimate(module, options):
+    """(estimate, summary) of the configuration in ``options`` (the values of ESTIMATE_OPTIONS); with read_prices, the
+    prices come from the Price List API (PRICING_REGION) and the spot price history of the module's region, through
+    the module's clients, else from the fallback table. Never fails: a price not read is a fallback."""
+    per_pool = options["models"] is not None
+    items = resources(options["network"], options["core_nodes"], [] if per_pool else options["gpu_node_pools"])
+    pools = pool_scales(options["gpu_node_pools"], options["models"]) if per_pool else None
+    read = no_price
+    if options["read_prices"]:
+        read = price_reader(module.client("pricing", region=PRICING_REGION, config=QUICK_CLIENT_CONFIG),
+                            module.client("ec2", config=QUICK_CLIENT_CONFIG), module.region)
+    result = estimate(items, read, options["hours"], pools)
+    return result, summary(result)

@@ -129,73 +129,17 @@ summary:
   elements: str
 """
 
-import datetime
-
-try:
-    import botocore
-except ImportError:
-    pass  # Handled by AnsibleAWSModule
-
-from ansible_collections.eks_llm.inference.plugins.module_utils import cost_estimate
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import AnsibleEKSModule
-
-PRICING_REGION = "us-east-1"
-
-
-def _filters(**terms):
-    return [{"Type": "TERM_MATCH", "Field": field, "Value": value} for field, value in terms.items()]
-
-
-def price_reader(pricing, ec2, region):
-    """A read_price(item) for cost_estimate.estimate: USD/hour from AWS, None when it cannot be read."""
-    def read(item):
-        try:
-            if item["key"] == "eks_cluster":
-                found = pricing.get_products(ServiceCode="AmazonEKS", Filters=_filters(regionCode=region), MaxResults=100)
-                return cost_estimate.on_demand_hourly(found.get("PriceList"), cost_estimate.USAGETYPE_SUFFIX["eks_cluster"])
-            if item["key"] == "nat_gateway":
-                found = pricing.get_products(ServiceCode="AmazonEC2", Filters=_filters(regionCode=region, productFamily="NAT Gateway"),
-                                             MaxResults=100)
-                return cost_estimate.on_demand_hourly(found.get("PriceList"), cost_estimate.USAGETYPE_SUFFIX["nat_gateway"])
-            if item["capacity_type"] == "spot":
-                found = ec2.describe_spot_price_history(InstanceTypes=[item["instance_type"]], ProductDescriptions=["Linux/UNIX"],
-                                                        StartTime=datetime.datetime.now(datetime.timezone.utc))
-                return cost_estimate.spot_hourly(found.get("SpotPriceHistory"))
-            found = pricing.get_products(ServiceCode="AmazonEC2", Filters=_filters(
-                regionCode=region, instanceType=item["instance_type"], operatingSystem="Linux", tenancy="Shared",
-                preInstalledSw="NA", capacitystatus="Used"), MaxResults=100)
-            return cost_estimate.on_demand_hourly(found.get("PriceList"))
-        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError):
-            return None
-    return read
+from ansible_collections.eks_llm.inference.plugins.module_utils.cost_estimate import ESTIMATE_OPTIONS
+from ansible_collections.eks_llm.inference.plugins.module_utils.cost_estimate import configuration_estimate
+# The reader of AWS prices, importable from here as before (tests/standin, tests/unit).
+from ansible_collections.eks_llm.inference.plugins.module_utils.cost_estimate import price_reader  # pylint: disable=unused-import
 
 
 def main():
-    module = AnsibleEKSModule(
-        argument_spec=dict(
-            network=dict(type="dict", default={}),
-            core_nodes=dict(type="dict", default={}),
-            gpu_node_pools=dict(type="list", elements="dict", default=[]),
-            models=dict(type="list", elements="dict"),
-            hours=dict(type="float", default=1.0),
-            read_prices=dict(type="bool", default=True),
-        ),
-        supports_check_mode=True,
-    )
-    per_pool = module.params["models"] is not None
-    items = cost_estimate.resources(module.params["network"], module.params["core_nodes"],
-                                    [] if per_pool else module.params["gpu_node_pools"])
-    pools = cost_estimate.pool_scales(module.params["gpu_node_pools"], module.params["models"]) if per_pool else None
-    if module.params["read_prices"]:
-        # An estimate must not hold up the run: a price AWS does not give at once comes from the fallback table.
-        quick = {"retries": {"mode": "standard", "max_attempts": 2}, "connect_timeout": 5, "read_timeout": 10}
-        read = price_reader(module.client("pricing", region=PRICING_REGION, config=quick), module.client("ec2", config=quick),
-                            module.region)
-    else:
-        def read(item):
-            return None
-    result = cost_estimate.estimate(items, read, module.params["hours"], pools)
-    module.exit_json(changed=False, estimate=result, summary=cost_estimate.summary(result))
+    module = AnsibleEKSModule(argument_spec=ESTIMATE_OPTIONS, supports_check_mode=True)
+    estimate, summary = configuration_estimate(module, module.params)
+    module.exit_json(changed=False, estimate=estimate, summary=summary)
 
 
 if __name__ == "__main__":

@@ -133,48 +133,10 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import AnsibleEKSModule
-from ansible_collections.eks_llm.inference.plugins.module_utils.common import NotFoundErrorHandler
-
-# The EC2 quotas (in vCPUs) that bound GPU capacity; also documented in DOCUMENTATION and EXAMPLES.
-EC2_GPU_QUOTA_CODES = {
-    "L-DB2E81BA": "Running On-Demand G and VT instances",
-    "L-3819A6DF": "All G and VT Spot Instance Requests",
-    "L-417A185B": "Running On-Demand P instances",
-    "L-7212CCBC": "All P Spot Instance Requests",
-}
-
-
-@NotFoundErrorHandler.list_error_handler("get service quota", default_value=None)
-def get_applied_quota(client, service_code, quota_code):
-    return client.get_service_quota(ServiceCode=service_code, QuotaCode=quota_code, aws_retry=True)["Quota"]
-
-
-@NotFoundErrorHandler.list_error_handler("get AWS default service quota", default_value=None)
-def get_default_quota(client, service_code, quota_code):
-    return client.get_aws_default_service_quota(ServiceCode=service_code, QuotaCode=quota_code, aws_retry=True)[
-        "Quota"
-    ]
-
-
-def describe_quota(quota, source):
-    return {
-        "name": quota.get("QuotaName"),
-        "value": quota.get("Value"),
-        "unit": quota.get("Unit"),
-        "adjustable": quota.get("Adjustable"),
-        "source": source,
-    }
-
-
-def read_quota(client, service_code, quota_code):
-    """The quota as returned in `quotas`, or None when AWS knows no such quota."""
-    quota = get_applied_quota(client, service_code, quota_code)
-    if quota is not None:
-        return describe_quota(quota, "applied")
-    quota = get_default_quota(client, service_code, quota_code)
-    if quota is not None:
-        return describe_quota(quota, "default")
-    return None
+# The GPU quota codes EXAMPLES lists (tests/unit holds the two equal).
+from ansible_collections.eks_llm.inference.plugins.module_utils.service_quotas import EC2_GPU_QUOTA_CODES  # pylint: disable=unused-import
+from ansible_collections.eks_llm.inference.plugins.module_utils.service_quotas import read_quotas
+from ansible_collections.eks_llm.inference.plugins.module_utils.service_quotas import unknown_quotas_message
 
 
 def main():
@@ -186,25 +148,12 @@ def main():
     service_code = module.params["service_code"]
     client = module.retrying_client("service-quotas")
 
-    quotas = {}
-    unknown = []
     try:
-        for quota_code in module.params["quota_codes"]:
-            if quota_code in quotas:
-                continue
-            quota = read_quota(client, service_code, quota_code)
-            if quota is None:
-                unknown.append(quota_code)
-            else:
-                quotas[quota_code] = quota
+        quotas, unknown = read_quotas(client, service_code, module.params["quota_codes"])
     except AnsibleAWSError as e:
         module.fail_json_aws_error(e)
     if unknown:
-        module.fail_json(
-            msg="Service Quotas knows no quota %s of service %s in %s (neither applied nor default)"
-            % (", ".join(unknown), service_code, module.region),
-            quotas=quotas,
-        )
+        module.fail_json(msg=unknown_quotas_message(unknown, service_code, module.region), quotas=quotas)
     module.exit_json(changed=False, service_code=service_code, quotas=quotas)
 
 
