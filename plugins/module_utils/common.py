@@ -11,6 +11,7 @@ operations that have no botocore waiter (cluster updates, EFS mount targets).
 import time
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import paginated_query_with_retries
 from ansible_collections.amazon.aws.plugins.module_utils.common import set_collection_info
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
@@ -31,6 +32,12 @@ RETRY_EXTRA_CODES = [
 def aws_retry():
     """The retry decorator used for every client of this collection."""
     return AWSRetry.jittered_backoff(retries=10, delay=2, max_delay=30, catch_extra_error_codes=RETRY_EXTRA_CODES)
+
+
+def list_all(client, operation, result_key, **params):
+    """Every ``result_key`` item over all pages of ``operation``, through botocore's paginator; the listing is retried
+    as a whole on throttling and transient errors (amazon.aws's paginated_query_with_retries, with aws_retry)."""
+    return paginated_query_with_retries(client, operation, retry_decorator=aws_retry(), **params).get(result_key) or []
 
 
 class AnsibleEKSModule(AnsibleAWSModule):

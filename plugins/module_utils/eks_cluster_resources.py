@@ -9,7 +9,7 @@ whether they would change something: the reads and comparisons of each resource 
 
 These three resources have the same shape on the EKS API: a describe call that raises
 ``ResourceNotFoundException`` when the resource is absent, an ARN that takes ``tag_resource``/``untag_resource``,
-and list calls paginated with ``nextToken``.
+and list calls paginated by botocore (common.list_all).
 """
 
 import json
@@ -27,6 +27,7 @@ from ansible.module_utils.common.dict_transformations import camel_dict_to_snake
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import NotFoundErrorHandler
+from ansible_collections.eks_llm.inference.plugins.module_utils.common import list_all
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import tags_diff
 
 
@@ -47,21 +48,6 @@ def fail_aws_error(module, error):
     if error.exception is not None:
         module.fail_json_aws(error.exception, msg=error.message)
     module.fail_json(msg=error.message)
-
-
-def paginate(method, result_key, **kwargs):
-    """Collect ``result_key`` over every page of a ``nextToken`` EKS list call.
-
-    ``method`` is a method of a retrying client; each page is retried.
-    """
-    items = []
-    while True:
-        page = method(aws_retry=True, **kwargs)
-        items.extend(page.get(result_key) or [])
-        token = page.get("nextToken")
-        if not token:
-            return items
-        kwargs["nextToken"] = token
 
 
 def resource_to_ansible(resource, extra_ignore=()):
@@ -152,9 +138,7 @@ def resolve_addon_version(requested, addon_name, cluster_version, addon_infos):
 def lookup_addon_versions(client, cluster_name, addon_name):
     """``(cluster_version, addons)`` for resolving a version of ``addon_name``."""
     cluster_version = client.describe_cluster(name=cluster_name, aws_retry=True)["cluster"]["version"]
-    addons = paginate(
-        client.describe_addon_versions, "addons", addonName=addon_name, kubernetesVersion=cluster_version
-    )
+    addons = list_all(client, "describe_addon_versions", "addons", addonName=addon_name, kubernetesVersion=cluster_version)
     return cluster_version, addons
 
 
@@ -386,8 +370,9 @@ def describe_access_entry(client, cluster_name, principal_arn):
 
 @EKSErrorHandler.list_error_handler("list associated access policies", default_value=[])
 def list_associated_policies(client, cluster_name, principal_arn):
-    return paginate(
-        client.list_associated_access_policies,
+    return list_all(
+        client,
+        "list_associated_access_policies",
         "associatedAccessPolicies",
         clusterName=cluster_name,
         principalArn=principal_arn,
@@ -411,8 +396,9 @@ def entry_changes(current, params):
 @EKSErrorHandler.list_error_handler("find pod identity association")
 def find_association(client, cluster_name, namespace, service_account):
     """The association of (namespace, service_account), described, or None."""
-    summaries = paginate(
-        client.list_pod_identity_associations,
+    summaries = list_all(
+        client,
+        "list_pod_identity_associations",
         "associations",
         clusterName=cluster_name,
         namespace=namespace,

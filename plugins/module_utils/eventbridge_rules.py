@@ -12,6 +12,7 @@ import json
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import NotFoundErrorHandler
+from ansible_collections.eks_llm.inference.plugins.module_utils.common import list_all
 
 # the argument spec of a rule's target (eventbridge_rule's targets)
 TARGET_OPTIONS = dict(
@@ -30,14 +31,7 @@ def describe_rule(client, name, bus):
 
 @NotFoundErrorHandler.list_error_handler("list targets of rule", default_value=[])
 def list_targets(client, name, bus):
-    targets = []
-    kwargs = dict(Rule=name, EventBusName=bus)
-    while True:
-        page = client.list_targets_by_rule(aws_retry=True, **kwargs)
-        targets.extend(page.get("Targets") or [])
-        if not page.get("NextToken"):
-            return targets
-        kwargs["NextToken"] = page["NextToken"]
+    return list_all(client, "list_targets_by_rule", "Targets", Rule=name, EventBusName=bus)
 
 
 @NotFoundErrorHandler.list_error_handler("list tags of rule", default_value={})

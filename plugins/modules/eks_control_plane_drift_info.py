@@ -236,6 +236,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_ta
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import AnsibleEKSModule
+from ansible_collections.eks_llm.inference.plugins.module_utils.common import list_all
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import tag_differences
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import tags_diff
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import CLUSTER_SETTINGS_SPEC
@@ -274,16 +275,11 @@ def kms_alias(alias):
 
 def kms_tags(client, key_id):
     """The key's tags as amazon.aws.kms_key reads them: none when they cannot be read (it would then tag)."""
-    tags, kwargs = [], {}
-    while True:
-        try:
-            page = client.list_resource_tags(aws_retry=True, KeyId=key_id, **kwargs)
-        except is_boto3_error_code("AccessDeniedException"):
-            return {}
-        tags.extend(page.get("Tags", []))
-        if not page.get("NextMarker"):
-            return boto3_tag_list_to_ansible_dict(tags, "TagKey", "TagValue")
-        kwargs["Marker"] = page["NextMarker"]
+    try:
+        tags = list_all(client, "list_resource_tags", "Tags", KeyId=key_id)
+    except is_boto3_error_code("AccessDeniedException"):
+        return {}
+    return boto3_tag_list_to_ansible_dict(tags, "TagKey", "TagValue")
 
 
 def kms_key_drift(client, wanted):

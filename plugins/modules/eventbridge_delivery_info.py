@@ -127,17 +127,8 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import AnsibleEKSModule
+from ansible_collections.eks_llm.inference.plugins.module_utils.common import list_all
 from ansible_collections.eks_llm.inference.plugins.module_utils import delivery
-
-
-def _pages(client, operation, key, **params):
-    found = []
-    while True:
-        page = getattr(client, operation)(aws_retry=True, **params)
-        found += page.get(key, [])
-        if not page.get("NextToken"):
-            return found
-        params["NextToken"] = page["NextToken"]
 
 
 def _queue(sqs, arn):
@@ -171,14 +162,14 @@ def check(module, clients, now):
     events, sqs, kms, cloudwatch = clients
     params = module.params
     problems, rules, queues = [], [], {}
-    found = _pages(events, "list_rules", "Rules", NamePrefix=params["name_prefix"])
+    found = list_all(events, "list_rules", "Rules", NamePrefix=params["name_prefix"])
     if not found:
         problems.append("No EventBridge rule named %s* on the default event bus" % params["name_prefix"])
     for rule in found:
         account = rule["Arn"].split(":")[4]
         record = dict(name=rule["Name"], arn=rule["Arn"], state=rule.get("State"), targets=[], failed_invocations=None)
         earliest = now - datetime.timedelta(hours=params["metric_hours"])
-        for target in _pages(events, "list_targets_by_rule", "Targets", Rule=rule["Name"]):
+        for target in list_all(events, "list_targets_by_rule", "Targets", Rule=rule["Name"]):
             arn = target["Arn"]
             if ":sqs:" not in arn:
                 continue
