@@ -43,13 +43,6 @@ class EKSErrorHandler(NotFoundErrorHandler):
     _CUSTOM_EXCEPTION = AnsibleAWSError
 
 
-def fail_aws_error(module, error):
-    """Report an :class:`AnsibleAWSError` raised by an EKSErrorHandler decorator."""
-    if error.exception is not None:
-        module.fail_json_aws(error.exception, msg=error.message)
-    module.fail_json(msg=error.message)
-
-
 def resource_to_ansible(resource, extra_ignore=()):
     """snake_case copy of an EKS resource, keeping tag keys as they are."""
     if not resource:

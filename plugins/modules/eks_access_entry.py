@@ -237,7 +237,6 @@ from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_reso
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import describe_access_entry
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import ensure_tags
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import entry_changes
-from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import fail_aws_error
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import list_associated_policies
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import partition_of
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import policy_diff
@@ -467,7 +466,7 @@ def main():
     try:
         module.exit_json(**run(module, client))
     except AnsibleAWSError as e:
-        fail_aws_error(module, e)
+        module.fail_json_aws_error(e)
 
 
 if __name__ == "__main__":

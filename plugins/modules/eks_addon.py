@@ -333,7 +333,6 @@ from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_reso
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import current_association_pairs
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import describe_addon
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import ensure_tags
-from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import fail_aws_error
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import pairs_to_ansible
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import pairs_to_api
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import parse_configuration
@@ -647,7 +646,7 @@ def main():
             module.exit_json(**run_entries(module, client, run, "addons", "addon", inherited=("state", "preserve")))
         module.exit_json(**run(module, client))
     except AnsibleAWSError as e:
-        fail_aws_error(module, e)
+        module.fail_json_aws_error(e)
 
 
 if __name__ == "__main__":

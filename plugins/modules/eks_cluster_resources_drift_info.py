@@ -394,7 +394,6 @@ from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_reso
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import describe_access_entry
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import describe_addon
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import entry_changes
-from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import fail_aws_error
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import find_association
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import list_associated_policies
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import partition_of
@@ -620,7 +619,7 @@ def main():
             result["oidc_provider"] = drift.oidc_provider_drift(params["oidc_provider"])
         result["pod_identity_associations"] = [drift.pod_identity_drift(wanted) for wanted in params["pod_identity_associations"]]
     except AnsibleAWSError as error:
-        fail_aws_error(module, error)
+        module.fail_json_aws_error(error)
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
         module.fail_json_aws(error, msg="Could not read the resources of cluster %s" % params["cluster_name"])
     entries = [result.get("nodegroup"), result.get("oidc_provider")] + result["addons"] + result["access_entries"]

@@ -168,7 +168,6 @@ from ansible_collections.eks_llm.inference.plugins.module_utils.common import An
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import EKSErrorHandler
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import association_changes
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import ensure_tags
-from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import fail_aws_error
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import find_association
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import resource_to_ansible
 
@@ -294,7 +293,7 @@ def main():
     try:
         module.exit_json(**run(module, client))
     except AnsibleAWSError as e:
-        fail_aws_error(module, e)
+        module.fail_json_aws_error(e)
 
 
 if __name__ == "__main__":
