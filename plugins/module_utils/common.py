@@ -16,6 +16,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.common import set_colle
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 COLLECTION_NAME = "eks_llm.inference"
 COLLECTION_VERSION = "0.1.0"
@@ -102,13 +103,16 @@ def waiter_config(timeout, delay):
     return {"Delay": delay, "MaxAttempts": 1 + int(timeout / delay)}
 
 
-def tags_diff(current, wanted, purge=False):
-    """Return (to_set, to_remove) between two {key: value} tag dicts."""
-    current = current or {}
-    wanted = wanted or {}
-    to_set = {k: v for k, v in wanted.items() if current.get(k) != v}
-    to_remove = [k for k in current if k not in wanted and not k.startswith("aws:")] if purge else []
-    return to_set, to_remove
+def tags_after(current, wanted, purge):
+    """The tags a resource has once amazon.aws's compare_aws_tags(current, wanted, purge) is applied (``wanted=None``
+    leaves them as they are)."""
+    current = dict(current or {})
+    if wanted is None:
+        return current
+    to_set, to_remove = compare_aws_tags(current, wanted, purge_tags=purge)
+    after = dict((key, value) for key, value in current.items() if key not in to_remove)
+    after.update(to_set)
+    return after
 
 
 class ListEntry:

@@ -10,11 +10,11 @@ Shared by the module that changes the file system (efs_file_system) and the one 
 import json
 
 from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import NotFoundErrorHandler
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import aws_retry
-from ansible_collections.eks_llm.inference.plugins.module_utils.common import tags_diff
 
 # (option of `lifecycle`, key of an entry of the API's LifecyclePolicies list)
 LIFECYCLE_KEYS = (
@@ -178,7 +178,7 @@ def compute_changes(state, params):
     tags, purge = wanted_tags(params)
     to_set, to_remove = {}, []
     if tags is not None:
-        to_set, to_remove = tags_diff(boto3_tag_list_to_ansible_dict(file_system.get("Tags") or []), tags, purge)
+        to_set, to_remove = compare_aws_tags(boto3_tag_list_to_ansible_dict(file_system.get("Tags") or []), tags, purge_tags=purge)
     return {
         "tags": (to_set, to_remove),
         "lifecycle": lifecycle_change(state["lifecycle"], params.get("lifecycle")),

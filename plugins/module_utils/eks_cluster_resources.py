@@ -25,10 +25,12 @@ except ImportError:
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import NotFoundErrorHandler
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import list_all
-from ansible_collections.eks_llm.inference.plugins.module_utils.common import tags_diff
+from ansible_collections.eks_llm.inference.plugins.module_utils.common import tags_after
+from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import reconcile_tags
 
 
 class EKSErrorHandler(NotFoundErrorHandler):
@@ -59,17 +61,12 @@ def ensure_tags(client, check_mode, arn, current, wanted, purge):
     current = dict(current or {})
     if wanted is None:
         return False, current
-    to_set, to_remove = tags_diff(current, wanted, purge=purge)
+    to_set, to_remove = compare_aws_tags(current, wanted, purge_tags=purge)
     if not to_set and not to_remove:
         return False, current
     if not check_mode:
-        if to_remove:
-            client.untag_resource(resourceArn=arn, tagKeys=to_remove, aws_retry=True)
-        if to_set:
-            client.tag_resource(resourceArn=arn, tags=to_set, aws_retry=True)
-    after = {k: v for k, v in current.items() if k not in to_remove}
-    after.update(to_set)
-    return True, after
+        reconcile_tags(client, arn, to_set, to_remove)
+    return True, tags_after(current, wanted, purge)
 
 
 # ------------------------------------------------------- add-on versions

@@ -27,6 +27,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import NotFoundErrorHandler
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import WaitTimeout
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import aws_retry
+from ansible_collections.eks_llm.inference.plugins.module_utils.common import tags_after
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import wait_until
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import waiter_config
 
@@ -298,17 +299,6 @@ def wanted_cluster_summary(params):
     }
 
 
-def merged_tags(current, wanted, purge):
-    if wanted is None:
-        return dict(current or {})
-    if purge:
-        kept = {k: v for k, v in (current or {}).items() if k.startswith("aws:")}
-    else:
-        kept = dict(current or {})
-    kept.update(wanted)
-    return kept
-
-
 def cluster_diff(before, params):
     """before/after of the compared fields (after = before + what the task sets)."""
     wanted = wanted_cluster_summary(params)
@@ -319,7 +309,7 @@ def cluster_diff(before, params):
             after[key] = wanted[key]
     if before:
         before_view["tags"] = dict(before.get("tags") or {})
-    after["tags"] = merged_tags(before.get("tags") if before else {}, params.get("tags"), params.get("purge_tags"))
+    after["tags"] = tags_after(before.get("tags") if before else {}, params.get("tags"), params.get("purge_tags"))
     return {"before": before_view, "after": after}
 
 
@@ -819,7 +809,7 @@ def nodegroup_diff(before, params, updates):
             after["release_version"] = kwargs["releaseVersion"]
         if "launchTemplate" in kwargs and after.get("launch_template"):
             after["launch_template"]["version"] = kwargs["launchTemplate"]["version"]
-    after["tags"] = merged_tags(before.get("tags"), params.get("tags"), params.get("purge_tags"))
+    after["tags"] = tags_after(before.get("tags"), params.get("tags"), params.get("purge_tags"))
     return {"before": before_view, "after": after}
 
 

@@ -382,10 +382,10 @@ except ImportError:
     pass  # handled by AnsibleAWSModule
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import AnsibleEKSModule
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import tag_differences
-from ansible_collections.eks_llm.inference.plugins.module_utils.common import tags_diff
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import ACCESS_ENTRY_TYPES
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import addon_update_request
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import association_changes
@@ -480,7 +480,7 @@ class ResourcesDrift:
     def tag_reasons(self, current):
         if self.params["tags"] is None:
             return []
-        to_set, to_remove = tags_diff(current, self.params["tags"], purge=self.params["purge_tags"])
+        to_set, to_remove = compare_aws_tags(current or {}, self.params["tags"], purge_tags=self.params["purge_tags"])
         return tag_differences(current, to_set, to_remove)
 
     def nodegroup_drift(self, wanted):

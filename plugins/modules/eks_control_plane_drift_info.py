@@ -238,7 +238,6 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import AnsibleEKSModule
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import list_all
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import tag_differences
-from ansible_collections.eks_llm.inference.plugins.module_utils.common import tags_diff
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import CLUSTER_SETTINGS_SPEC
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import cluster_summary
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import cluster_to_ansible
@@ -351,7 +350,7 @@ def cluster_drift(client, wanted, kms_key_arn):
     # a refused change counts: eks_cluster must run to say why
     reasons += ["cannot be reconciled: %s" % error for error in errors] + [update["type"] for update in plan]
     if wanted["tags"] is not None:
-        to_set, to_remove = tags_diff(before.get("tags"), wanted["tags"], wanted["purge_tags"])
+        to_set, to_remove = compare_aws_tags(before.get("tags") or {}, wanted["tags"], purge_tags=wanted["purge_tags"])
         reasons += tag_differences(before.get("tags"), to_set, to_remove)
     return cluster_to_ansible(cluster), reasons
 

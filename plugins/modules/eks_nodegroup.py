@@ -363,9 +363,9 @@ updates:
 import time
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import AnsibleEKSModule
-from ansible_collections.eks_llm.inference.plugins.module_utils.common import tags_diff
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import PlanError
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import UPDATE_POLL_DELAY
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import WAITER_DELAY
@@ -498,7 +498,7 @@ class NodegroupManager:
             )
         to_set, to_remove = {}, []
         if self.params.get("tags") is not None:
-            to_set, to_remove = tags_diff(before.get("tags"), self.params["tags"], self.params["purge_tags"])
+            to_set, to_remove = compare_aws_tags(before.get("tags") or {}, self.params["tags"], purge_tags=self.params["purge_tags"])
 
         changed = bool(plan or to_set or to_remove)
         diff = nodegroup_diff(before, self.params, plan)

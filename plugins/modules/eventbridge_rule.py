@@ -287,11 +287,11 @@ rule:
 import json
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import AnsibleEKSModule
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import NotFoundErrorHandler
-from ansible_collections.eks_llm.inference.plugins.module_utils.common import tags_diff
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import run_entries
 from ansible_collections.eks_llm.inference.plugins.module_utils.eventbridge_rules import TARGET_OPTIONS
 from ansible_collections.eks_llm.inference.plugins.module_utils.eventbridge_rules import describe_rule
@@ -447,7 +447,7 @@ def ensure_present(module, client, current, current_targets, current_tags):
             after.update((key, value) for key, value in request.items() if key not in ("Name", "EventBusName"))
 
         if params["tags"] is not None:
-            to_set, to_remove = tags_diff(current_tags, params["tags"], purge=params["purge_tags"])
+            to_set, to_remove = compare_aws_tags(current_tags, params["tags"], purge_tags=params["purge_tags"])
             if to_set or to_remove:
                 changed = True
                 if not check_mode:

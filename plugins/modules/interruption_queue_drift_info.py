@@ -201,7 +201,6 @@ from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_p
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import AnsibleEKSModule
-from ansible_collections.eks_llm.inference.plugins.module_utils.common import tags_diff
 from ansible_collections.eks_llm.inference.plugins.module_utils.eventbridge_rules import TARGET_OPTIONS
 from ansible_collections.eks_llm.inference.plugins.module_utils.eventbridge_rules import describe_rule
 from ansible_collections.eks_llm.inference.plugins.module_utils.eventbridge_rules import list_tags
@@ -269,7 +268,7 @@ def rule_differences(client, params, entry):
         found.append("%s: pattern, schedule, state or description differs" % what)
     if params["rule_tags"] is not None:
         current = list_tags(client, rule["Arn"])
-        to_set, to_remove = tags_diff(current, params["rule_tags"], purge=params["purge_rule_tags"])
+        to_set, to_remove = compare_aws_tags(current, params["rule_tags"], purge_tags=params["purge_rule_tags"])
         found += tag_differences(what, to_set, to_remove, current)
     to_put, to_remove = targets_plan(list_targets(client, entry["name"], bus), params["targets"])
     found += ["%s: target %s missing or different" % (what, target["Id"]) for target in to_put]
