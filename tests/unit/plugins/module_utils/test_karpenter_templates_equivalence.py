@@ -10,7 +10,6 @@ import jinja2
 import pytest
 import yaml
 
-from ansible_collections.eks_llm.inference.plugins.filter.platform import karpenter_node_classes
 from ansible_collections.eks_llm.inference.plugins.module_utils import inventory_model
 from ansible_collections.eks_llm.inference.plugins.module_utils import karpenter
 
@@ -60,7 +59,7 @@ def rendered(config):
     settings = config["karpenter"]
     templates = ["ec2nodeclass.yaml.j2"] + (["kwoknodeclass.yaml.j2"] if settings["node_class_kind"] == "KWOKNodeClass" else [])
     text = env.get_template("objects.yaml.j2").render(
-        __karpenter_node_classes=karpenter_node_classes(config["gpu_node_pools"], settings["cpu_pool"]),
+        __karpenter_node_classes=karpenter.node_classes(config["gpu_node_pools"], settings["cpu_pool"]),
         __karpenter_class_templates=templates,
         __karpenter_cpu_pools=[{"name": "cpu", "kind": "cpu", "weight": 1}] if settings["cpu_pool"] else [],
         karpenter_gpu_node_pools=config["gpu_node_pools"], karpenter_settings=settings, karpenter_platform=config["platform"],
