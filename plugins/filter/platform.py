@@ -7,11 +7,12 @@ from ansible_collections.eks_llm.inference.plugins.module_utils import karpenter
 
 
 def karpenter_plan(settings):
-    """Node classes and NodePools of the karpenter role, in the order it applies them, and the names, kinds and label
-    selector its cleanup, teardown and published state use (plugins/module_utils/karpenter.py).
+    """Node classes and NodePools the karpenter role applies, with the names its cleanup uses.
 
-    settings: {name, node_role, gpu_node_pools, karpenter, platform, tags, ami_aliases} (the role's inputs).
-    Returns {objects, node_classes, node_pools, gpu_node_pools, wanted_names, managed_kinds, selector}.
+    The objects come in the order they are applied (node classes first: NodePools name them), built by
+    plugins/module_utils/karpenter.py. settings: {name, node_role, gpu_node_pools, karpenter, platform, tags,
+    ami_aliases} (the role's inputs). Returns {objects, node_classes, node_pools, gpu_node_pools, wanted_names,
+    managed_kinds, selector}.
     """
     return karpenter.plan(settings)
 
