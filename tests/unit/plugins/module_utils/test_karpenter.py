@@ -138,7 +138,7 @@ def test_a_bottlerocket_node_class_puts_images_on_its_data_volume():
     assert spec["blockDeviceMappings"] == [
         {"deviceName": "/dev/xvda", "ebs": {"volumeSize": "8Gi", "volumeType": "gp3", "encrypted": True, "deleteOnTermination": True}},
         {"deviceName": "/dev/xvdb", "ebs": {"volumeSize": "250Gi", "volumeType": "gp3", "iops": 6000, "throughput": 500,
-                                           "encrypted": True, "deleteOnTermination": True}},
+                                            "encrypted": True, "deleteOnTermination": True}},
     ]
 
 
