@@ -15,6 +15,7 @@ import yaml
 from ansible_collections.eks_llm.inference.plugins.filter import platform as platform_filters
 from ansible_collections.eks_llm.inference.plugins.module_utils import inventory_model
 from ansible_collections.eks_llm.inference.plugins.module_utils import karpenter
+from ansible_collections.eks_llm.inference.tests.unit.plugins.module_utils import crd_schema
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 INVENTORIES = [os.path.join(REPO, "inventories", "examples", name) for name in sorted(os.listdir(os.path.join(REPO, "inventories", "examples")))]
@@ -225,29 +226,11 @@ def fixture_schemas():
     return schemas
 
 
-def _unknown_fields(value, schema, path):
-    """Fields of ``value`` a structural schema does not declare (the API server would prune them)."""
-    if schema.get("x-kubernetes-preserve-unknown-fields"):
-        return []
-    found = []
-    if isinstance(value, dict) and "properties" in schema:
-        for key, item in value.items():
-            found += _unknown_fields(item, schema["properties"][key], "%s.%s" % (path, key)) if key in schema["properties"] else [
-                "%s.%s" % (path, key)]
-    elif isinstance(value, dict) and isinstance(schema.get("additionalProperties"), dict):
-        for key, item in value.items():
-            found += _unknown_fields(item, schema["additionalProperties"], "%s.%s" % (path, key))
-    elif isinstance(value, list) and "items" in schema:
-        for index, item in enumerate(value):
-            found += _unknown_fields(item, schema["items"], "%s[%d]" % (path, index))
-    return found
-
-
 def check(obj, schemas):
     api_version, schema, validator = schemas[obj["kind"]]
     assert obj["apiVersion"] == api_version
     validator.validate(obj)
-    assert _unknown_fields({k: v for k, v in obj.items() if k not in ("apiVersion", "kind", "metadata")}, schema, obj["kind"]) == []
+    assert crd_schema.unknown_fields({k: v for k, v in obj.items() if k not in ("apiVersion", "kind", "metadata")}, schema, obj["kind"]) == []
 
 
 def inventory_settings(inventory, **karpenter_changes):
