@@ -1,26 +1,20 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to eks_llm.inference
 # Apache License 2.0 (see LICENSE)
-"""Filters for the platform layer: Karpenter node classes and the wiring checks."""
+"""Filters for the platform layer: the Karpenter objects (plugins/module_utils/karpenter.py) and the wiring checks."""
+
+from ansible_collections.eks_llm.inference.plugins.module_utils import karpenter
 
 
-def karpenter_node_classes(pools, cpu_pool=True, cpu_volume_gib=100):
-    """One node class per GPU pool's node_class (its AMI family; a pool with capacity reservations has its own, since the
-    class selects the reservations) and the CPU class; a GPU class's volume fits the largest pool using it.
+def karpenter_plan(settings):
+    """Node classes and NodePools the karpenter role applies, with the names its cleanup uses.
 
-    Returns [{name, ami_family, volume_gib, capacity_reservation_selector_terms}], e.g. gpu-al2023 / gpu-bottlerocket /
-    gpu-al2023-<pool> / cpu-al2023.
+    The objects come in the order they are applied (node classes first: NodePools name them), built by
+    plugins/module_utils/karpenter.py. settings: {name, node_role, gpu_node_pools, karpenter, platform, tags,
+    ami_aliases} (the role's inputs). Returns {objects, node_classes, node_pools, gpu_node_pools, wanted_names,
+    managed_kinds, selector}.
     """
-    classes = {}
-    for pool in pools:
-        name = pool.get("node_class") or "gpu-%s" % pool["ami_family"]
-        volume = max(classes.get(name, {}).get("volume_gib", 0), int(pool["data_volume_gib"]))
-        classes[name] = {"name": name, "ami_family": pool["ami_family"], "volume_gib": volume,
-                         "capacity_reservation_selector_terms": pool.get("capacity_reservation_selector_terms") or []}
-    if cpu_pool:
-        classes["cpu-al2023"] = {"name": "cpu-al2023", "ami_family": "al2023", "volume_gib": cpu_volume_gib,
-                                 "capacity_reservation_selector_terms": []}
-    return [classes[name] for name in sorted(classes)]
+    return karpenter.plan(settings)
 
 
 def _tolerates(tolerations, taint):
@@ -102,6 +96,6 @@ def daemonset_coverage(daemonsets, nodepools):
 class FilterModule(object):
     def filters(self):
         return {
-            "karpenter_node_classes": karpenter_node_classes,
+            "karpenter_plan": karpenter_plan,
             "daemonset_coverage": daemonset_coverage,
         }

@@ -13,6 +13,7 @@ from ansible_collections.eks_llm.inference.plugins.filter import inference as in
 from ansible_collections.eks_llm.inference.plugins.filter import verify as verify_filters
 from ansible_collections.eks_llm.inference.plugins.module_utils import inference
 from ansible_collections.eks_llm.inference.plugins.module_utils import inventory_model
+from ansible_collections.eks_llm.inference.tests.unit.plugins.module_utils import crd_schema
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 EXAMPLES = os.path.join(REPO, "inventories", "examples")
@@ -121,26 +122,6 @@ def test_an_explicit_nim_profile_wins_and_autoscaling_goes_to_the_operator_hpa()
     assert (scale["hpa"]["minReplicas"], scale["hpa"]["maxReplicas"]) == (1, 3)
 
 
-def _unknown_fields(value, schema, path="spec"):
-    """Fields of ``value`` a structural schema does not declare (the API server would prune them)."""
-    if schema.get("x-kubernetes-preserve-unknown-fields"):
-        return []
-    found = []
-    if isinstance(value, dict) and "properties" in schema:
-        for key, item in value.items():
-            if key not in schema["properties"]:
-                found.append("%s.%s" % (path, key))
-            else:
-                found += _unknown_fields(item, schema["properties"][key], "%s.%s" % (path, key))
-    elif isinstance(value, dict) and isinstance(schema.get("additionalProperties"), dict):
-        for key, item in value.items():
-            found += _unknown_fields(item, schema["additionalProperties"], "%s.%s" % (path, key))
-    elif isinstance(value, list) and "items" in schema:
-        for index, item in enumerate(value):
-            found += _unknown_fields(item, schema["items"], "%s[%d]" % (path, index))
-    return found
-
-
 @pytest.mark.parametrize("autoscaling", [False, True])
 def test_nim_custom_resources_fit_the_crd_schemas(autoscaling):
     config = load("nim-operator-llama3-8b-tp2-g5-12xlarge")
@@ -152,7 +133,7 @@ def test_nim_custom_resources_fit_the_crd_schemas(autoscaling):
         schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
         assert "x-kubernetes-preserve-unknown-fields" not in schema["properties"]["spec"]
         jsonschema.validate(obj, schema)
-        assert _unknown_fields(obj["spec"], schema["properties"]["spec"]) == []
+        assert crd_schema.unknown_fields(obj["spec"], schema["properties"]["spec"]) == []
 
 
 def test_the_crd_schema_check_catches_a_wrong_field():
@@ -161,7 +142,7 @@ def test_the_crd_schema_check_catches_a_wrong_field():
     service["spec"]["gpus"] = 2
     with open(os.path.join(CRDS, "apps.nvidia.com_nimservices.yaml")) as handle:
         schema = yaml.safe_load(handle)["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
-    assert _unknown_fields(service["spec"], schema["properties"]["spec"]) == ["spec.gpus"]
+    assert crd_schema.unknown_fields(service["spec"], schema["properties"]["spec"]) == ["spec.gpus"]
     service["spec"]["replicas"] = "two"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(service, schema)

@@ -1,16 +1,14 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to eks_llm.inference
 # Apache License 2.0 (see LICENSE)
-"""The Karpenter objects roles/karpenter renders for a reserved GPU pool: its own EC2NodeClass selecting the pool's
-reservations (capacityReservationSelectorTerms), a NodePool allowing capacity type reserved and referencing that class,
-while pools without reservations keep sharing the class of their AMI family."""
-import json
+"""The Karpenter objects roles/karpenter applies for a reserved GPU pool (the karpenter_plan filter): its own
+EC2NodeClass selecting the pool's reservations (capacityReservationSelectorTerms), a NodePool allowing capacity type
+reserved and referencing that class, while pools without reservations keep sharing the class of their AMI family."""
 import os
 
-import jinja2
 import yaml
 
-from ansible_collections.eks_llm.inference.plugins.filter.platform import karpenter_node_classes
+from ansible_collections.eks_llm.inference.plugins.filter.platform import karpenter_plan
 from ansible_collections.eks_llm.inference.plugins.module_utils import inventory_model
 
 ROLE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "roles", "karpenter")
@@ -26,24 +24,15 @@ INVENTORY = {
 
 
 def rendered(settings=None):
-    """objects.yaml.j2 as the role's lookup('template') renders it, parsed; {kind: {name: object}}."""
+    """The objects of the role's plan (vars/main.yml: __karpenter_plan) for INVENTORY; {kind: {name: object}}."""
     config, problems, dummy = inventory_model.validate(INVENTORY)
     assert problems == []
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(os.path.join(ROLE, "templates")), undefined=jinja2.StrictUndefined)
-    env.filters.update(to_json=json.dumps, combine=lambda a, b: dict(a, **b), ternary=lambda value, yes, no: yes if value else no)
-    karpenter = dict(config["karpenter"], **(settings or {}))
-    # as vars/main.yml: EC2NodeClasses always (the API server validates them locally too), KWOKNodeClasses locally
-    templates = ["ec2nodeclass.yaml.j2"] + (["kwoknodeclass.yaml.j2"] if karpenter["node_class_kind"] == "KWOKNodeClass" else [])
-    text = env.get_template("objects.yaml.j2").render(
-        __karpenter_node_classes=karpenter_node_classes(config["gpu_node_pools"], karpenter["cpu_pool"]),
-        __karpenter_class_templates=templates, __karpenter_cpu_pools=[{"name": "cpu", "kind": "cpu", "weight": 1}],
-        karpenter_gpu_node_pools=config["gpu_node_pools"], karpenter_settings=karpenter, karpenter_platform=config["platform"],
-        karpenter_name="demo", karpenter_node_role="demo-karpenter-node", karpenter_tags=config["tags"],
-        karpenter_ami_aliases=config["ami_aliases"])
+    plan = karpenter_plan({"name": "demo", "node_role": "demo-karpenter-node", "gpu_node_pools": config["gpu_node_pools"],
+                           "karpenter": dict(config["karpenter"], **(settings or {})), "platform": config["platform"],
+                           "tags": config["tags"], "ami_aliases": config["ami_aliases"]})
     objects = {}
-    for item in yaml.safe_load_all(text):
-        if item:
-            objects.setdefault(item["kind"], {})[item["metadata"]["name"]] = item
+    for item in plan["objects"]:
+        objects.setdefault(item["kind"], {})[item["metadata"]["name"]] = item
     return objects
 
 
@@ -78,3 +67,13 @@ def test_the_reserved_capacity_feature_gate_is_set_in_the_chart_values():
     with open(os.path.join(ROLE, "tasks", "main.yml"), encoding="utf-8") as handle:
         install = yaml.safe_load(handle)[0]
     assert install["vars"]["__karpenter_values"]["settings"]["featureGates"] == {"reservedCapacity": True}
+
+
+def test_the_role_gives_the_plan_every_input_it_reads():
+    with open(os.path.join(ROLE, "vars", "main.yml"), encoding="utf-8") as handle:
+        expression = yaml.safe_load(handle)["__karpenter_plan"]
+    for key, variable in (("name", "karpenter_name"), ("node_role", "karpenter_node_role"),
+                          ("gpu_node_pools", "karpenter_gpu_node_pools"), ("karpenter", "karpenter_settings"),
+                          ("platform", "karpenter_platform"), ("tags", "karpenter_tags"), ("ami_aliases", "karpenter_ami_aliases")):
+        assert "'%s': %s" % (key, variable) in expression
+    assert expression.rstrip().endswith("| eks_llm.inference.karpenter_plan }}")
