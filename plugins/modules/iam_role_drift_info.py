@@ -166,13 +166,9 @@ drifted:
 
 import json
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
+from ansible_collections.amazon.aws.plugins.module_utils.iam import IAMErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.iam import convert_managed_policy_names_to_arns
 from ansible_collections.amazon.aws.plugins.module_utils.iam import get_iam_role
 from ansible_collections.amazon.aws.plugins.module_utils.iam import list_iam_instance_profiles
@@ -307,6 +303,11 @@ def unreadable_documents(roles):
     return unreadable
 
 
+@IAMErrorHandler.common_error_handler("read the IAM roles")
+def read_roles(client, roles):
+    return [drift_of(client, wanted) for wanted in roles]
+
+
 def main():
     module = AnsibleEKSModule(
         argument_spec=dict(roles=dict(type="list", elements="dict", required=True, options=ROLE_SPEC)),
@@ -318,12 +319,10 @@ def main():
         module.fail_json(msg="these policy documents are not JSON objects: %s" % "; ".join(unreadable))
     client = module.retrying_client("iam")
     try:
-        results = [drift_of(client, wanted) for wanted in roles]
-        module.exit_json(changed=False, roles=results, drifted=[result["name"] for result in results if result["drifted"]])
+        results = read_roles(client, roles)
     except AnsibleIAMError as error:
         module.fail_json_aws_error(error)
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
-        module.fail_json_aws(error, msg="Could not read the IAM roles")
+    module.exit_json(changed=False, roles=results, drifted=[result["name"] for result in results if result["drifted"]])
 
 
 if __name__ == "__main__":

@@ -201,6 +201,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_p
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import AnsibleEKSModule
+from ansible_collections.eks_llm.inference.plugins.module_utils.common import NotFoundErrorHandler
 from ansible_collections.eks_llm.inference.plugins.module_utils.eventbridge_rules import TARGET_OPTIONS
 from ansible_collections.eks_llm.inference.plugins.module_utils.eventbridge_rules import describe_rule
 from ansible_collections.eks_llm.inference.plugins.module_utils.eventbridge_rules import list_tags
@@ -325,12 +326,11 @@ def main():
         required_if=[("encryption", "sse-kms", ("kms_master_key_id",))],
         supports_check_mode=True,
     )
+    read = NotFoundErrorHandler.common_error_handler("read the queue %s or its rules" % module.params["queue"]["name"])(read_drift)
     try:
-        result = read_drift(module.retrying_client("sqs"), module.retrying_client("events"), module.params)
+        result = read(module.retrying_client("sqs"), module.retrying_client("events"), module.params)
     except AnsibleAWSError as error:
         module.fail_json_aws_error(error)
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:  # pylint: disable=duplicate-except
-        module.fail_json_aws(error, msg="Could not read the queue %s or its rules" % module.params["queue"]["name"])
     module.exit_json(changed=False, **result)
 
 

@@ -312,11 +312,6 @@ bucket_name:
 
 import ipaddress
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.s3 import AnsibleS3PermissionsError
 from ansible_collections.amazon.aws.plugins.module_utils.s3 import AnsibleS3SupportError
@@ -331,6 +326,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_ta
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import AnsibleEKSModule
+from ansible_collections.eks_llm.inference.plugins.module_utils.common import NotFoundErrorHandler
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import tag_differences
 from ansible_collections.eks_llm.inference.plugins.module_utils.efs import GONE_STATES
 from ansible_collections.eks_llm.inference.plugins.module_utils.efs import compute_changes
@@ -599,11 +595,9 @@ def main():
         supports_check_mode=True,
     )
     try:
-        result = read_drift(module)
+        result = NotFoundErrorHandler.common_error_handler("read the model storage")(read_drift)(module)
     except AnsibleAWSError as error:
         module.fail_json_aws_error(error)
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:  # pylint: disable=duplicate-except
-        module.fail_json_aws(error, msg="Could not read the model storage")
     module.exit_json(changed=False, **result)
 
 

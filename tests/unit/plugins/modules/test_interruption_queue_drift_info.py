@@ -256,4 +256,4 @@ def test_a_read_that_fails_otherwise_fails_the_module(stubbed_client):
     stubber.add_client_error("get_queue_url", service_error_code="AccessDenied", http_status_code=403,
                              expected_params={"QueueName": NAME})
     failed = DRIFT.failing(drift_options())
-    assert "Could not read the queue %s" % NAME in failed["msg"]
+    assert "Failed to read the queue %s" % NAME in failed["msg"]

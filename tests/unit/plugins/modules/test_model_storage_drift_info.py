@@ -335,4 +335,4 @@ def test_a_read_that_fails_otherwise_fails_the_module(stubbed_client):
     dummy, stubber = stubbed_client("ec2")
     stubber.add_client_error("describe_security_groups", service_error_code="UnauthorizedOperation", http_status_code=403)
     failed = DRIFT.failing({"security_group": {"name": "demo-efs", "vpc_id": "vpc-1"}})
-    assert "Could not read the model storage" in failed["msg"]
+    assert "Failed to read the model storage" in failed["msg"]
