@@ -376,15 +376,12 @@ pod_identity_associations:
       sample: ["role differs"]
 """
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
 
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import AnsibleEKSModule
+from ansible_collections.eks_llm.inference.plugins.module_utils.common import NotFoundErrorHandler
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import tag_differences
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import ACCESS_ENTRY_TYPES
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_resources import addon_update_request
@@ -593,6 +590,18 @@ class ResourcesDrift:
         return result
 
 
+def read_resources(drift, params):
+    result = dict(changed=False)
+    if params["nodegroup"] is not None:
+        result["nodegroup"] = drift.nodegroup_drift(params["nodegroup"])
+    result["addons"] = [drift.addon_drift(wanted) for wanted in params["addons"]]
+    result["access_entries"] = [drift.access_entry_drift(wanted) for wanted in params["access_entries"]]
+    if params["oidc_provider"] is not None:
+        result["oidc_provider"] = drift.oidc_provider_drift(params["oidc_provider"])
+    result["pod_identity_associations"] = [drift.pod_identity_drift(wanted) for wanted in params["pod_identity_associations"]]
+    return result
+
+
 def main():
     module = AnsibleEKSModule(
         argument_spec=dict(
@@ -609,19 +618,11 @@ def main():
     )
     params = module.params
     drift = ResourcesDrift(module, module.retrying_client("eks"), module.retrying_client("iam"))
-    result = dict(changed=False)
+    read = NotFoundErrorHandler.common_error_handler("read the resources of cluster %s" % params["cluster_name"])(read_resources)
     try:
-        if params["nodegroup"] is not None:
-            result["nodegroup"] = drift.nodegroup_drift(params["nodegroup"])
-        result["addons"] = [drift.addon_drift(wanted) for wanted in params["addons"]]
-        result["access_entries"] = [drift.access_entry_drift(wanted) for wanted in params["access_entries"]]
-        if params["oidc_provider"] is not None:
-            result["oidc_provider"] = drift.oidc_provider_drift(params["oidc_provider"])
-        result["pod_identity_associations"] = [drift.pod_identity_drift(wanted) for wanted in params["pod_identity_associations"]]
+        result = read(drift, params)
     except AnsibleAWSError as error:
         module.fail_json_aws_error(error)
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
-        module.fail_json_aws(error, msg="Could not read the resources of cluster %s" % params["cluster_name"])
     entries = [result.get("nodegroup"), result.get("oidc_provider")] + result["addons"] + result["access_entries"]
     result["drifted"] = any(entry["drifted"] for entry in entries + result["pod_identity_associations"] if entry)
     module.exit_json(**result)

@@ -175,16 +175,14 @@ nats_available:
   sample: true
 """
 
-try:
-    import botocore
-except ImportError:
-    pass  # Handled by AnsibleAWSModule
 
 from ansible.module_utils.common.text.converters import to_text
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import AnsibleEKSModule
+from ansible_collections.eks_llm.inference.plugins.module_utils.common import NotFoundErrorHandler
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import aws_retry
 
 SUBNET_SPEC = dict(az=dict(type="str", required=True), cidr=dict(type="str", required=True))
@@ -462,6 +460,14 @@ def route_differences(what, routes, wanted):
     return found
 
 
+def read_network(drift):
+    try:
+        drift.run()
+    except is_boto3_error_code(["InvalidVpcID.NotFound", "InvalidSubnetID.NotFound"]):
+        # deleted while being read: whatever it was, the role has work to do
+        drift.differ("the VPC or one of its subnets was deleted while being read")
+
+
 def main():
     module = AnsibleEKSModule(
         argument_spec=dict(
@@ -477,12 +483,9 @@ def main():
     )
     drift = NetworkDrift(wanted_network(module.params), Reader(module.retrying_client("ec2")), module.params["eip_lookup_tags"])
     try:
-        drift.run()
-    except is_boto3_error_code(["InvalidVpcID.NotFound", "InvalidSubnetID.NotFound"]):
-        # deleted while being read: whatever it was, the role has work to do
-        drift.differ("the VPC or one of its subnets was deleted while being read")
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-        module.fail_json_aws(e, msg="Could not read the network %s" % module.params["name"])
+        NotFoundErrorHandler.common_error_handler("read the network %s" % module.params["name"])(read_network)(drift)
+    except AnsibleAWSError as error:
+        module.fail_json_aws_error(error)
     drifted = bool(drift.differences)
     module.exit_json(changed=False, drifted=drifted, differences=drift.differences, **({} if drifted else drift.facts))
 

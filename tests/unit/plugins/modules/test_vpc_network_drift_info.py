@@ -325,7 +325,7 @@ def test_a_read_refused_fails_with_the_aws_message(ec2, monkeypatch):
         raise ClientError({"Error": {"Code": "UnauthorizedOperation", "Message": "You are not authorized"}}, "DescribeSubnets")
     monkeypatch.setattr(vpc_network_drift_info.Reader, "subnets", refused)
     result = RUN.failing(arguments())
-    assert "Could not read the network demo" in result["msg"] and "not authorized" in result["msg"]
+    assert "Failed to read the network demo" in result["msg"] and "not authorized" in result["msg"]
 
 
 def test_a_vpc_deleted_while_being_read_is_drift(ec2, monkeypatch):
