@@ -106,11 +106,8 @@ diff:
   type: dict
 """
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
+from ansible_collections.amazon.aws.plugins.module_utils.iam import AnsibleIAMError
+from ansible_collections.amazon.aws.plugins.module_utils.iam import IAMErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import AnsibleEKSModule
@@ -190,10 +187,12 @@ def main():
     if not bare_url(module.params["url"]):
         module.fail_json(msg="url must name the issuer, e.g. https://oidc.eks.us-west-2.amazonaws.com/id/EXAMPLE")
     client = module.retrying_client("iam")
+    read_or_change = IAMErrorHandler.common_error_handler("read or change the OIDC provider for %s" % module.params["url"])(run)
     try:
-        module.exit_json(**run(module, client))
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
-        module.fail_json_aws(e, msg="Could not read or change the OIDC provider for %s" % module.params["url"])
+        result = read_or_change(module, client)
+    except AnsibleIAMError as error:
+        module.fail_json_aws_error(error)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

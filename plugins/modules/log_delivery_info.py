@@ -71,12 +71,9 @@ newest_age_seconds:
 
 import time
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import AnsibleEKSModule
 
@@ -109,11 +106,12 @@ def main():
     if module.params["within_seconds"] < 1:
         module.fail_json(msg="within_seconds must be at least 1")
     client = module.retrying_client("logs")
+    read = AWSErrorHandler.common_error_handler("read the events of %s" % module.params["log_group_name"])(recent)
     try:
-        module.exit_json(changed=False, **recent(client, module.params["log_group_name"], module.params["log_stream_prefix"],
-                                                 module.params["within_seconds"]))
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
-        module.fail_json_aws(e, msg="Could not read the events of %s" % module.params["log_group_name"])
+        result = read(client, module.params["log_group_name"], module.params["log_stream_prefix"], module.params["within_seconds"])
+    except AnsibleAWSError as error:
+        module.fail_json_aws_error(error)
+    module.exit_json(changed=False, **result)
 
 
 if __name__ == "__main__":

@@ -85,12 +85,9 @@ diff:
   type: dict
 """
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import AnsibleEKSModule
 from ansible_collections.eks_llm.inference.plugins.module_utils.sqs_encryption import ENCRYPTION_ATTRIBUTES
@@ -130,10 +127,12 @@ def main():
     if module.params["kms_master_key_id"] and module.params["encryption"] != "sse-kms":
         module.fail_json(msg="kms_master_key_id is only allowed with encryption=sse-kms")
     client = module.retrying_client("sqs")
+    read_or_set = AWSErrorHandler.common_error_handler("read or set the encryption of queue %s" % module.params["name"])(run)
     try:
-        module.exit_json(**run(module, client))
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
-        module.fail_json_aws(e, msg="Could not read or set the encryption of queue %s" % module.params["name"])
+        result = read_or_set(module, client)
+    except AnsibleAWSError as error:
+        module.fail_json_aws_error(error)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -69,3 +69,12 @@ def test_absent_deletes_and_is_idempotent(iam):
 def test_bad_thumbprints_are_refused_before_any_call(iam):
     failed = run({"url": ISSUER, "thumbprints": ["abc"]})
     assert failed["failed"] and "40 hexadecimal" in failed["msg"] and providers(iam) == []
+
+
+def test_a_refused_call_fails_naming_the_provider_and_the_aws_error(stubbed_client):
+    stubber = stubbed_client("iam")[1]
+    stubber.add_client_error("list_open_id_connect_providers", service_error_code="AccessDenied", service_message="not authorized",
+                             http_status_code=403)
+    failed = run({"url": ISSUER})
+    assert failed["failed"] and failed["msg"].startswith("Failed to read or change the OIDC provider for %s: " % ISSUER)
+    assert "not authorized" in failed["msg"] and failed["error"]["code"] == "AccessDenied"

@@ -73,3 +73,12 @@ def test_missing_queue_and_key_without_sse_kms_fail(sqs):
     assert "does not exist" in run({"name": "nope"})["msg"]
     sqs.create_queue(QueueName="q")
     assert "only allowed with encryption=sse-kms" in run({"name": "q", "kms_master_key_id": "alias/k"})["msg"]
+
+
+def test_a_refused_call_fails_naming_the_queue_and_the_aws_error(stubbed_client):
+    stubber = stubbed_client("sqs")[1]
+    stubber.add_response("get_queue_url", {"QueueUrl": "https://sqs.us-west-2.amazonaws.com/123456789012/q"})
+    stubber.add_client_error("get_queue_attributes", service_error_code="AccessDenied", service_message="not authorized", http_status_code=403)
+    failed = RUN.failing({"name": "q"})
+    assert failed["msg"].startswith("Failed to read or set the encryption of queue q: ") and "not authorized" in failed["msg"]
+    assert failed["error"]["code"] == "AccessDenied"
