@@ -190,13 +190,10 @@ capacity_reservations:
 
 import datetime
 
-try:
-    import botocore  # pylint: disable=unused-import
-except ImportError:
-    pass  # Handled by AnsibleAWSModule
-
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import AnsibleEKSModule
@@ -247,6 +244,23 @@ def shape(reservation):
     return dict(camel_dict_to_snake_dict(plain), tags=tags)
 
 
+@AWSErrorHandler.common_error_handler("describe the capacity reservations")
+def select(client, terms):
+    """(reservations keyed by id, one selection per term) of the terms, as Karpenter selects them."""
+    ids = sorted(set(t["id"] for t in terms if t["id"]))
+    by_id = describe_by_ids(client, ids) if ids else {}
+    reservations, selected = dict(by_id), []
+    for term in terms:
+        if term["id"]:
+            chosen = [term["id"]] if term["id"] in by_id else []
+        else:
+            found = describe_by_tags(client, term)
+            reservations.update((r["CapacityReservationId"], r) for r in found)
+            chosen = [r["CapacityReservationId"] for r in found]
+        selected.append({"term": term, "found": bool(chosen), "capacity_reservation_ids": chosen})
+    return reservations, selected
+
+
 def validate_terms(module, terms):
     for index, term in enumerate(terms):
         if term.get("id") and (term.get("tags") or term.get("owner_id")):
@@ -269,22 +283,10 @@ def main():
     terms = [{"id": t.get("id") or "", "tags": t.get("tags") or {}, "owner_id": t.get("owner_id") or ""}
              for t in module.params["selector_terms"]]
     validate_terms(module, terms)
-    client = module.retrying_client("ec2")
-    ids = sorted(set(t["id"] for t in terms if t["id"]))
-    reservations, selected = {}, []
     try:
-        by_id = describe_by_ids(client, ids) if ids else {}
-        reservations.update(by_id)
-        for term in terms:
-            if term["id"]:
-                chosen = [term["id"]] if term["id"] in by_id else []
-            else:
-                found = describe_by_tags(client, term)
-                reservations.update((r["CapacityReservationId"], r) for r in found)
-                chosen = [r["CapacityReservationId"] for r in found]
-            selected.append({"term": term, "found": bool(chosen), "capacity_reservation_ids": chosen})
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        module.fail_json_aws(e, msg="Could not describe the capacity reservations")
+        reservations, selected = select(module.retrying_client("ec2"), terms)
+    except AnsibleAWSError as error:
+        module.fail_json_aws_error(error)
     module.exit_json(changed=False, selector_terms=selected,
                      capacity_reservations=dict((rid, shape(r)) for rid, r in reservations.items()))
 

@@ -119,12 +119,9 @@ rules:
 
 import datetime
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import AnsibleEKSModule
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import list_all
@@ -158,6 +155,7 @@ def _failed_invocations(cloudwatch, rule, since, now):
     return sum(point.get("Sum", 0.0) for point in points)
 
 
+@AWSErrorHandler.common_error_handler("read the EventBridge rules, their queues, keys or delivery metrics")
 def check(module, clients, now):
     events, sqs, kms, cloudwatch = clients
     params = module.params
@@ -219,9 +217,10 @@ def main():
         module.fail_json(msg="metric_hours must be 0 or more")
     clients = [module.retrying_client(service) for service in ("events", "sqs", "kms", "cloudwatch")]
     try:
-        module.exit_json(**check(module, clients, datetime.datetime.now(datetime.timezone.utc)))
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
-        module.fail_json_aws(e, msg="Could not read the EventBridge rules, their queues or keys")
+        result = check(module, clients, datetime.datetime.now(datetime.timezone.utc))
+    except AnsibleAWSError as error:
+        module.fail_json_aws_error(error)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

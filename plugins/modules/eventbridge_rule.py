@@ -563,9 +563,7 @@ def main():
             module.exit_json(**run_entries(module, client, run, "rules", "rule", inherited=("state", "rule_state", "targets")))
         module.exit_json(**run(module, client))
     except AnsibleAWSError as e:
-        if e.exception is not None:
-            module.fail_json_aws(e.exception, msg=e.message)
-        module.fail_json(msg=e.message)
+        module.fail_json_aws_error(e)
 
 
 if __name__ == "__main__":

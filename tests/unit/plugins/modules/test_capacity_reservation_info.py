@@ -81,7 +81,8 @@ def test_other_errors_fail_with_the_aws_message(stubbed):
     stubbed.add_client_error("describe_capacity_reservations", service_error_code="UnauthorizedOperation",
                              service_message="You are not authorized to perform this operation.", http_status_code=403)
     result = RUN.failing({"selector_terms": [{"id": BLOCK_ID}]})
-    assert "Could not describe the capacity reservations" in result["msg"] and "not authorized" in result["msg"]
+    assert result["msg"].startswith("Failed to describe the capacity reservations: ") and "not authorized" in result["msg"]
+    assert result["error"]["code"] == "UnauthorizedOperation"
 
 
 @pytest.mark.parametrize("term, message", [
