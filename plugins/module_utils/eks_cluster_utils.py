@@ -908,15 +908,14 @@ def reconcile_tags(client, arn, to_set, to_remove):
 
 
 def call_api(client, method, description, **kwargs):
-    """Call ``client.<method>`` with retries; botocore errors become AnsibleAWSError("Failed to <description>")."""
-    try:
-        return getattr(client, method)(aws_retry=True, **kwargs)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
-        raise AnsibleAWSError(message="Failed to %s" % description, exception=e)
+    """``client.<method>(**kwargs)`` with retries, in amazon.aws's error handler: a botocore error raises
+    AnsibleAWSError("Failed to <description>")."""
+    return NotFoundErrorHandler.common_error_handler(description)(getattr(client, method))(aws_retry=True, **kwargs)
 
 
 def fail_with(module, error, **extra):
-    """Report an AnsibleAWSError through fail_json_aws (or fail_json when it wraps no botocore error)."""
+    """``module.fail_json_aws_error(error)`` with ``extra`` keys in the failure result, which fail_json_aws_error
+    cannot carry (eks_cluster and eks_nodegroup return the ``updates`` done before the failure)."""
     if error.exception is not None:
         module.fail_json_aws(error.exception, msg=error.message, **extra)
     module.fail_json(msg=error.message or str(error), **extra)

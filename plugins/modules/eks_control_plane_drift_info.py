@@ -225,24 +225,19 @@ cluster:
       sample: {"name": "demo", "status": "ACTIVE", "version": "1.33"}
 """
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import AnsibleEKSModule
+from ansible_collections.eks_llm.inference.plugins.module_utils.common import NotFoundErrorHandler
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import list_all
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import tag_differences
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import CLUSTER_SETTINGS_SPEC
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import cluster_summary
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import cluster_to_ansible
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import describe_cluster
-from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import fail_with
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import plan_cluster_updates
 
 KMS_KEY_SPEC = dict(
@@ -355,6 +350,22 @@ def cluster_drift(client, wanted, kms_key_arn):
     return cluster_to_ansible(cluster), reasons
 
 
+@NotFoundErrorHandler.common_error_handler("read the cluster's control plane")
+def read_control_plane(module):
+    params = module.params
+    result = dict(changed=False)
+    kms_key_arn = False
+    if params["kms_key"] is not None:
+        kms_key_arn, reasons = kms_key_drift(module.retrying_client("kms"), params["kms_key"])
+        result["kms_key"] = dict(drifted=bool(reasons), arn=kms_key_arn, reasons=reasons)
+    if params["log_group"] is not None:
+        reasons = log_group_drift(module.retrying_client("logs"), params["log_group"])
+        result["log_group"] = dict(drifted=bool(reasons), reasons=reasons)
+    description, reasons = cluster_drift(module.retrying_client("eks"), params["cluster"], kms_key_arn)
+    result["cluster"] = dict(drifted=bool(reasons), reasons=reasons, description=description)
+    return result
+
+
 def main():
     module = AnsibleEKSModule(
         argument_spec=dict(
@@ -364,22 +375,10 @@ def main():
         ),
         supports_check_mode=True,
     )
-    params = module.params
-    result = dict(changed=False)
     try:
-        kms_key_arn = False
-        if params["kms_key"] is not None:
-            kms_key_arn, reasons = kms_key_drift(module.retrying_client("kms"), params["kms_key"])
-            result["kms_key"] = dict(drifted=bool(reasons), arn=kms_key_arn, reasons=reasons)
-        if params["log_group"] is not None:
-            reasons = log_group_drift(module.retrying_client("logs"), params["log_group"])
-            result["log_group"] = dict(drifted=bool(reasons), reasons=reasons)
-        description, reasons = cluster_drift(module.retrying_client("eks"), params["cluster"], kms_key_arn)
-        result["cluster"] = dict(drifted=bool(reasons), reasons=reasons, description=description)
+        result = read_control_plane(module)
     except AnsibleAWSError as error:
-        fail_with(module, error)
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
-        module.fail_json_aws(error, msg="Could not read the cluster's control plane")
+        module.fail_json_aws_error(error)
     result["drifted"] = any(result[part]["drifted"] for part in ("kms_key", "log_group", "cluster") if part in result)
     module.exit_json(**result)
 

@@ -13,6 +13,7 @@ import json
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from ansible_collections.amazon.aws.plugins.modules import cloudwatchlogs_log_group
 from ansible_collections.amazon.aws.plugins.modules import kms_key
@@ -247,3 +248,12 @@ def test_what_the_write_modules_leave_alone_does_not_drift(aws, case):
     assert write_modules_would_change(aws, wanted["kms_key"], wanted["log_group"], wanted["cluster"]) == {
         "kms_key": False, "log_group": False, "cluster": False}
     assert drift(wanted["kms_key"], wanted["log_group"], wanted["cluster"])["drifted"] is False
+
+
+def test_a_refused_read_fails_with_the_aws_error(aws, monkeypatch):
+    def refused(client, wanted):
+        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "not authorized"}}, "DescribeLogGroups")
+    monkeypatch.setattr(module_under_test, "log_group_drift", refused)
+    failed = DRIFT.failing({"log_group": given(log_group_options()), "cluster": given(cluster_options(aws))})
+    assert failed["msg"].startswith("Failed to read the cluster's control plane: ") and "not authorized" in failed["msg"]
+    assert failed["error"]["code"] == "AccessDeniedException"
