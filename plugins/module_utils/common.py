@@ -55,7 +55,8 @@ class AnsibleEKSModule(AnsibleAWSModule):
 class NotFoundErrorHandler(AWSErrorHandler):
     """Error handler for EKS, EFS and Service Quotas: missing means ResourceNotFound / *NotFound.
 
-    Other errors raise AnsibleAWSError (the base class default) for fail_json_aws.
+    Other botocore errors raise AnsibleAWSError (amazon.aws's AWSErrorHandler default), which the modules catch in
+    ``main()`` and report with ``module.fail_json_aws_error``.
     """
 
     @classmethod

@@ -24,7 +24,6 @@ except ImportError:
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
-from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import NotFoundErrorHandler
@@ -34,15 +33,12 @@ from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_util
 
 
 class EKSErrorHandler(NotFoundErrorHandler):
-    """NotFoundErrorHandler that raises AnsibleAWSError on real failures.
+    """The error handler of the EKS modules: NotFoundErrorHandler's "missing" codes.
 
-    ``NotFoundErrorHandler`` leaves ``_CUSTOM_EXCEPTION`` unset, so its
-    decorators can only report "missing"; any other error would surface as a
-    ``TypeError``. The modules catch :class:`AnsibleAWSError` in ``main()`` and
-    hand it to ``module.fail_json_aws``.
+    As with every amazon.aws ``AWSErrorHandler`` (whose ``_CUSTOM_EXCEPTION`` is AnsibleAWSError), its decorators turn
+    any other botocore error into :class:`AnsibleAWSError` ("Failed to <description>", the botocore error attached);
+    the modules catch it in ``main()`` and report it with ``module.fail_json_aws_error``.
     """
-
-    _CUSTOM_EXCEPTION = AnsibleAWSError
 
 
 def resource_to_ansible(resource, extra_ignore=()):

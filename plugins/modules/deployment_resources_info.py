@@ -214,6 +214,7 @@ except ImportError:
 
 from ansible.module_utils.common.text.converters import to_text
 
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import AnsibleEKSModule
@@ -357,12 +358,14 @@ class Scanner:
             self.account = sts.get_caller_identity(aws_retry=True)["Account"]
             self.partition = sts.meta.partition or "aws"
         except (NoCredentialsError, PartialCredentialsError) as e:
-            self.module.fail_json_aws(e, msg="No usable AWS credentials")
+            raise AnsibleAWSError(message="No usable AWS credentials", exception=e) from e
         except (BotoCoreError, ClientError, NotImplementedError, KeyError):
             # Not fatal: ARNs are then only reported when the API returns them.
             self.account = None
 
     def run(self, services):
+        """Scan ``services``; a resource type that cannot be read is recorded as unscanned, missing or partial
+        credentials raise AnsibleAWSError."""
         self.identify()
         for service in SERVICES:
             if service not in services:
@@ -371,7 +374,7 @@ class Scanner:
                 try:
                     scan()
                 except (NoCredentialsError, PartialCredentialsError) as e:
-                    self.module.fail_json_aws(e, msg="No usable AWS credentials")
+                    raise AnsibleAWSError(message="No usable AWS credentials", exception=e) from e
                 except (BotoCoreError, ClientError, NotImplementedError, ScanError) as e:
                     self.unscanned.append({"service": service, "type": rtype, "reason": describe_error(e)})
                 except (KeyError, TypeError, ValueError) as e:
@@ -788,7 +791,10 @@ def main():
         module.fail_json(msg="a region is required (option region or the AWS_REGION environment variable)")
 
     scanner = Scanner(module, dict((to_text(key), to_text(value)) for key, value in tags.items()))
-    scanner.run(module.params["services"])
+    try:
+        scanner.run(module.params["services"])
+    except AnsibleAWSError as error:
+        module.fail_json_aws_error(error)
 
     resources = sorted(scanner.resources, key=lambda item: (item["service"], item["type"], item["id"]))
     by_type = {}

@@ -360,12 +360,6 @@ import copy
 import hashlib
 import json
 
-try:
-    import botocore
-except ImportError:
-    pass  # Handled by AnsibleAWSModule
-
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
@@ -606,21 +600,18 @@ def delete_file_system(client, file_system_id):
 
 
 def update_throughput(client, file_system_id, update):
+    change = "change the throughput of %s to %s" % (file_system_id, json.dumps(update, sort_keys=True))
     try:
-        client.update_file_system(FileSystemId=file_system_id, aws_retry=True, **update)
-    except is_boto3_error_code(THROUGHPUT_REFUSED_CODES) as e:
+        NotFoundErrorHandler.common_error_handler(change)(client.update_file_system)(FileSystemId=file_system_id, aws_retry=True, **update)
+    except AnsibleAWSError as e:
+        if error_code(e.exception) not in THROUGHPUT_REFUSED_CODES:
+            raise
         raise AnsibleEFSError(
             message=(
-                "AWS refused to change the throughput of %s to %s (AWS allows a throughput mode change or a"
-                " provisioned throughput decrease only once every 24 hours; run again once the time AWS gives"
-                " has passed)" % (file_system_id, json.dumps(update, sort_keys=True))
+                "AWS refused to %s (AWS allows a throughput mode change or a provisioned throughput decrease only once"
+                " every 24 hours; run again once the time AWS gives has passed)" % change
             ),
-            exception=e,
-        ) from e
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # pylint: disable=duplicate-except
-        raise AnsibleEFSError(
-            message="Failed to change the throughput of %s to %s" % (file_system_id, json.dumps(update, sort_keys=True)),
-            exception=e,
+            exception=e.exception,
         ) from e
 
 
@@ -741,13 +732,13 @@ class EFSFileSystem:
             file_system = create_file_system(self.client, **request)
         except AnsibleAWSError as e:
             if error_code(e.exception) == "FileSystemAlreadyExists":
-                self.module.fail_json_aws(
-                    e.exception,
-                    msg=(
+                raise AnsibleEFSError(
+                    message=(
                         "A file system created with creation token %s already exists but does not carry the"
                         " Name tag %s; tag it or pass its file_system_id" % (request["CreationToken"], params["name"])
                     ),
-                )
+                    exception=e.exception,
+                ) from e
             raise
         fs_id = file_system["FileSystemId"]
 

@@ -440,3 +440,15 @@ def test_empty_tags_are_refused(capsys):
     assert exit_info.value.code == 1
     assert result["failed"] is True
     assert "must not be empty" in result["msg"]
+
+
+def test_no_credentials_at_all_fail_naming_them(monkeypatch, tmp_path):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", raising=False)
+    monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", raising=False)
+    failure = RUN.failing({"tags": {"eks-llm:deployment": "demo"}, "services": ["sqs"]})
+    assert failure["msg"] == "No usable AWS credentials: Unable to locate credentials"

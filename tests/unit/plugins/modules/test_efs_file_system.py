@@ -511,6 +511,17 @@ class TestModuleWithStubber:
         assert "Try again after 2026-01-02T00:00:00Z" in failure["msg"]
         assert failure["error"]["code"] == "TooManyRequests"
 
+    def test_other_throughput_change_errors_fail_naming_the_change(self, stubbed):
+        expect_describe(stubbed, fs_description(mode="elastic"))
+        expect_read_state(stubbed)
+        stubbed.add_client_error("update_file_system", service_error_code="BadRequest", service_message="not in this region",
+                                 http_status_code=400)
+        failure = run_failing({"file_system_id": FS_ID, "throughput_mode": "provisioned",
+                               "provisioned_throughput_in_mibps": 256})
+        assert failure["msg"].startswith('Failed to change the throughput of %s to {"ProvisionedThroughputInMibps": 256.0, '
+                                         '"ThroughputMode": "provisioned"}: ' % FS_ID)
+        assert "not in this region" in failure["msg"] and failure["error"]["code"] == "BadRequest"
+
     def test_absent_waits_for_mount_targets_before_deleting(self, stubbed):
         mount_target = {"MountTargetId": MT_ID, "FileSystemId": FS_ID, "SubnetId": SUBNET_ID,
                         "LifeCycleState": "available", "OwnerId": "123456789012"}
