@@ -63,6 +63,13 @@ def inference_secret_objects(secrets, config, data_by_name):
     return inference.secret_objects(config, secrets, data_by_name)
 
 
+def inference_weights_problems(listings):
+    """Why vLLM could not start from the S3 folders of the streamed models: the results of amazon.aws.s3_object
+    mode=list looped over the plan's vllm_streamed (each with item and s3_keys); missing config.json, tokenizer or
+    *.safetensors weights, one message each; [] when every folder can start vLLM."""
+    return [problem for listing in listings for problem in inference.streamed_weights_problems(listing["item"], listing.get("s3_keys") or [])]
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -77,4 +84,5 @@ class FilterModule(object):
             "inference_removal_phases": inference_removal_phases,
             "triton_model_json": triton_model_json,
             "inference_secret_objects": inference_secret_objects,
+            "inference_weights_problems": inference_weights_problems,
         }

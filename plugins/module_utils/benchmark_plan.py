@@ -121,6 +121,14 @@ def _endpoint_type(problems, at, profile, model, runner):
 def _tokenizer(problems, where, mode, model, given):
     """(tokenizer, revision, needs_model_cache) of one model, or problems."""
     if given is None:
+        streamed = bool(model.get("vllm")) and model["vllm"]["model_id"].startswith("s3://")
+        if streamed and mode == "in_cluster":
+            # vLLM pulls a streamed folder's tokenizer into the pod's memory, never into the claim
+            problems.add("%s.tokenizer.%s" % (where, model["name"]),
+                         "required: the model streams its weights from %s and leaves no tokenizer in its cache claim, so give the"
+                         " directory of the tokenizer (inside the image, or relative to the root of the claim %s)"
+                         % (model["vllm"]["model_id"], model_cache_claim(model)))
+            return "", "", False
         if model["engine"] in ("triton_vllm", "vllm") and mode == "in_cluster" and model.get("vllm"):
             # the Hugging Face cache the server filled on the model's cache claim holds it at this revision
             return model["vllm"]["model_id"], model["vllm"]["revision"], True

@@ -21,6 +21,8 @@ from ansible_collections.eks_llm.inference.plugins.module_utils.inventory_model 
 from ansible_collections.eks_llm.inference.plugins.module_utils.inventory_model import TRITON_HTTP_PORT
 from ansible_collections.eks_llm.inference.plugins.module_utils.inventory_model import TRITON_METRICS_PORT
 from ansible_collections.eks_llm.inference.plugins.module_utils.inventory_model import VLLM_ENGINES
+from ansible_collections.eks_llm.inference.plugins.module_utils.inventory_model import VLLM_SERVICE_ACCOUNT
+from ansible_collections.eks_llm.inference.plugins.module_utils.inventory_model import streams_from_s3
 from ansible_collections.eks_llm.inference.plugins.module_utils.monitoring import LAYER_LABEL
 from ansible_collections.eks_llm.inference.plugins.module_utils.monitoring import MONITORING_API_VERSION
 from ansible_collections.eks_llm.inference.plugins.module_utils import workload_identity
@@ -535,19 +537,28 @@ def triton_objects(config, model, bucket, region):
     return objects
 
 
+def model_reader_accounts(config, key):
+    """The ServiceAccounts of workload ``key`` (triton, vllm) that read the model bucket, one per namespace: IRSA-annotated
+    when the workload's image cannot use Pod Identity (needs ``config["aws_account"]``, which only the role that applies
+    the objects knows), plain under Pod Identity (the association names the service account)."""
+    account = config.get("aws_account")  # {partition, account_id}
+    objects = []
+    for entry in config["service_accounts"][key]:
+        annotations = workload_identity.service_account_annotations(entry, account["partition"], account["account_id"]) if account else None
+        objects.append({"apiVersion": "v1", "kind": "ServiceAccount",
+                        "metadata": _meta(entry["service_account"], entry["namespace"], labels(config, component="server"), annotations)})
+    return objects
+
+
 def triton_shared_objects(config):
     """Per triton namespace: the `triton` service account (reads the model bucket; IRSA-annotated when the image
     cannot use Pod Identity, which needs ``config["aws_account"]``) and one
     image prefetch DaemonSet per GPU pool the namespace's models use."""
-    objects = []
+    objects = model_reader_accounts(config, "triton")
     image = config["images"]["triton_vllm"]
     taint = config["platform"]["gpu_taint"]
-    account = config.get("aws_account")  # {partition, account_id}: only the role that applies the objects knows it
     for entry in config["service_accounts"]["triton"]:
         ns = entry["namespace"]
-        annotations = workload_identity.service_account_annotations(entry, account["partition"], account["account_id"]) if account else None
-        objects.append({"apiVersion": "v1", "kind": "ServiceAccount",
-                        "metadata": _meta(entry["service_account"], ns, labels(config, component="server"), annotations)})
         pools = sorted(set(m["node_pool"] for m in config["models"] if m["engine"] == "triton_vllm" and m["namespace"] == ns))
         for pool in pools:
             name = "triton-prefetch-%s" % pool
@@ -582,7 +593,8 @@ def triton_shared_objects(config):
 
 
 def vllm_args(model):
-    """`vllm serve` arguments: the Hugging Face model, served under the model's served name, sized by the inventory."""
+    """`vllm serve` arguments: the model (Hugging Face id, or an s3:// folder streamed by the Run:ai Model Streamer),
+    served under the model's served name, sized by the inventory."""
     vllm = model["vllm"]
     args = [
         vllm["model_id"],
@@ -594,7 +606,11 @@ def vllm_args(model):
         "--max-model-len=%d" % model["max_model_len"],
         "--dtype=%s" % vllm["dtype"],
     ]
-    if vllm["revision"] and vllm["revision"] != "main":
+    if streams_from_s3(model):
+        # safetensors read concurrently from S3 into GPU memory, no copy on disk; config.json and the tokenizer files
+        # of the folder are pulled into /dev/shm first
+        args.append("--load-format=runai_streamer")
+    elif vllm["revision"] and vllm["revision"] != "main":
         args.append("--revision=%s" % vllm["revision"])
     if vllm["enforce_eager"]:
         args.append("--enforce-eager")
@@ -608,18 +624,23 @@ def _vllm_probe(period, failures):
 
 
 def vllm_deployment(config, model):
-    """One vLLM OpenAI server per replica; weights downloaded once into the model's cache claim on EFS."""
+    """One vLLM OpenAI server per replica; weights downloaded once into the model's cache claim on EFS, or streamed
+    from the model bucket at every start (service account ``vllm``, which may read the bucket)."""
     secrets = config["platform"]["secrets"]
+    env = [
+        {"name": "HF_HOME", "value": VLLM_CACHE_MOUNT + "/huggingface"},
+        {"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": secrets["hf_token"], "key": "HF_TOKEN", "optional": True}}},
+    ]
+    if streams_from_s3(model):
+        # the streamer's S3 client needs the bucket's region; credentials come from the service account's role
+        env.insert(0, {"name": "AWS_REGION", "value": config["region"]})
     container = {
         "name": "vllm",
         "image": config["images"]["vllm"],
         "imagePullPolicy": "IfNotPresent",
         "command": ["vllm", "serve"],
         "args": vllm_args(model),
-        "env": [
-            {"name": "HF_HOME", "value": VLLM_CACHE_MOUNT + "/huggingface"},
-            {"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": secrets["hf_token"], "key": "HF_TOKEN", "optional": True}}},
-        ],
+        "env": env,
         "ports": [{"name": "http", "containerPort": OPENAI_PORT, "protocol": "TCP"}],
         "resources": replica_resources(model),
         # a cold start downloads the weights and compiles: up to 30 min before the first /health answer
@@ -629,8 +650,44 @@ def vllm_deployment(config, model):
         "volumeMounts": [{"name": "cache", "mountPath": VLLM_CACHE_MOUNT},
                          {"name": "shm", "mountPath": "/dev/shm"}],
     }
+    if streams_from_s3(model):
+        # the Pod Identity webhook (or IRSA's) mounts its own token; the server calls no Kubernetes API
+        return server_deployment(config, model, container, {"serviceAccountName": VLLM_SERVICE_ACCOUNT, "automountServiceAccountToken": False})
     # the server calls no AWS or Kubernetes API
     return server_deployment(config, model, container, {"automountServiceAccountToken": False})
+
+
+def streamed_sources(config):
+    """[{model, namespace, uri, bucket, prefix}] of the vLLM models that stream their weights from S3."""
+    sources = []
+    for model in config["models"]:
+        if model["engine"] == "vllm" and streams_from_s3(model):
+            uri = model["vllm"]["model_id"]
+            bucket, _sep, prefix = uri[len("s3://"):].partition("/")
+            sources.append({"model": model["name"], "namespace": model["namespace"], "uri": uri, "bucket": bucket, "prefix": prefix.strip("/")})
+    return sources
+
+
+# What vLLM reads from a streamed folder besides the weights (the tokenizer: one of these)
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model")
+
+
+def streamed_weights_problems(source, keys):
+    """Why vLLM could not start from the S3 folder of ``source`` (streamed_sources) holding ``keys`` (object keys
+    listed under its prefix): [] when it can. vLLM pulls config.json and the tokenizer of the folder itself (not its
+    subfolders) and the Run:ai Model Streamer loads *.safetensors only."""
+    folder = source["prefix"] + "/"
+    names = set(key[len(folder):] for key in keys if key.startswith(folder) and "/" not in key[len(folder):])
+    problems = []
+    if "config.json" not in names:
+        problems.append("no config.json")
+    if not names.intersection(TOKENIZER_FILES):
+        problems.append("no tokenizer (%s)" % " or ".join(TOKENIZER_FILES))
+    if not any(name.endswith(".safetensors") for name in names):
+        pytorch = sorted(name for name in names if name.endswith((".bin", ".pt", ".pth")))
+        problems.append("PyTorch weights only (%s): the Run:ai Model Streamer loads *.safetensors; convert them" % ", ".join(pytorch[:3])
+                        if pytorch else "no *.safetensors weights")
+    return ["%s: %s" % (source["uri"], problem) for problem in problems]
 
 
 def vllm_objects(config, model):
@@ -740,11 +797,13 @@ def plan(config, bucket, region):
         "operator_namespace": [operator_namespace(config)] if "nim_operator" in config["engines"] else [],
         "models": models,
         "triton_shared": triton_shared_objects(config),
+        "vllm_shared": model_reader_accounts(config, "vllm"),
+        "vllm_streamed": streamed_sources(config),
         "open_webui": open_webui_objects(config) if (config.get("open_webui") or {}).get("enabled") else [],
         "triton_repository_prefix": TRITON_REPOSITORY_PREFIX,
         "kinds": [{"api_version": api_version, "kind": kind} for api_version, kind in CLEANUP_KINDS],
     }
-    objects = result["namespaces"] + result["operator_namespace"] + result["triton_shared"] + result["open_webui"]
+    objects = result["namespaces"] + result["operator_namespace"] + result["triton_shared"] + result["vllm_shared"] + result["open_webui"]
     objects += [o for m in models for o in m["objects"]]
     keys = [_key(o) for o in objects]
     keys += ["Secret/%s/%s" % (s["namespace"], s["name"]) for s in result["secrets"]]

@@ -296,12 +296,15 @@ SERVICE_ACCOUNTS = {
     "fluent_bit": {"namespace": "logging", "service_account": "fluent-bit"},
 }
 TRITON_SERVICE_ACCOUNT = "triton"
+# The service account of the vLLM servers that stream their weights from the model bucket (one per namespace)
+VLLM_SERVICE_ACCOUNT = "vllm"
 # The IAM role (name suffix after "<name>-") of each workload whose image decides its credential mechanism
 # (workload_identity.WORKLOADS); roles/iam/vars/main.yml uses the same suffixes (a unit test keeps them equal).
 WORKLOAD_ROLE_SUFFIXES = {
     "karpenter_controller": "karpenter-controller",
     "fluent_bit": "fluent-bit",
     "triton": "triton-model-reader",
+    "vllm": "vllm-model-reader",
 }
 
 # The contract between the platform layer and the inference layer: names both sides use, kept in one
@@ -583,13 +586,10 @@ def _models(problems, models, pools, ngc_api_key, hf_token):
                 problems.add(where + ".vllm.model_id", "%r is neither a Hugging Face id (org/name) nor an s3:// URI" % model["vllm"]["model_id"])
         if model["engine"] == "vllm":
             if not model["vllm"]:
-                problems.add(where + ".vllm", "engine vllm needs a model source: vllm: {model_id: <Hugging Face org/name>}")
-            elif S3_URI_RE.match(model["vllm"]["model_id"]):
-                # the vLLM pod has no AWS identity yet (no model-reader role for it in the AWS layer)
-                problems.add(where + ".vllm.model_id", "%r: engine vllm loads weights from Hugging Face only (an org/name id);"
-                             " for weights in the model bucket use engine triton_vllm" % model["vllm"]["model_id"])
-            elif not HF_MODEL_RE.match(model["vllm"]["model_id"]):
-                problems.add(where + ".vllm.model_id", "%r is not a Hugging Face id (org/name, e.g. facebook/opt-350m)" % model["vllm"]["model_id"])
+                problems.add(where + ".vllm", "engine vllm needs a model source: vllm: {model_id: <hf org/name or s3://bucket/prefix>}")
+            elif not (HF_MODEL_RE.match(model["vllm"]["model_id"]) or S3_URI_RE.match(model["vllm"]["model_id"])):
+                problems.add(where + ".vllm.model_id", "%r is neither a Hugging Face id (org/name, e.g. facebook/opt-350m) nor an"
+                             " s3:// URI of the model bucket" % model["vllm"]["model_id"])
         if model["vllm"] and model["engine"] not in VLLM_ENGINES:
             problems.add(where + ".vllm", "is read by the engines %s only; engine %s takes its model from nim:"
                          % (" and ".join(VLLM_ENGINES), model["engine"]))
@@ -849,6 +849,39 @@ def _workload_credentials(problems, wanted, charts, images):
     return chosen
 
 
+def streams_from_s3(model):
+    """True for a model whose engine reads its weights from S3 (an s3:// model_id)."""
+    return model["engine"] in VLLM_ENGINES and bool(model["vllm"]) and model["vllm"]["model_id"].startswith("s3://")
+
+
+# vllm-project/vllm PR #10192 (merged 2024-12): `vllm serve s3://...` with --load-format runai_streamer; v0.7.0 is the
+# first release known to carry it (and runai-model-streamer[s3] in the vllm-openai image).
+VLLM_S3_STREAMING_FROM = (0, 7, 0)
+
+
+def _model_sources(problems, models, name, region, bucket, images):
+    """Weights in S3 must be in the deployment's model bucket (the only bucket the model readers' roles can read),
+    and engine vllm must run an image that streams from S3."""
+    for index, model in enumerate(models):
+        if not streams_from_s3(model):
+            continue
+        where = "eks_llm_models[%d] (%s).vllm.model_id" % (problems.index("eks_llm_models", index), model["name"])
+        source = _s3_location(model["vllm"]["model_id"])
+        expected = bucket or "%s-models-<account>-%s" % (name, region)
+        if (source["bucket"] != bucket) if bucket else not re.match(r"^%s-models-\d{12}-%s$" % (re.escape(name), re.escape(region)), source["bucket"]):
+            problems.add(where, "%r is in bucket %r; the model's pods can read only the model bucket %s (eks_llm_model_bucket.name):"
+                         " copy the weights there" % (model["vllm"]["model_id"], source["bucket"], expected))
+        elif not source["prefix"]:
+            problems.add(where, "%r names no prefix: give the folder that holds config.json, the tokenizer and the *.safetensors"
+                         " files (s3://bucket/models/<name>)" % model["vllm"]["model_id"])
+        if model["engine"] == "vllm":
+            image = images["vllm"]
+            version = workload_identity.WORKLOADS["vllm"]["version"](workload_identity.image_tag(image))
+            if version is not None and version < VLLM_S3_STREAMING_FROM:
+                problems.add(where, "%s cannot stream weights from S3 (--load-format runai_streamer with s3:// models needs"
+                             " vllm/vllm-openai >= v%s)" % (image, ".".join(str(part) for part in VLLM_S3_STREAMING_FROM)))
+
+
 def _service_accounts(name, models, credentials):
     """Every Kubernetes identity with AWS permissions: where it lives, its role and how it gets credentials."""
     def identity(key, entry):
@@ -857,6 +890,11 @@ def _service_accounts(name, models, credentials):
     accounts.update((key, identity(key, SERVICE_ACCOUNTS[key])) for key in ("karpenter_controller", "fluent_bit"))
     accounts["triton"] = [identity("triton", {"namespace": ns, "service_account": TRITON_SERVICE_ACCOUNT})
                           for ns in sorted(set(m["namespace"] for m in models if m["engine"] == "triton_vllm"))]
+    # each with the folder of its namespace's first streamed model (what verify reads with the account's role)
+    streamed = sorted((m["namespace"], m["name"], _s3_location(m["vllm"]["model_id"])["prefix"] + "/")
+                      for m in models if m["engine"] == "vllm" and streams_from_s3(m))
+    accounts["vllm"] = [identity("vllm", {"namespace": ns, "service_account": VLLM_SERVICE_ACCOUNT, "prefix": prefix})
+                        for ns, prefix in sorted(dict((ns, prefix) for ns, _name, prefix in reversed(streamed)).items())]
     return accounts
 
 
@@ -972,6 +1010,7 @@ def validate(variables):
                      % params["eks_llm_gpu_software"]["time_slicing_replicas"])
     charts, images = versions.resolve(params["eks_llm_chart_overrides"], params["eks_llm_image_overrides"], problems)
     credentials = _workload_credentials(problems, params["eks_llm_workload_credentials"], charts, images)
+    _model_sources(problems, models, params["eks_llm_name"], params["eks_llm_region"], bucket, images)
     verify = params["eks_llm_verify"]
     if not params["eks_llm_monitoring"]["enabled"]:
         # no Prometheus, no HPA metrics: the checks that read them are off unless the inventory insists (a problem above)

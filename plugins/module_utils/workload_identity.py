@@ -64,6 +64,19 @@ WORKLOADS = {
         "pod_identity_needs": "aws-sdk-cpp >= 1.11.263",
         "pod_identity_from": None,
     },
+    "vllm": {
+        "image": "vllm",
+        "description": "vLLM streaming its weights from the model bucket (Run:ai Model Streamer)",
+        "version": _tag_version(r"^v?(\d+)\.(\d+)\.(\d+)"),
+        # vllm-project/vllm PR #10192 (merged 2024-12) streams s3:// models through runai-model-streamer[s3], which
+        # takes its credentials from boto3 by default (run-ai/runai-model-streamer docs/src/usage.md, "S3
+        # authentication"); the vllm-openai image installs boto3 unpinned beside it (docker/Dockerfile, stage
+        # vllm-openai-base), so every image that can stream from S3 carries a boto3 newer than 1.34.41, the first
+        # to read Pod Identity's variables. v0.7.0 is the first release known to stream from S3 in that image.
+        "sdk": "boto3 (through runai-model-streamer)",
+        "pod_identity_needs": "vllm/vllm-openai >= v0.7.0",
+        "pod_identity_from": (0, 7, 0),
+    },
     "fluent_bit": {
         "image": "fluent_bit",
         "description": "AWS for Fluent Bit shipping container logs to CloudWatch",

@@ -21,8 +21,9 @@ description:
 options:
   service_accounts:
     description:
-      - The service accounts to check, each a dict with C(namespace) and C(service_account) (other keys, such as
-        those of C(eks_llm.service_accounts), are ignored).
+      - The service accounts to check, each a dict with C(namespace), C(service_account) and optionally C(prefix), the
+        key prefix this account must read instead of O(prefix) (other keys, such as those of
+        C(eks_llm.service_accounts), are ignored).
     type: list
     elements: dict
     required: true
@@ -31,7 +32,8 @@ options:
     type: str
     required: true
   prefix:
-    description: The key prefix to list and read (for example C(triton/model_repository/)).
+    description: The key prefix to list and read (for example C(triton/model_repository/)), unless the entry of
+      O(service_accounts) names its own.
     type: str
     default: ''
   audience:
@@ -78,6 +80,9 @@ results:
       type: str
     service_account:
       description: Name of the service account.
+      type: str
+    prefix:
+      description: The key prefix the account's own entry named ('' when it used O(prefix)).
       type: str
     role_arn:
       description: The role its annotation names ('' when none).
@@ -171,13 +176,14 @@ def check_one(kube, aws, entry, params):
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
         return dict(result, step="sts", message="STS refused %s's token for %s: %s" % (where, role_arn, _aws_error(error)))
     s3 = aws["session"](credentials).client("s3", region_name=params["region"], endpoint_url=params["endpoint_url"], config=aws["config"])
+    prefix = entry.get("prefix") or params["prefix"]
     try:
-        listed = s3.list_objects_v2(Bucket=params["bucket"], Prefix=params["prefix"], MaxKeys=1).get("Contents", [])
+        listed = s3.list_objects_v2(Bucket=params["bucket"], Prefix=prefix, MaxKeys=1).get("Contents", [])
         if not listed:
-            return dict(result, step="s3", message="%s may list s3://%s/%s but it holds nothing" % (role_arn, params["bucket"], params["prefix"]))
+            return dict(result, step="s3", message="%s may list s3://%s/%s but it holds nothing" % (role_arn, params["bucket"], prefix))
         s3.get_object(Bucket=params["bucket"], Key=listed[0]["Key"], Range="bytes=0-0")["Body"].read()
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
-        return dict(result, step="s3", message="%s cannot read s3://%s/%s: %s" % (role_arn, params["bucket"], params["prefix"], _aws_error(error)))
+        return dict(result, step="s3", message="%s cannot read s3://%s/%s: %s" % (role_arn, params["bucket"], prefix, _aws_error(error)))
     return dict(result, ok=True, step="done", message="assumed %s and read %s" % (role_arn.rsplit("/", 1)[-1], listed[0]["Key"]))
 
 
@@ -186,7 +192,7 @@ def main():
     if boto3 is None:
         module.fail_json(msg="boto3 is required for workload_identity_info")
     params = module.params
-    accounts = [dict(namespace=str(e.get("namespace") or ""), service_account=str(e.get("service_account") or ""))
+    accounts = [dict(namespace=str(e.get("namespace") or ""), service_account=str(e.get("service_account") or ""), prefix=str(e.get("prefix") or ""))
                 for e in params["service_accounts"]]
     if not all(a["namespace"] and a["service_account"] for a in accounts):
         module.fail_json(msg="every service_accounts entry needs namespace and service_account; got %s" % params["service_accounts"])

@@ -47,7 +47,13 @@ def assert_deployed(name=DEPLOYMENT):
     associations = eks.list_pod_identity_associations(clusterName=name)["associations"]
     assert sorted((a["namespace"], a["serviceAccount"]) for a in associations) == [
         ("karpenter", "karpenter"), ("kube-system", "ebs-csi-controller-sa"), ("kube-system", "efs-csi-controller-sa"),
-        ("logging", "fluent-bit")]
+        ("logging", "fluent-bit"), ("vllm", "vllm")]
+    # vLLM streaming from the model bucket reads it through Pod Identity (boto3 in its image), with its own role
+    streamer = [a for a in associations if a["namespace"] == "vllm"][0]
+    streamer_role = eks.describe_pod_identity_association(clusterName=name, associationId=streamer["associationId"])["association"]["roleArn"]
+    assert streamer_role.endswith(":role/%s-vllm-model-reader" % name)
+    streamer_trust = aws("iam").get_role(RoleName=name + "-vllm-model-reader")["Role"]["AssumeRolePolicyDocument"]
+    assert [s["Principal"] for s in streamer_trust["Statement"]] == [{"Service": "pods.eks.amazonaws.com"}]
     # Triton's AWS SDK for C++ cannot use Pod Identity: IRSA through the cluster's OIDC provider, for exactly its account
     issuer = cluster["identity"]["oidc"]["issuer"].replace("https://", "")
     providers = [p["Arn"] for p in aws("iam").list_open_id_connect_providers()["OpenIDConnectProviderList"]]
@@ -68,10 +74,11 @@ def assert_deployed(name=DEPLOYMENT):
     assert s3.get_bucket_versioning(Bucket=bucket[0])["Status"] == "Enabled"
     assert all(s3.get_public_access_block(Bucket=bucket[0])["PublicAccessBlockConfiguration"].values())
     roles = sorted(r["RoleName"] for r in aws("iam").list_roles()["Roles"] if r["RoleName"].startswith(name + "-"))
-    assert len(roles) == 8
-    triton_policy = aws("iam").get_role_policy(RoleName=name + "-triton-model-reader", PolicyName="triton")["PolicyDocument"]
-    resources = [r for s in triton_policy["Statement"] for r in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])]
-    assert resources and all(bucket[0] in r for r in resources)
+    assert len(roles) == 9
+    for role, policy_name in (("triton-model-reader", "triton"), ("vllm-model-reader", "vllm")):
+        policy = aws("iam").get_role_policy(RoleName="%s-%s" % (name, role), PolicyName=policy_name)["PolicyDocument"]
+        resources = [r for s in policy["Statement"] for r in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])]
+        assert resources and all(bucket[0] in r for r in resources), (role, resources)
     assert len(aws("events").list_rules(NamePrefix=name + "-karpenter-")["Rules"]) == 5
     assert len(aws("logs").describe_log_groups(logGroupNamePrefix="/aws/eks/%s/" % name)["logGroups"]) == 2
     secret = json.loads(aws("secretsmanager").get_secret_value(SecretId=name + "/grafana-admin")["SecretString"])
@@ -108,9 +115,12 @@ def interruption_deliveries(standin, name=DEPLOYMENT):
 
 
 def test_deploy_rerun_teardown_and_secrets_never_printed(standin, tmp_path):
+    model_bucket = "%s-models-%s-us-west-2" % (DEPLOYMENT, aws("sts").get_caller_identity()["Account"])
     inventory = write_inventory(tmp_path, changes={"eks_llm_models": [
         {"name": "opt-350m", "engine": "triton_vllm", "parameters_billion": 0.35, "precision": "fp16",
-         "vllm": {"model_id": "facebook/opt-350m"}}, NIM_MODEL]})
+         "vllm": {"model_id": "facebook/opt-350m"}}, NIM_MODEL,
+        {"name": "qwen-streamed", "engine": "vllm", "namespace": "vllm", "parameters_billion": 0.5, "precision": "bf16",
+         "vllm": {"model_id": "s3://%s/models/qwen25-0.5b" % model_bucket}}]})
     secrets_env = {"NGC_API_KEY": FAKE_NGC_KEY, "HF_TOKEN": FAKE_HF_TOKEN}
 
     first = run_playbook("playbooks/aws.yml", inventory, args=["-vvv"], env=secrets_env)

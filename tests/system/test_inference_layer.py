@@ -13,7 +13,7 @@ import time
 import pytest
 import yaml
 
-from tests.system.conftest import LOCAL_INVENTORY, REPO, aws, run_playbook
+from tests.system.conftest import DEPLOYMENT, LOCAL_INVENTORY, REPO, aws, run_playbook
 
 FAKE_NGC_KEY = "nvapi-" + "INFERENCETEST-" + "0123456789" * 3
 FAKE_HF_TOKEN = "hf_" + "INFERENCETEST" + "abcdefghij" * 3
@@ -254,11 +254,15 @@ VLLM_ENDPOINT = {"name": "vllm", "flavor": "vllm", "models": ["facebook/opt-350m
 TRITON_ONLY = {"ServiceAccount llm/triton", "DaemonSet llm/triton-prefetch-gpu-g4dn"}
 
 
-def assert_vllm_objects(objects):
-    """Engine vllm's objects as the pinned vLLM server needs them: its CLI, probes, metrics, HPA metric, EFS cache."""
-    container = objects["Deployment llm/opt-350m"]["spec"]["template"]["spec"]["containers"][0]
+def assert_vllm_objects(objects, model_id):
+    """Engine vllm's objects as the pinned vLLM server needs them: its CLI, probes, metrics, HPA metric, EFS cache, and
+    the model bucket streamed by the Run:ai streamer under its own service account."""
+    pod = objects["Deployment llm/opt-350m"]["spec"]["template"]["spec"]
+    container = pod["containers"][0]
     assert container["image"].startswith("vllm/vllm-openai:v") and container["command"] == ["vllm", "serve"]
-    assert container["args"][:2] == ["facebook/opt-350m", "--served-model-name=facebook/opt-350m"]
+    assert container["args"][:2] == [model_id, "--served-model-name=facebook/opt-350m"]
+    assert "--load-format=runai_streamer" in container["args"] and pod["serviceAccountName"] == "vllm"
+    assert "ServiceAccount llm/vllm" in objects
     assert "--max-model-len=2048" in container["args"] and "--tensor-parallel-size=1" in container["args"]
     assert container["startupProbe"]["httpGet"]["path"] == "/health"
     monitor = objects["ServiceMonitor llm/opt-350m"]["spec"]
@@ -266,7 +270,6 @@ def assert_vllm_objects(objects):
     hpa = objects["HorizontalPodAutoscaler llm/opt-350m"]["spec"]
     assert hpa["metrics"][0]["pods"]["metric"]["name"] == "llm_requests_waiting"
     assert objects["PersistentVolumeClaim llm/opt-350m-cache"]["spec"]["storageClassName"] == "efs-ap"
-    assert not any(k.startswith("ServiceAccount llm/") for k in objects)  # no AWS identity for vLLM pods
 
 
 def verify_vllm(tmp_path, inventory, base_url):
@@ -302,8 +305,13 @@ def test_switching_engines_leaves_nothing_stale(tmp_path, kubeconfig):
     # a new NIM tag: the real NIMCache CRD makes modelPuller immutable, so the layer makes a new cache, moves the
     # NIMService to it, and only then removes the old cache (its claim is in use until the service moved)
     retagged = dict(nim_model, nim=dict(nim_model["nim"], tag="1.0.1"))
+    # vLLM streams the weights from the model bucket: the folder as a user copies it there (the role lists it first)
+    bucket = [b["Name"] for b in aws("s3").list_buckets()["Buckets"] if b["Name"].startswith(DEPLOYMENT + "-models-")][0]
+    for name in ("config.json", "tokenizer.json", "model.safetensors"):
+        aws("s3").put_object(Bucket=bucket, Key="models/opt-350m/" + name, Body=b"{}")
     vllm_model = {"name": "opt-350m", "engine": "vllm", "namespace": "llm", "parameters_billion": 0.35, "precision": "fp16",
-                  "max_model_len": 2048, "served_model_name": "facebook/opt-350m", "vllm": {"model_id": "facebook/opt-350m"},
+                  "max_model_len": 2048, "served_model_name": "facebook/opt-350m",
+                  "vllm": {"model_id": "s3://%s/models/opt-350m" % bucket},
                   "autoscaling": {"enabled": True, "min_replicas": 1, "max_replicas": 2, "target": 4}}
     steps = (("triton", triton_model), ("nim", nim_model), ("retag", retagged), ("vllm", vllm_model), ("back", triton_model))
     client = None
@@ -329,7 +337,7 @@ def test_switching_engines_leaves_nothing_stale(tmp_path, kubeconfig):
             assert_on_pool(client, model_pods(client, "llm", "opt-350m", model["engine"]), "gpu-g4dn", 1)
             assert objects["Deployment llm/opt-350m"]["metadata"]["labels"]["eks-llm/engine"] == model["engine"]
             if step == "vllm":
-                assert_vllm_objects(objects)
+                assert_vllm_objects(objects, vllm_model["vllm"]["model_id"])
                 checks, verdict = verify_vllm(tmp_path, inventory, llm.url("vllm"))
                 for check in ("health_ready", "model_list", "completion", "chat_completion", "chat_stream", "prompt_set",
                               "metrics", "rollout", "service", "pods"):
@@ -344,8 +352,10 @@ def test_switching_engines_leaves_nothing_stale(tmp_path, kubeconfig):
     assert "Namespace /nim-operator" in seen["nim"]
     for step in ("vllm", "back"):  # nothing of the NIM Operator's engine stays behind
         assert not any(k.startswith(("NIMService", "NIMCache")) for k in seen[step]) and "Namespace /nim-operator" not in seen[step]
-    # vLLM reuses Triton's object names (its Deployment replaced Triton's: new selector), drops Triton's own objects
+    # vLLM reuses Triton's object names (its Deployment replaced Triton's: new selector), drops Triton's own objects;
+    # its service account goes with it
     assert TRITON_ONLY <= seen["triton"] and not seen["vllm"] & TRITON_ONLY
+    assert "ServiceAccount llm/vllm" not in seen["back"]
     assert seen["back"] == seen["triton"]
     assert run_playbook("playbooks/teardown_inference.yml", inventory=inventory, env=SECRETS_ENV).returncode == 0
     assert labelled(client, owned=True) == {}

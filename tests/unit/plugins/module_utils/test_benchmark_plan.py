@@ -83,6 +83,21 @@ def test_in_cluster_genai_perf_runs_per_model_profile_and_concurrency():
     assert len(set(r["job_name"] for r in runs)) == len(runs) and all(len(r["job_name"]) <= 63 for r in runs)
 
 
+def test_a_model_streamed_from_s3_needs_its_tokenizer_named_in_the_cluster():
+    variables = copy.deepcopy(BASE)
+    variables["eks_llm_models"][1]["vllm"] = {"model_id": "s3://demo-models-123456789012-us-west-2/models/opt-350m"}
+    variables["eks_llm_benchmark"] = {"enabled": True, "tokenizer": NIM_TOKENIZER}
+    dummy_config, problems, dummy_warnings = inventory_model.validate(variables)
+    assert problems == ["eks_llm_benchmark.tokenizer.opt-350m: required: the model streams its weights from"
+                        " s3://demo-models-123456789012-us-west-2/models/opt-350m and leaves no tokenizer in its cache claim, so give the"
+                        " directory of the tokenizer (inside the image, or relative to the root of the claim opt-350m-cache)"]
+    variables["eks_llm_benchmark"]["tokenizer"] = dict(NIM_TOKENIZER, **{"opt-350m": "./tokenizers/opt-350m"})
+    config, problems, dummy_warnings = inventory_model.validate(variables)
+    assert problems == []
+    run = benchmark_plan.plan_runs(config["benchmark"], "/r", "X")[-1]
+    assert option(run["argv"], "--tokenizer") == ["/model-cache/tokenizers/opt-350m"] and run["model_cache_claim"] == "opt-350m-cache"
+
+
 def test_kserve_uses_triton_grpc_with_the_vllm_backend():
     bench = valid({"enabled": True, "runner": "genai_perf", "models": ["opt-350m"], "profiles": [
         {"name": "grpc", "concurrencies": [4], "endpoint_type": "kserve", "request_count": 40}]})

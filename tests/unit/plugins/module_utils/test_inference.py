@@ -434,6 +434,59 @@ def test_vllm_optional_engine_args_and_fixed_replicas():
     assert "--gpu-memory-utilization=0.5" in args and deployment["spec"]["replicas"] == 2
 
 
+STREAMED = {"name": "qwen-s3", "engine": "vllm", "namespace": "vllm", "parameters_billion": 7.6, "precision": "bf16", "tensor_parallel": 2,
+            "vllm": {"model_id": "s3://eks-llm-models-123456789012-us-west-2/models/qwen25-7b/", "revision": "abc123"}}
+
+
+def test_vllm_streams_weights_from_the_model_bucket_with_its_own_service_account():
+    config = load("vllm-qwen25-7b-tp2-hpa-g5", eks_llm_models=[STREAMED, dict(STREAMED, name="qwen-hf", vllm={"model_id": "Qwen/Qwen2.5-7B-Instruct"})])
+    # vllm/vllm-openai v0.26.0 carries boto3 with Pod Identity: no IRSA annotation, the association names the account
+    assert config["service_accounts"]["vllm"] == [{"namespace": "vllm", "service_account": "vllm", "prefix": "models/qwen25-7b/",
+                                                   "role_name": "eks-llm-vllm-model-reader", "credentials": "pod_identity"}]
+    plan = inference.plan(dict(config, aws_account={"partition": "aws", "account_id": "123456789012"}), "", config["region"])
+    assert [(o["kind"], o["metadata"]["namespace"], o["metadata"]["name"], o["metadata"].get("annotations")) for o in plan["vllm_shared"]] == [
+        ("ServiceAccount", "vllm", "vllm", None)]
+    assert "ServiceAccount/vllm/vllm" in plan["keys"]
+    assert plan["vllm_streamed"] == [{"model": "qwen-s3", "namespace": "vllm", "uri": "s3://eks-llm-models-123456789012-us-west-2/models/qwen25-7b/",
+                                      "bucket": "eks-llm-models-123456789012-us-west-2", "prefix": "models/qwen25-7b"}]
+    streamed, from_hub = [by_kind(m["objects"], "Deployment")[0]["spec"]["template"]["spec"] for m in plan["models"]]
+    container = streamed["containers"][0]
+    # the streamer reads the folder itself (a revision is a Hugging Face notion, not passed), config and tokenizer included
+    assert container["args"][0] == STREAMED["vllm"]["model_id"] and "--load-format=runai_streamer" in container["args"]
+    assert not [a for a in container["args"] if a.startswith("--revision")]
+    assert {"name": "AWS_REGION", "value": "us-west-2"} in container["env"]
+    assert streamed["serviceAccountName"] == "vllm" and streamed["automountServiceAccountToken"] is False
+    # a Hugging Face model beside it keeps no AWS identity
+    assert "serviceAccountName" not in from_hub and "--load-format=runai_streamer" not in from_hub["containers"][0]["args"]
+    assert not [e for e in from_hub["containers"][0]["env"] if e["name"] == "AWS_REGION"]
+
+
+def test_vllm_streaming_under_irsa_annotates_its_account_and_verify_reads_its_folder():
+    config = load("vllm-qwen25-7b-tp2-hpa-g5", eks_llm_models=[STREAMED], eks_llm_workload_credentials={"vllm": "irsa"})
+    plan = inference.plan(dict(config, aws_account={"partition": "aws", "account_id": "123456789012"}), "", config["region"])
+    assert plan["vllm_shared"][0]["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/eks-llm-vllm-model-reader"}
+    assert config["service_accounts"]["vllm"][0]["prefix"] == "models/qwen25-7b/"
+
+
+@pytest.mark.parametrize("keys, expected", [
+    (["models/q/config.json", "models/q/tokenizer.json", "models/q/model-00001-of-00002.safetensors"], []),
+    (["models/q/config.json", "models/q/tokenizer.model", "models/q/model.safetensors", "models/q/README.md"], []),
+    (["models/q/tokenizer.json", "models/q/model.safetensors"], ["s3://b/models/q: no config.json"]),
+    (["models/q/config.json", "models/q/model.safetensors"], ["s3://b/models/q: no tokenizer (tokenizer.json or tokenizer.model)"]),
+    (["models/q/config.json", "models/q/tokenizer.json", "models/q/pytorch_model.bin"],
+     ["s3://b/models/q: PyTorch weights only (pytorch_model.bin): the Run:ai Model Streamer loads *.safetensors; convert them"]),
+    # files in a subfolder or in a sibling folder with the same start are not the folder's
+    (["models/q/config.json", "models/q/tokenizer.json", "models/q/original/model.safetensors", "models/qq/model.safetensors"],
+     ["s3://b/models/q: no *.safetensors weights"]),
+    ([], ["s3://b/models/q: no config.json", "s3://b/models/q: no tokenizer (tokenizer.json or tokenizer.model)", "s3://b/models/q: no *.safetensors weights"]),
+])
+def test_a_streamed_folder_must_hold_config_tokenizer_and_safetensors(keys, expected):
+    source = {"model": "q", "uri": "s3://b/models/q", "bucket": "b", "prefix": "models/q"}
+    assert inference.streamed_weights_problems(source, keys) == expected
+    # as the role calls it: amazon.aws.s3_object mode=list results of the loop over the plan's vllm_streamed
+    assert inference_filters.inference_weights_problems([{"item": source, "s3_keys": keys}, {"item": source, "s3_keys": []}])[:len(expected)] == expected
+
+
 def test_switching_between_triton_vllm_and_vllm_marks_only_the_old_engines_objects_stale():
     vllm = load("vllm-qwen25-7b-tp2-hpa-g5")
     existing = _as_existing([o for m in inference.plan(vllm, "", vllm["region"])["models"] for o in m["objects"]])

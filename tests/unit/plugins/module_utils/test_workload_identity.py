@@ -52,6 +52,17 @@ def test_fluent_bit_reads_pod_identity_from_2_32_5(tag, expected):
     assert wi.supported("fluent_bit", "public.ecr.aws/aws-observability/aws-for-fluent-bit:" + tag)[0] == expected
 
 
+@pytest.mark.parametrize("image, expected", [
+    ("vllm/vllm-openai:v0.6.4", ("irsa",)),  # before S3 streaming (and the validator refuses s3:// models with it)
+    ("vllm/vllm-openai:v0.7.0", ("pod_identity", "irsa")),
+    ("vllm/vllm-openai:v0.26.0", ("pod_identity", "irsa")),
+    ("123456789012.dkr.ecr.us-west-2.amazonaws.com/mirror/vllm-openai:0.26.0", ("pod_identity", "irsa")),
+    ("vllm/vllm-openai:nightly", ("irsa",)),  # nothing known about its SDK
+])
+def test_vllm_reads_pod_identity_through_boto3_from_the_first_release_that_streams_from_s3(image, expected):
+    assert wi.supported("vllm", image)[0] == expected
+
+
 def test_every_pinned_image_supports_the_mechanism_auto_picks():
     config, problems, dummy = validate()
     assert problems == []
@@ -107,7 +118,7 @@ def test_unknown_workloads_and_mechanisms_are_named():
     config, problems, dummy = validate(eks_llm_workload_credentials={"tritonn": "irsa", "fluent_bit": "keys"})
     assert config is None
     assert problems == [
-        "eks_llm_workload_credentials: 'tritonn' is not a workload that calls AWS; known: fluent_bit, karpenter_controller, triton",
+        "eks_llm_workload_credentials: 'tritonn' is not a workload that calls AWS; known: fluent_bit, karpenter_controller, triton, vllm",
         "eks_llm_workload_credentials.fluent_bit: 'keys' given; allowed: auto, pod_identity, irsa"]
 
 
