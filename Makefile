@@ -151,8 +151,11 @@ sanity: setup
 	tests/sanity/run.sh
 
 # Two workers (pytest-xdist); the LLM stand-in's tests measure latencies against its load model, so they run alone after.
+# Three processes: the stand-ins' tests patch moto for the server (extensions, managed policies) and the unit tests
+# expect moto as released, so they never share an interpreter.
 unit: setup
-	$(BIN)/python -m pytest -q -n 2 tests/unit tests/standin --ignore tests/standin/test_llm_server.py
+	$(BIN)/python -m pytest -q -n 2 tests/unit
+	$(BIN)/python -m pytest -q -n 2 tests/standin --ignore tests/standin/test_llm_server.py
 	$(BIN)/python -m pytest -q tests/standin/test_llm_server.py
 
 # AWX as it runs the collection: survey/credential-type/template data by AWX's rules, awx_configure.yml twice against

@@ -24,10 +24,7 @@ import threading
 import time
 import urllib.request
 
-# moto reads this when IAM backends are built; set it before anything imports moto.
-os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
-
-from . import config, throttle, timing  # noqa: E402  pylint: disable=wrong-import-position
+from . import config, throttle, timing
 
 # moto itself is imported lazily (install(), the server classes): it takes seconds,
 # and start/stop/status only talk to the running process.
@@ -38,6 +35,10 @@ DEFAULT_PORT = 0  # a free port: several checkouts (and test sessions) run side 
 
 def install():
     """Patch moto (idempotent). Must run before the first request builds moto's Flask apps."""
+    # AWS's managed policies exist in the stand-in's account as in AWS (moto reads this whenever it builds an IAM
+    # backend). Set here, not at import: a test process that only imports this module (for REPO, terminate, ...) keeps
+    # moto's default, and its in-process moto tests do not load ~1300 policies per IAM backend.
+    os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
     from . import (capacity_reservations_ext, ec2_ext, efs_csi_ext, efs_ext, eks_ext, events_ext,  # pylint: disable=import-outside-toplevel
                    kms_ext, nim_operator_ext, quotas_ext, fluent_bit_ext, iam_ext, pricing_ext, service_lb_ext, sts_ext)
 
