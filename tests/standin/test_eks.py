@@ -381,7 +381,7 @@ def test_auto_mode_is_checked_as_aws_does(aws, subnets):
         with pytest.raises(ClientError) as refused:
             eks.create_cluster(name="auto-bad-%d" % number, **dict(base, **changes))
         assert error_code(refused) == "InvalidParameterException" and message in str(refused.value), changes
-    assert eks.list_clusters()["clusters"] == []
+    assert not [name for name in eks.list_clusters()["clusters"] if name.startswith("auto-bad-")]  # nothing created
 
     cluster = eks.create_cluster(name="auto", **dict(base, **AUTO_ON))["cluster"]
     assert cluster["computeConfig"] == {"enabled": True, "nodePools": []}
