@@ -896,7 +896,13 @@ class StandinEKSResponse(EKSResponse):
         if policy.rsplit("/", 1)[-1] not in ACCESS_POLICIES or ":cluster-access-policy/" not in policy:
             raise ResourceNotFoundException(clusterName=cluster.name, nodegroupName=None, fargateProfileName=None, addonName=None,
                                             message=f"The specified policyArn could not be found: {policy}")
-        if entry["type"] != "STANDARD":
+        # EKS Auto Mode: a NodeClass role's entry of type EC2 takes AmazonEKSAutoNodePolicy, and only it
+        # (tests/upstream/eks_auto_mode.json node_class_access_entry)
+        auto_node = AUTO_MODE["node_class_access_entry"]
+        if entry["type"] == auto_node["type"]:
+            if policy.rsplit("/", 1)[-1] != auto_node["access_policy"]:
+                raise InvalidRequestException(message=f"Access entries of type EC2 only take {auto_node['access_policy']}")
+        elif entry["type"] != "STANDARD":
             raise InvalidRequestException(message="Access policies can only be associated with access entries of type STANDARD")
         scope = body.get("accessScope") or {}
         namespaces = scope.get("namespaces") or []

@@ -407,3 +407,17 @@ def test_auto_mode_update_enables_all_three_in_one_update(aws, subnets, aws_stan
     cluster = eks.describe_cluster(name="later")["cluster"]
     assert cluster["computeConfig"]["enabled"] and cluster["storageConfig"]["blockStorage"]["enabled"]
     assert cluster["kubernetesNetworkConfig"] == {"serviceIpv4Cidr": "172.20.0.0/16", "ipFamily": "ipv4", "elasticLoadBalancing": {"enabled": True}}
+
+
+def test_an_ec2_access_entry_takes_the_auto_node_policy_only(aws, cluster):
+    eks = aws("eks")
+    name, role = cluster["name"], "arn:aws:iam::123456789012:role/auto-node"
+    eks.create_access_entry(clusterName=name, principalArn=role, type="EC2")
+    with pytest.raises(ClientError) as admin:
+        eks.associate_access_policy(clusterName=name, principalArn=role, accessScope={"type": "cluster"},
+                                    policyArn="arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy")
+    assert error_code(admin) == "InvalidRequestException"
+    eks.associate_access_policy(clusterName=name, principalArn=role, accessScope={"type": "cluster"},
+                                policyArn="arn:aws:eks::aws:cluster-access-policy/AmazonEKSAutoNodePolicy")
+    policies = eks.list_associated_access_policies(clusterName=name, principalArn=role)["associatedAccessPolicies"]
+    assert [p["policyArn"].split("/")[-1] for p in policies] == ["AmazonEKSAutoNodePolicy"]
