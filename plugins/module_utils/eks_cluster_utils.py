@@ -64,6 +64,11 @@ CLUSTER_SETTINGS_SPEC = dict(
     logging=dict(type="list", elements="str", choices=LOG_TYPES),
     authentication_mode=dict(type="str", choices=["API", "API_AND_CONFIG_MAP", "CONFIG_MAP"]),
     bootstrap_cluster_creator_admin_permissions=dict(type="bool"),
+    auto_mode=dict(type="dict", options=dict(
+        enabled=dict(type="bool", required=True),
+        node_pools=dict(type="list", elements="str", default=[], choices=["general-purpose", "system"]),
+        node_role_arn=dict(type="str"),
+    )),
 )
 
 UPDATE_DONE = "Successful"
@@ -227,6 +232,75 @@ def encryption_config_payload(key_arn):
     return [{"resources": ["secrets"], "provider": {"keyArn": key_arn}}]
 
 
+def auto_mode_summary(cluster):
+    """EKS Auto Mode as a cluster reports it: {enabled, node_pools, node_role_arn}.
+
+    ``enabled`` is true when compute, block storage and load balancing are all on, false when all are off, and None
+    when they disagree (EKS refuses that on purpose; such a cluster is never equal to a wanted state).
+    """
+    compute = cluster.get("computeConfig") or {}
+    flags = {
+        bool(compute.get("enabled")),
+        bool(((cluster.get("storageConfig") or {}).get("blockStorage") or {}).get("enabled")),
+        bool(((cluster.get("kubernetesNetworkConfig") or {}).get("elasticLoadBalancing") or {}).get("enabled")),
+    }
+    return {
+        "enabled": flags.pop() if len(flags) == 1 else None,
+        "node_pools": sorted(compute.get("nodePools") or []),
+        "node_role_arn": compute.get("nodeRoleArn") or None,
+    }
+
+
+def wanted_auto_mode(params):
+    """The auto_mode option in auto_mode_summary's shape (None = not managed); when off, only ``enabled`` counts."""
+    auto = params.get("auto_mode")
+    if auto is None:
+        return None
+    if not auto["enabled"]:
+        return {"enabled": False}
+    return {"enabled": True, "node_pools": sorted(auto.get("node_pools") or []), "node_role_arn": auto.get("node_role_arn") or None}
+
+
+def auto_mode_errors(wanted, current=None):
+    """What EKS refuses in a wanted Auto Mode (and, on an existing cluster, in the change to it)."""
+    if not wanted or not wanted["enabled"]:
+        return []
+    errors = []
+    if wanted["node_pools"] and not wanted["node_role_arn"]:
+        errors.append("auto_mode.node_pools %s need auto_mode.node_role_arn (EKS: the built-in node pools run with that role)"
+                      % ", ".join(wanted["node_pools"]))
+    if wanted["node_role_arn"] and not wanted["node_pools"]:
+        errors.append("auto_mode.node_role_arn is only accepted with built-in auto_mode.node_pools; without them the role belongs in"
+                      " your NodeClass (spec.role) and its EC2 access entry")
+    if current and current.get("enabled") and current.get("node_role_arn") and wanted["node_role_arn"] \
+            and wanted["node_role_arn"] != current["node_role_arn"]:
+        errors.append("auto_mode.node_role_arn cannot be changed once Auto Mode compute is enabled (current: %s, wanted: %s)"
+                      % (current["node_role_arn"], wanted["node_role_arn"]))
+    return errors
+
+
+def auto_mode_payload(wanted):
+    """computeConfig, storageConfig and kubernetesNetworkConfig.elasticLoadBalancing: EKS takes the three together."""
+    compute = {"enabled": wanted["enabled"]}
+    if wanted["enabled"]:
+        compute["nodePools"] = list(wanted["node_pools"])
+        if wanted["node_role_arn"]:
+            compute["nodeRoleArn"] = wanted["node_role_arn"]
+    return {
+        "computeConfig": compute,
+        "storageConfig": {"blockStorage": {"enabled": wanted["enabled"]}},
+        "kubernetesNetworkConfig": {"elasticLoadBalancing": {"enabled": wanted["enabled"]}},
+    }
+
+
+def auto_mode_equal(current, wanted):
+    if wanted is None:
+        return True
+    if not wanted["enabled"]:
+        return current.get("enabled") is False
+    return current == wanted
+
+
 def cluster_summary(cluster):
     """The fields eks_cluster compares, from a describe_cluster result (None -> {})."""
     if not cluster:
@@ -251,6 +325,7 @@ def cluster_summary(cluster):
         "encryption_kms_key_arn": encryption_key_arn(cluster.get("encryptionConfig")),
         "service_ipv4_cidr": network.get("serviceIpv4Cidr"),
         "upgrade_policy": (cluster.get("upgradePolicy") or {}).get("supportType"),
+        "auto_mode": auto_mode_summary(cluster),
         "tags": dict(cluster.get("tags") or {}),
     }
 
@@ -269,6 +344,7 @@ CLUSTER_COMPARED_FIELDS = [
     "encryption_kms_key_arn",
     "service_ipv4_cidr",
     "upgrade_policy",
+    "auto_mode",
 ]
 
 CLUSTER_CREATE_ONLY = {
@@ -296,6 +372,7 @@ def wanted_cluster_summary(params):
         "encryption_kms_key_arn": params.get("encryption_kms_key_arn"),
         "service_ipv4_cidr": params.get("service_ipv4_cidr"),
         "upgrade_policy": params.get("upgrade_policy"),
+        "auto_mode": wanted_auto_mode(params),
     }
 
 
@@ -413,6 +490,15 @@ def plan_cluster_updates(name, current, params):
             }
         )
 
+    current_auto = current.get("auto_mode") or {"enabled": False, "node_pools": [], "node_role_arn": None}
+    if not auto_mode_equal(current_auto, wanted["auto_mode"]):
+        problems = auto_mode_errors(wanted["auto_mode"], current_auto)
+        errors.extend(problems)
+        if not problems:
+            # one AutoModeUpdate: EKS switches compute, block storage and load balancing together
+            updates.append({"type": "AutoModeUpdate", "method": "update_cluster_config",
+                            "kwargs": dict(auto_mode_payload(wanted["auto_mode"]), name=name)})
+
     try:
         target = version_step(current.get("version"), wanted["version"])
     except PlanError as e:
@@ -454,6 +540,15 @@ def cluster_create_request(params):
         request["encryptionConfig"] = encryption_config_payload(params["encryption_kms_key_arn"])
     if params.get("service_ipv4_cidr") is not None:
         request["kubernetesNetworkConfig"] = {"serviceIpv4Cidr": params["service_ipv4_cidr"]}
+    auto = wanted_auto_mode(params)
+    if auto is not None:
+        problems = auto_mode_errors(auto)
+        if problems:
+            raise PlanError("; ".join(problems))
+        payload = auto_mode_payload(auto)
+        request["computeConfig"] = payload["computeConfig"]
+        request["storageConfig"] = payload["storageConfig"]
+        request.setdefault("kubernetesNetworkConfig", {}).update(payload["kubernetesNetworkConfig"])
     if params.get("upgrade_policy") is not None:
         request["upgradePolicy"] = {"supportType": params["upgrade_policy"]}
     if params.get("tags"):

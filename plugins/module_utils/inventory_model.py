@@ -41,6 +41,11 @@ EBS_CSI_ADDON = "aws-ebs-csi-driver"
 # The CSI drivers: EFS for the shared model caches, EBS for ReadWriteOnce volumes such as Prometheus' (EKS >= 1.30
 # has neither a default StorageClass nor the in-tree EBS provisioner).
 DEFAULT_ADDONS = REQUIRED_ADDONS + ["aws-efs-csi-driver", EBS_CSI_ADDON]
+# eks_llm_cluster.compute_mode: Karpenter of ours on a core node group, or EKS Auto Mode (AWS runs Karpenter, networking,
+# DNS, Pod Identity, EBS CSI and the GPU drivers and device plugin; tests/upstream/eks_auto_mode.json)
+COMPUTE_MODES = ["karpenter", "auto_mode"]
+AUTO_MODE_BUILT_IN_ADDONS = REQUIRED_ADDONS + [EBS_CSI_ADDON]
+AUTO_MODE_ADDONS = ["aws-efs-csi-driver"]
 REGIONS = [
     "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "ca-west-1", "sa-east-1", "mx-central-1",
     "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2",
@@ -127,6 +132,7 @@ SPEC = dict(
         admin_principal_arns=dict(type="list", elements="str", default=[]),
         log_retention_days=dict(type="int", default=30),
         addons=dict(type="dict", default={}),
+        compute_mode=dict(type="str", default="karpenter", choices=COMPUTE_MODES),
     )),
     eks_llm_core_nodes=dict(type="dict", default={}, options=dict(
         instance_types=dict(type="list", elements="str", default=["m6i.large"]),
@@ -447,10 +453,16 @@ def _cluster(problems, cluster):
     if cluster["log_retention_days"] not in LOG_RETENTION_DAYS:
         problems.add("eks_llm_cluster.log_retention_days", "%d is not a CloudWatch Logs retention; allowed: %s"
                      % (cluster["log_retention_days"], ", ".join(str(d) for d in LOG_RETENTION_DAYS)))
+    auto = cluster["compute_mode"] == "auto_mode"
     addons = {}
-    for name in DEFAULT_ADDONS:
+    for name in AUTO_MODE_ADDONS if auto else DEFAULT_ADDONS:
         addons[name] = {"version": "default", "configuration": {}}
     for name, settings in (cluster["addons"] or {}).items():
+        if auto and name in AUTO_MODE_BUILT_IN_ADDONS:
+            if settings is not None:
+                problems.add("eks_llm_cluster.addons.%s" % name, "EKS Auto Mode (compute_mode: auto_mode) runs %s itself, as part of"
+                             " the cluster; the add-on is not installed: remove the key" % name)
+            continue
         if settings is None:  # `name: null` removes an optional add-on
             if name in REQUIRED_ADDONS:
                 problems.add("eks_llm_cluster.addons", "%r is required by the collection and cannot be removed" % name)
@@ -472,6 +484,45 @@ def _core_nodes(problems, nodes):
     if not 20 <= nodes["disk_size"] <= 16384:
         problems.add("eks_llm_core_nodes.disk_size", "%d GiB given; allowed 20-16384" % nodes["disk_size"])
     return nodes
+
+
+def _auto_mode(problems, params, shaped):
+    """What EKS Auto Mode cannot do, or does itself, asked for next to compute_mode: auto_mode (refused, with the reason).
+
+    Auto Mode has no node group of ours, runs AWS's Karpenter (interruption handling included) and its own
+    Bottlerocket-based AMIs with the NVIDIA drivers and device plugin, allows no SSH/SSM to nodes, and launches nodes
+    only from NodePools (ours: no built-in pools), so the CPU pool is what runs the platform's pods.
+    """
+    mode = "eks_llm_cluster.compute_mode is auto_mode"
+    if "eks_llm_core_nodes" in shaped:
+        problems.add("eks_llm_core_nodes", "given, but %s: Auto Mode has no managed node group; system and platform pods run on"
+                     " the CPU NodePool (eks_llm_karpenter.cpu_pool): remove eks_llm_core_nodes" % mode)
+    karpenter = shaped.get("eks_llm_karpenter") or {}
+    for key, reason in (("interruption_queue", "Auto Mode handles Spot and capacity interruptions itself (no queue or rules of ours)"),
+                        ("replicas", "Auto Mode runs AWS's Karpenter controller, not ours"),
+                        ("node_class_kind", "Auto Mode's NodePools use its own NodeClass (eks.amazonaws.com/v1)")):
+        if key in karpenter:
+            problems.add("eks_llm_karpenter." + key, "given, but %s: %s; remove the key" % (mode, reason))
+    if not params["eks_llm_karpenter"]["cpu_pool"]:
+        problems.add("eks_llm_karpenter.cpu_pool", "false, but %s without built-in node pools: the CPU NodePool is the only place"
+                     " the platform's pods (monitoring, EFS CSI controller, Fluent Bit) can run; keep it" % mode)
+    software = params["eks_llm_gpu_software"]
+    if software["mode"] == "gpu_operator":
+        problems.add("eks_llm_gpu_software.mode", "gpu_operator, but %s: Auto Mode's AMIs carry the NVIDIA drivers and device plugin,"
+                     " and its nodes accept no operator-managed driver or toolkit; use device_plugin (nothing is installed)" % mode)
+    if software["time_slicing_replicas"] != 1:
+        problems.add("eks_llm_gpu_software.time_slicing_replicas", "%d, but %s: the device plugin is AWS's, built into the AMI, with no"
+                     " time-slicing configuration of ours; use 1" % (software["time_slicing_replicas"], mode))
+    for position, pool in enumerate(shaped.get("eks_llm_gpu_node_pools") or []):
+        if isinstance(pool, dict) and "ami_family" in pool:
+            problems.add("eks_llm_gpu_node_pools[%d] (%s).ami_family" % (problems.index("eks_llm_gpu_node_pools", position), pool.get("name")),
+                         "given, but %s: Auto Mode launches its own Bottlerocket-based AMI (no custom AMI or AMI family);"
+                         " remove the key" % mode)
+    if "karpenter_controller" in (shaped.get("eks_llm_workload_credentials") or {}):
+        problems.add("eks_llm_workload_credentials.karpenter_controller", "given, but %s: there is no Karpenter controller of ours"
+                     " to give credentials to; remove the key" % mode)
+    if "karpenter" in (shaped.get("eks_llm_chart_overrides") or {}):
+        problems.add("eks_llm_chart_overrides.karpenter", "given, but %s: the Karpenter chart is not installed; remove the key" % mode)
 
 
 def _pools(problems, pools):
@@ -979,23 +1030,30 @@ def validate(variables):
                      % (params["eks_llm_logging"]["retention_days"], ", ".join(str(d) for d in LOG_RETENTION_DAYS)))
     network = _network(problems, params["eks_llm_region"], params["eks_llm_network"])
     cluster = _cluster(problems, params["eks_llm_cluster"])
+    auto_mode = cluster["compute_mode"] == "auto_mode"
+    if auto_mode:
+        _auto_mode(problems, params, shaped)
+        # no queue (Auto Mode handles interruptions), no controller replicas of ours
+        params["eks_llm_karpenter"] = dict(params["eks_llm_karpenter"], interruption_queue=False)
+    # the add-ons the checks below count on: Auto Mode's built-in EBS CSI driver provisions the gp3 class too
+    checked_addons = dict(cluster["addons"], **({EBS_CSI_ADDON: {"version": "built-in", "configuration": {}}} if auto_mode else {}))
     core_nodes = _core_nodes(problems, params["eks_llm_core_nodes"])
     pools = _pools(problems, params["eks_llm_gpu_node_pools"])
     models = _models(problems, params["eks_llm_models"], pools, params["eks_llm_ngc_api_key"], params["eks_llm_hf_token"])
     _pool_capacity(problems, pools, models)
     reserved = [p["name"] for p in pools if "reserved" in p["capacity_types"]]
-    if reserved and not params["eks_llm_karpenter"]["interruption_queue"]:
+    if reserved and not auto_mode and not params["eks_llm_karpenter"]["interruption_queue"]:
         warnings.append("GPU node pool(s) %s use reserved capacity but eks_llm_karpenter.interruption_queue is false: Karpenter"
                         " gets no EC2 Capacity Reservation interruption warnings and learns of a reclaimed node only when it"
                         " is gone (it still drains Capacity Block nodes 40 minutes before the block ends)" % ", ".join(reserved))
-    _dependencies(problems, params, models, cluster["addons"], shaped)
+    _dependencies(problems, params, models, checked_addons, shaped)
     gated = [m["name"] for m in models if m["engine"] in VLLM_ENGINES and m["vllm"] and m["vllm"]["model_id"].startswith(GATED_HF_PREFIXES)]
     if gated and not params["eks_llm_hf_token"]:
         warnings.append("no Hugging Face token (HF_TOKEN / eks_llm_hf_token): %s %s gated on Hugging Face and will fail to download"
                         " (accept the model's license with your account, then export HF_TOKEN)"
                         % (", ".join(gated), "is" if len(gated) == 1 else "are"))
     _front_end(problems, params["eks_llm_open_webui"], params["eks_llm_exposure"], models, params["eks_llm_tags"])
-    monitoring = _monitoring(problems, params["eks_llm_monitoring"], models, shaped.get("eks_llm_monitoring"), cluster["addons"])
+    monitoring = _monitoring(problems, params["eks_llm_monitoring"], models, shaped.get("eks_llm_monitoring"), checked_addons)
     if not 1 <= params["eks_llm_karpenter"]["replicas"] <= 3:
         problems.add("eks_llm_karpenter.replicas", "%d: 1-3 controller replicas (2 keeps Karpenter up during a node replacement)"
                      % params["eks_llm_karpenter"]["replicas"])

@@ -9,8 +9,13 @@ The role applies what ``plan`` returns and removes the NodePools and node classe
 names. The objects follow the CRDs of Karpenter v1.14 (karpenter.sh/v1 NodePool, karpenter.k8s.aws/v1 EC2NodeClass,
 karpenter.kwok.sh/v1alpha1 KWOKNodeClass); the unit tests validate them against those schemas.
 
-``settings``: ``name`` (deployment and EKS cluster name, the discovery tag value), ``node_role`` (IAM role of the
-nodes), ``gpu_node_pools`` (``eks_llm.gpu_node_pools``, normalised by inventory_model), ``karpenter``
+EKS Auto Mode (``settings["compute_mode"] == "auto_mode"``): AWS runs Karpenter; the NodePools are the same
+karpenter.sh/v1 objects, but reference Auto Mode's NodeClass (eks.amazonaws.com/v1: role, subnets and security groups by
+tag, ephemeral storage, tags, capacity reservations; no AMI, no block device mappings, no metadata options) and select
+instances with Auto Mode's labels (eks.amazonaws.com/instance-*; tests/upstream/eks_auto_mode.json).
+
+``settings``: ``name`` (deployment and EKS cluster name, the discovery tag value), ``compute_mode`` (``karpenter``,
+the default, or ``auto_mode``), ``node_role`` (IAM role of the nodes), ``gpu_node_pools`` (``eks_llm.gpu_node_pools``, normalised by inventory_model), ``karpenter``
 (``eks_llm.karpenter``: node_class_kind, cpu_pool, cpu_limit), ``platform`` (``eks_llm.platform``: labels, GPU node
 label, pool label, GPU taint), ``tags`` (AWS tags of the instances and volumes), ``ami_aliases`` (AMI alias per family).
 """
@@ -18,13 +23,22 @@ label, pool label, GPU taint), ``tags`` (AWS tags of the instances and volumes),
 NODE_POOL_API_VERSION = "karpenter.sh/v1"
 EC2_NODE_CLASS_API_VERSION = "karpenter.k8s.aws/v1"
 KWOK_NODE_CLASS_API_VERSION = "karpenter.kwok.sh/v1alpha1"
-NODE_CLASS_GROUPS = {"EC2NodeClass": "karpenter.k8s.aws", "KWOKNodeClass": "karpenter.kwok.sh"}
+AUTO_NODE_CLASS_API_VERSION = "eks.amazonaws.com/v1"
+NODE_CLASS_GROUPS = {"EC2NodeClass": "karpenter.k8s.aws", "KWOKNodeClass": "karpenter.kwok.sh", "NodeClass": "eks.amazonaws.com"}
 # Every kind the role creates, found again by label when a pool leaves the inventory and at teardown (NodePools first).
 MANAGED_KINDS = [
     {"api_version": NODE_POOL_API_VERSION, "kind": "NodePool"},
     {"api_version": EC2_NODE_CLASS_API_VERSION, "kind": "EC2NodeClass"},
     {"api_version": KWOK_NODE_CLASS_API_VERSION, "kind": "KWOKNodeClass"},
 ]
+# EKS Auto Mode: Karpenter's NodePool and Auto Mode's NodeClass (no EC2NodeClass or KWOKNodeClass CRD in such a cluster)
+AUTO_MODE_KINDS = [
+    {"api_version": NODE_POOL_API_VERSION, "kind": "NodePool"},
+    {"api_version": AUTO_NODE_CLASS_API_VERSION, "kind": "NodeClass"},
+]
+# Auto Mode's well-known labels for instance selection (its NodePools know no karpenter.k8s.aws/* labels)
+AUTO_MODE_INSTANCE_CATEGORY = "eks.amazonaws.com/instance-category"
+AUTO_MODE_INSTANCE_GENERATION = "eks.amazonaws.com/instance-generation"
 CPU_POOL = {"name": "cpu", "kind": "cpu", "weight": 1}
 CPU_VOLUME_GIB = 100
 DEFAULT_AMI_FAMILY = "al2023"
@@ -96,6 +110,46 @@ def kwok_node_class(node_class, settings):
             "metadata": {"name": node_class["name"], "labels": dict(settings["platform"]["labels"])}}
 
 
+def auto_node_class_name(pool):
+    """The NodeClass of a GPU pool in Auto Mode: ``gpu`` shared, ``gpu-<pool>`` for a pool with reservations (the class
+    selects them). Auto Mode picks the AMI itself, so the name carries no AMI family."""
+    return "gpu-%s" % pool["name"] if pool.get("capacity_reservation_selector_terms") else "gpu"
+
+
+def auto_node_classes(pools, cpu_pool=True, cpu_volume_gib=CPU_VOLUME_GIB):
+    """node_classes for Auto Mode: [{name, volume_gib, capacity_reservation_selector_terms}] sorted by name."""
+    classes = {}
+    for pool in pools:
+        name = auto_node_class_name(pool)
+        volume = max(classes.get(name, {}).get("volume_gib", 0), int(pool["data_volume_gib"]))
+        classes[name] = {"name": name, "volume_gib": volume,
+                         "capacity_reservation_selector_terms": pool.get("capacity_reservation_selector_terms") or []}
+    if cpu_pool:
+        classes["cpu"] = {"name": "cpu", "volume_gib": cpu_volume_gib, "capacity_reservation_selector_terms": []}
+    return [classes[name] for name in sorted(classes)]
+
+
+def _auto_reservation_term(term):
+    """Karpenter's capacityReservationSelectorTerms entry in Auto Mode's spelling (owner, not ownerID)."""
+    return dict(("owner" if key == "ownerID" else key, value) for key, value in term.items())
+
+
+def auto_node_class(node_class, settings):
+    """Auto Mode's NodeClass of an auto_node_classes entry: the node role, subnets and security groups found by tag,
+    ephemeral storage sized for the images, the deployment's tags, the reservations it selects (if any)."""
+    spec = {
+        "role": settings["node_role"],
+        "subnetSelectorTerms": [{"tags": {"karpenter.sh/discovery": settings["name"]}}],
+        "securityGroupSelectorTerms": [{"tags": {"aws:eks:cluster-name": settings["name"]}}],
+        "ephemeralStorage": {"size": "%dGi" % node_class["volume_gib"]},
+        "tags": dict(settings["tags"], **{"eks-llm:node-class": node_class["name"]}),
+    }
+    if node_class.get("capacity_reservation_selector_terms"):
+        spec["capacityReservationSelectorTerms"] = [_auto_reservation_term(t) for t in node_class["capacity_reservation_selector_terms"]]
+    return {"apiVersion": AUTO_NODE_CLASS_API_VERSION, "kind": "NodeClass",
+            "metadata": {"name": node_class["name"], "labels": dict(settings["platform"]["labels"])}, "spec": spec}
+
+
 def _requirement(key, operator, values):
     return {"key": key, "operator": operator, "values": list(values)}
 
@@ -109,6 +163,7 @@ def node_pool(pool, settings):
     spot or on-demand c/m/r instances newer than generation 5, consolidated when empty or underutilised.
     """
     platform, karpenter = settings["platform"], settings["karpenter"]
+    auto = settings.get("compute_mode") == "auto_mode"
     gpu = pool.get("kind", "gpu") == "gpu"
     kind = "gpu" if gpu else "cpu"
     if gpu:
@@ -131,13 +186,17 @@ def node_pool(pool, settings):
     else:
         requirements += [
             _requirement("karpenter.sh/capacity-type", "In", ["spot", "on-demand"]),
-            _requirement("karpenter.k8s.aws/instance-category", "In", ["c", "m", "r"]),
-            _requirement("karpenter.k8s.aws/instance-generation", "Gt", ["5"]),
+            _requirement(AUTO_MODE_INSTANCE_CATEGORY if auto else "karpenter.k8s.aws/instance-category", "In", ["c", "m", "r"]),
+            _requirement(AUTO_MODE_INSTANCE_GENERATION if auto else "karpenter.k8s.aws/instance-generation", "Gt", ["5"]),
         ]
-    node_class_kind = karpenter["node_class_kind"]
+    if auto:
+        node_class_kind = "NodeClass"
+        node_class_name = auto_node_class_name(pool) if gpu else "cpu"
+    else:
+        node_class_kind = karpenter["node_class_kind"]
+        node_class_name = pool.get("node_class") or "%s-%s" % (kind, pool.get("ami_family") or DEFAULT_AMI_FAMILY)
     template_spec = {
-        "nodeClassRef": {"group": NODE_CLASS_GROUPS[node_class_kind], "kind": node_class_kind,
-                         "name": pool.get("node_class") or "%s-%s" % (kind, pool.get("ami_family") or DEFAULT_AMI_FAMILY)},
+        "nodeClassRef": {"group": NODE_CLASS_GROUPS[node_class_kind], "kind": node_class_kind, "name": node_class_name},
         "expireAfter": pool.get("expire_after") or DEFAULT_EXPIRE_AFTER,
     }
     if gpu:
@@ -164,16 +223,22 @@ def plan(settings):
 
     Returns {objects, node_classes, node_pools, gpu_node_pools, wanted_names, managed_kinds, selector}: node classes
     are EC2NodeClasses, and KWOKNodeClasses too when ``karpenter.node_class_kind`` is KWOKNodeClass (the API server
-    of the local stand-in validates the EC2NodeClasses; the NodePools reference the KWOK ones).
+    of the local stand-in validates the EC2NodeClasses; the NodePools reference the KWOK ones); in Auto Mode they are
+    Auto Mode's NodeClasses and managed_kinds is NodePool and NodeClass.
     """
     karpenter = settings["karpenter"]
-    classes = node_classes(settings["gpu_node_pools"], karpenter["cpu_pool"])
+    auto = settings.get("compute_mode") == "auto_mode"
     pools = list(settings["gpu_node_pools"]) + ([dict(CPU_POOL)] if karpenter["cpu_pool"] else [])
     objects = []
-    for node_class in classes:
-        objects.append(ec2_node_class(node_class, settings))
-        if karpenter["node_class_kind"] == "KWOKNodeClass":
-            objects.append(kwok_node_class(node_class, settings))
+    if auto:
+        classes = auto_node_classes(settings["gpu_node_pools"], karpenter["cpu_pool"])
+        objects += [auto_node_class(node_class, settings) for node_class in classes]
+    else:
+        classes = node_classes(settings["gpu_node_pools"], karpenter["cpu_pool"])
+        for node_class in classes:
+            objects.append(ec2_node_class(node_class, settings))
+            if karpenter["node_class_kind"] == "KWOKNodeClass":
+                objects.append(kwok_node_class(node_class, settings))
     objects += [node_pool(pool, settings) for pool in pools]
     pool_names = [pool["name"] for pool in pools]
     class_names = [node_class["name"] for node_class in classes]
@@ -184,6 +249,6 @@ def plan(settings):
         "gpu_node_pools": [pool["name"] for pool in settings["gpu_node_pools"]],
         # what the inventory wants now; anything else of ours is stale
         "wanted_names": pool_names + class_names,
-        "managed_kinds": [dict(kind) for kind in MANAGED_KINDS],
+        "managed_kinds": [dict(kind) for kind in (AUTO_MODE_KINDS if auto else MANAGED_KINDS)],
         "selector": selector(settings),
     }

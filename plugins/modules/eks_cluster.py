@@ -129,6 +129,31 @@ options:
       - Support type of the cluster's Kubernetes version once standard support ends.
     choices: [STANDARD, EXTENDED]
     type: str
+  auto_mode:
+    description:
+      - EKS Auto Mode. EKS switches its compute (C(computeConfig)), block storage (C(storageConfig.blockStorage)) and load
+        balancing (C(kubernetesNetworkConfig.elasticLoadBalancing)) capabilities together, so this one option sets all three,
+        on create and on an existing cluster (one C(AutoModeUpdate)).
+      - Not set, Auto Mode is not compared.
+    type: dict
+    suboptions:
+      enabled:
+        description: Whether Auto Mode is on.
+        type: bool
+        required: true
+      node_pools:
+        description:
+          - Built-in node pools to run. V([]) runs only your own NodePools and NodeClasses (whose role needs an access
+            entry of type C(EC2) with C(AmazonEKSAutoNodePolicy)).
+          - EKS needs O(auto_mode.node_role_arn) with built-in node pools and refuses it without them.
+        type: list
+        elements: str
+        choices: [general-purpose, system]
+        default: []
+      node_role_arn:
+        description:
+          - IAM role of the built-in node pools' nodes. EKS cannot change it once Auto Mode compute is enabled.
+        type: str
   wait:
     description:
       - Wait for a new cluster to become V(ACTIVE), for an existing cluster in
@@ -172,6 +197,20 @@ EXAMPLES = r"""
       app.kubernetes.io/part-of: llm-inference
     wait: true
   register: eks
+
+- name: A cluster in EKS Auto Mode that runs only our own NodePools (no built-in node pools, no node group)
+  eks_llm.inference.eks_cluster:
+    name: llm
+    version: "1.34"
+    role_arn: arn:aws:iam::123456789012:role/llm-eks-cluster
+    subnets:
+      - subnet-0a1b2c3d4e5f60001
+      - subnet-0a1b2c3d4e5f60002
+    authentication_mode: API
+    auto_mode:
+      enabled: true
+      node_pools: []
+    wait: true
 
 - name: Upgrade the control plane by one minor version
   eks_llm.inference.eks_cluster:
@@ -258,11 +297,25 @@ cluster:
         endpoint_private_access: true
         public_access_cidrs: [203.0.113.0/24]
     kubernetes_network_config:
-      description: Service CIDR and IP family.
+      description: Service CIDR, IP family and (EKS Auto Mode) whether load balancing is managed.
       type: dict
       sample:
         service_ipv4_cidr: 172.20.0.0/16
         ip_family: ipv4
+        elastic_load_balancing:
+          enabled: true
+    compute_config:
+      description: EKS Auto Mode's compute capability.
+      type: dict
+      sample:
+        enabled: true
+        node_pools: []
+    storage_config:
+      description: EKS Auto Mode's block storage capability.
+      type: dict
+      sample:
+        block_storage:
+          enabled: true
     logging:
       description: Control plane logging.
       type: dict

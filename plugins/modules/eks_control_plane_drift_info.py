@@ -113,6 +113,23 @@ options:
       bootstrap_cluster_creator_admin_permissions:
         description: Whether the creator got admin permissions (set at creation only).
         type: bool
+      auto_mode:
+        description: EKS Auto Mode (compute, block storage and load balancing together), as M(eks_llm.inference.eks_cluster) takes it.
+        type: dict
+        suboptions:
+          enabled:
+            description: Whether Auto Mode is on.
+            type: bool
+            required: true
+          node_pools:
+            description: Built-in node pools.
+            type: list
+            elements: str
+            choices: [general-purpose, system]
+            default: []
+          node_role_arn:
+            description: IAM role of the built-in node pools' nodes.
+            type: str
       tags:
         description: Tags of the cluster.
         type: dict

@@ -10,14 +10,21 @@ the others (it was blocked waiting for them): it ends when the slowest of those 
 in real AWS (started at the same point of the virtual clock, lasting its real duration). Work that
 overlaps a slow operation therefore costs nothing extra, as on AWS.
 
-Run: make bench   (or .venv/bin/python tests/bench/aws_layer.py --time-scale 0.05)
+EKS Auto Mode (eks_llm_cluster.compute_mode: auto_mode) is measured the same way on a copy of the local inventory in
+that mode, and printed beside Karpenter mode: its chain is cluster -> add-ons (no node group).
+
+Run: make bench   (or .venv/bin/python tests/bench/aws_layer.py --time-scale 0.05 --compute-mode both)
 """
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+
+import yaml
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, REPO)
@@ -25,6 +32,9 @@ sys.path.insert(0, REPO)
 from tests.standin.aws_server import StandIn  # noqa: E402  pylint: disable=wrong-import-position
 
 CHAIN_OPERATIONS = ("CreateCluster", "CreateNodegroup")
+LOCAL_INVENTORY = "inventories/local"
+# the budget of the whole empty-account -> first-answer path in Auto Mode (issue 14), of which this layer is the floor
+AUTO_MODE_FIRST_ANSWER_TARGET_S = 12 * 60
 
 
 STAMP_RE = re.compile(r"^TASK \[(?P<name>.*)\][^\n]*\n[^\n]*\s(?P<elapsed>\d+:\d\d:\d\d\.\d+) \*+ *$", re.M)
@@ -44,9 +54,9 @@ def tasks_of(output, ended):
     return [(name, origin + start, origin + end) for (name, start), end in zip(marks, bounds)]
 
 
-def run(playbook, env):
+def run(playbook, env, inventory=LOCAL_INVENTORY):
     started = time.time()
-    proc = subprocess.run([os.path.join(REPO, ".venv", "bin", "ansible-playbook"), playbook, "-i", "inventories/local"], cwd=REPO, env=env,
+    proc = subprocess.run([os.path.join(REPO, ".venv", "bin", "ansible-playbook"), playbook, "-i", inventory], cwd=REPO, env=env,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
     ended = time.time()
     if proc.returncode:
@@ -73,25 +83,80 @@ def modeled_seconds(timeline, tasks):
     return clock
 
 
+def auto_mode_inventory(directory):
+    """A copy of the local inventory in EKS Auto Mode (what Auto Mode refuses - the Karpenter chart override and the
+    KWOK node class kind - left out, and verify and benchmark off)."""
+    target = os.path.join(directory, "inventory-auto-mode")
+    shutil.copytree(os.path.join(REPO, LOCAL_INVENTORY), target)
+    path = os.path.join(target, "group_vars", "all", "main.yml")
+    with open(path, encoding="utf-8") as handle:
+        data = yaml.safe_load(handle)
+    for key in ("eks_llm_karpenter", "eks_llm_chart_overrides"):
+        data.pop(key, None)
+    data["eks_llm_cluster"] = dict(data.get("eks_llm_cluster") or {}, compute_mode="auto_mode")
+    # verify and benchmark read the LLM stand-in's URLs (make local-up); the AWS layer needs neither
+    data["eks_llm_verify"] = {"enabled": False}
+    data["eks_llm_benchmark"] = {"enabled": False}
+    with open(path, "w", encoding="utf-8") as handle:
+        yaml.safe_dump(data, handle, sort_keys=False)
+    return target
+
+
+def measure_layer(time_scale, inventory=LOCAL_INVENTORY):
+    """First run, no-op re-run and teardown of the AWS layer on a fresh stand-in: (first, second, timeline)."""
+    with StandIn(time_scale=time_scale) as standin:
+        env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), **standin.env())
+        first = run("playbooks/aws.yml", env, inventory)
+        timeline = standin.timeline()
+        second = run("playbooks/aws.yml", env, inventory)
+        run("playbooks/teardown_aws.yml", env, inventory)
+    return first, second, timeline
+
+
+def longest_chain(timeline):
+    """cluster + node group (none in Auto Mode) + the slowest add-on, in real AWS seconds."""
+    seconds = {op["operation"]: op["real_seconds"] for op in timeline}
+    return sum(seconds.get(name, 0) for name in CHAIN_OPERATIONS) + max(
+        [op["real_seconds"] for op in timeline if op["operation"] == "CreateAddon"] or [0])
+
+
+def report_auto_mode(time_scale, karpenter_modeled=None):
+    """EKS Auto Mode's AWS layer, measured and modeled as Karpenter mode's, printed beside it."""
+    with tempfile.TemporaryDirectory(prefix="bench-auto-mode-") as directory:
+        first, second, timeline = measure_layer(time_scale, auto_mode_inventory(directory))
+    chain = longest_chain(timeline)
+    modeled = modeled_seconds(timeline, first[4])
+    print("auto mode first run:   %6.1f s wall, %d tasks, %d changed" % (first[1] - first[0], first[2], first[3]))
+    print("auto mode no-op rerun: %6.1f s wall, %d tasks, %d changed" % (second[1] - second[0], second[2], second[3]))
+    print("auto mode modeled AWS-layer duration: %6.0f s real AWS; longest chain (cluster + add-ons, no node group): %d s;"
+          " ratio %.2f" % (modeled, chain, modeled / chain if chain else float("nan")))
+    if karpenter_modeled is not None:
+        print("AWS layer, karpenter vs auto_mode: %6.0f s vs %6.0f s (%+.0f s); the layer leaves %.0f s of the %d s"
+              " empty-account -> first-answer budget for platform and inference" % (
+                  karpenter_modeled, modeled, modeled - karpenter_modeled, AUTO_MODE_FIRST_ANSWER_TARGET_S - modeled,
+                  AUTO_MODE_FIRST_ANSWER_TARGET_S))
+    return modeled
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--time-scale", type=float, default=0.05, help="stand-in seconds per real AWS second")
+    parser.add_argument("--compute-mode", choices=["karpenter", "auto_mode", "both"], default="both",
+                        help="eks_llm_cluster.compute_mode to measure (both: Karpenter mode, then EKS Auto Mode beside it)")
     args = parser.parse_args()
-    with StandIn(time_scale=args.time_scale) as standin:
-        env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), **standin.env())
-        first = run("playbooks/aws.yml", env)
-        timeline = standin.timeline()
-        second = run("playbooks/aws.yml", env)
-        run("playbooks/teardown_aws.yml", env)
-    seconds = {op["operation"]: op["real_seconds"] for op in timeline}
-    chain = sum(seconds.get(name, 0) for name in CHAIN_OPERATIONS) + max(
-        [op["real_seconds"] for op in timeline if op["operation"] == "CreateAddon"] or [0])
+    if args.compute_mode == "auto_mode":
+        report_auto_mode(args.time_scale)
+        return
+    first, second, timeline = measure_layer(args.time_scale)
+    chain = longest_chain(timeline)
     modeled = modeled_seconds(timeline, first[4])
     print("first run:   %6.1f s wall, %d tasks, %d changed" % (first[1] - first[0], first[2], first[3]))
     print("no-op rerun: %6.1f s wall, %d tasks, %d changed (target < 60 s)" % (second[1] - second[0], second[2], second[3]))
     print("replayed AWS operations: %d (time scale %s)" % (len(timeline), args.time_scale))
     print("modeled AWS-layer duration: %6.0f s real AWS; longest chain (cluster + node group + add-ons): %d s; ratio %.2f (target <= 1.15)"
           % (modeled, chain, modeled / chain if chain else float("nan")))
+    if args.compute_mode == "both":
+        report_auto_mode(args.time_scale, modeled)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ account/region/cluster and goes away with moto's reset or the cluster.
 import base64
 import datetime
 import json
+import os
 import re
 import secrets
 import string
@@ -123,6 +124,10 @@ ACCESS_ENTRY_TYPES = {"STANDARD", "EC2_LINUX", "EC2_WINDOWS", "FARGATE_LINUX", "
 
 _CA = {}
 
+# EKS Auto Mode: what AWS checks on CreateCluster / UpdateClusterConfig (facts and sources in tests/upstream)
+with open(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "upstream", "eks_auto_mode.json")) as _facts:
+    AUTO_MODE = json.load(_facts)
+
 
 def default_ca():
     """base64 of a self-signed 'kubernetes' CA (one per process, like a cluster's own CA)."""
@@ -218,6 +223,10 @@ def _enabled_logs(logging, current=()):
     return enabled
 
 
+def _as_list(value):
+    return value if isinstance(value, list) else ([] if value is None else [value])
+
+
 def _config_values_ok(text):
     if not text:
         return
@@ -306,6 +315,9 @@ class StandinEKSResponse(EKSResponse):
             raise InvalidParameterException(message=f"Unsupported authentication mode {mode}")
         vpc = body.get("resourcesVpcConfig") or {}
         subnets = self._subnets(vpc.get("subnetIds") or [])
+        auto_mode = self._auto_mode(body, body.get("roleArn"), {})
+        if auto_mode and auto_mode[0]["enabled"] and mode == "CONFIG_MAP":
+            raise InvalidParameterException(message="EKS Auto Mode needs access entries: authenticationMode API or API_AND_CONFIG_MAP")
         cluster = super().create_cluster().result["cluster"]
 
         ident = secrets.token_hex(16).upper()  # AWS uses the same id in the endpoint and the OIDC issuer
@@ -319,6 +331,10 @@ class StandinEKSResponse(EKSResponse):
         cluster.kubernetes_network_config = {"serviceIpv4Cidr": network.get("serviceIpv4Cidr", "172.20.0.0/16"),
                                              "ipFamily": network.get("ipFamily", "ipv4"),
                                              "elasticLoadBalancing": {"enabled": False}}
+        cluster.compute_config = {"enabled": False}
+        cluster.storage_config = {"blockStorage": {"enabled": False}}
+        if auto_mode:
+            self._set_auto_mode(cluster, auto_mode)
         bootstrap = access.get("bootstrapClusterCreatorAdminPermissions", True)
         cluster.access_config = {"authenticationMode": mode, "bootstrapClusterCreatorAdminPermissions": bootstrap}
         cluster.upgrade_policy = {"supportType": (body.get("upgradePolicy") or {}).get("supportType", "EXTENDED")}
@@ -418,9 +434,13 @@ class StandinEKSResponse(EKSResponse):
                 raise InvalidParameterException(message=f"Unsupported authentication mode update from {current} to {mode}")
             changes["AccessConfigUpdate"] = ([("AuthenticationMode", mode)],
                                              lambda: cluster.access_config.update(authenticationMode=mode))
+        auto_mode = self._auto_mode(body, cluster.role_arn, getattr(cluster, "compute_config", None) or {})
+        if auto_mode:
+            changes["AutoModeUpdate"] = ([("ComputeConfig", auto_mode[0]), ("StorageConfig", {"blockStorage": auto_mode[1]}),
+                                          ("KubernetesNetworkConfig", {"elasticLoadBalancing": auto_mode[2]})],
+                                         lambda: self._set_auto_mode(cluster, auto_mode))
         other = {"upgradePolicy": "UpgradePolicyUpdate", "zonalShiftConfig": "ZonalShiftConfigUpdate",
-                 "deletionProtection": "DeletionProtectionUpdate", "remoteNetworkConfig": "RemoteNetworkConfigUpdate",
-                 "computeConfig": "AutoModeUpdate", "storageConfig": "AutoModeUpdate", "kubernetesNetworkConfig": "AutoModeUpdate"}
+                 "deletionProtection": "DeletionProtectionUpdate", "remoteNetworkConfig": "RemoteNetworkConfigUpdate"}
         plain = {key: body[key] for key in other if key in body}
         for key, value in plain.items():
             changes[other[key]] = (changes.get(other[key], ([], None))[0] + [(key[0].upper() + key[1:], value)], None)
@@ -436,6 +456,78 @@ class StandinEKSResponse(EKSResponse):
                     setattr(cluster, re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower(), value)
         return self._new_update(cluster, utype, params, SECONDS["ConfigUpdate"], "UpdateClusterConfig", cluster.arn,
                                 apply=apply, holder=cluster)
+
+    # ---- EKS Auto Mode -----------------------------------------------------
+    def _auto_mode(self, body, cluster_role_arn, current):
+        """(compute, block storage, load balancing) a request sets, checked as AWS does; None when it sets none."""
+        compute = body.get("computeConfig")
+        storage = (body.get("storageConfig") or {}).get("blockStorage")
+        balancing = (body.get("kubernetesNetworkConfig") or {}).get("elasticLoadBalancing")
+        if compute is None and storage is None and balancing is None:
+            return None
+        flags = [bool((part or {}).get("enabled")) for part in (compute, storage, balancing)]
+        if len(set(flags)) != 1:
+            raise InvalidParameterException(
+                message="EKS Auto Mode: the compute, block storage and elastic load balancing capabilities must be enabled"
+                        " together or disabled together (computeConfig.enabled=%s, storageConfig.blockStorage.enabled=%s,"
+                        " kubernetesNetworkConfig.elasticLoadBalancing.enabled=%s)" % tuple(str(f).lower() for f in flags))
+        enabled = flags[0]
+        compute = dict(compute or {})
+        pools = list(compute.get("nodePools") or [])
+        node_role = compute.get("nodeRoleArn") or ""
+        unknown = sorted(set(pools) - set(AUTO_MODE["built_in_node_pools"]["names"]))
+        if unknown:
+            raise InvalidParameterException(message="Unknown built-in node pools %s; allowed: general-purpose, system" % ", ".join(unknown))
+        if pools and not node_role:
+            raise InvalidParameterException(message="When Compute Config nodeRoleArn is null or empty, nodePool list cannot be populated.")
+        if node_role and not pools and enabled:
+            raise InvalidParameterException(message="When Compute Config nodePools is empty, nodeRoleArn cannot be specified.")
+        if node_role and node_role == cluster_role_arn:
+            raise InvalidParameterException(message="The node role of EKS Auto Mode cannot be the cluster's role")
+        was = current.get("nodeRoleArn")
+        if current.get("enabled") and was and node_role and node_role != was:
+            raise InvalidParameterException(message="Compute Config nodeRoleArn cannot be changed once EKS Auto Mode compute is enabled")
+        if enabled:
+            self._check_auto_mode_cluster_role(cluster_role_arn)
+        result = {"enabled": enabled, "nodePools": pools}
+        if node_role:
+            result["nodeRoleArn"] = node_role
+        return result, {"enabled": enabled}, {"enabled": enabled}
+
+    def _check_auto_mode_cluster_role(self, role_arn):
+        """The cluster role needs Auto Mode's managed policies and a trust that allows sts:TagSession."""
+        from moto.iam.models import iam_backends  # pylint: disable=import-outside-toplevel
+
+        name = (role_arn or "").split("/")[-1]
+        role = None
+        for backend in iam_backends[self.current_account].values():
+            try:
+                role = backend.get_role(name)
+                break
+            except Exception:  # pylint: disable=broad-except
+                continue
+        if role is None:
+            raise InvalidParameterException(message=f"Role with arn: {role_arn}, could not be assumed because it does not exist")
+        fact = AUTO_MODE["cluster_role"]
+        attached = {policy.name for policy in role.managed_policies.values()}
+        missing = [policy for policy in fact["managed_policies"] if policy not in attached]
+        if missing:
+            raise InvalidParameterException(
+                message=f"The cluster role {role_arn} is missing the policies EKS Auto Mode needs: {', '.join(missing)}")
+        actions = set()
+        for statement in _as_list(json.loads(role.assume_role_policy_document).get("Statement", [])):
+            if statement.get("Effect") == "Allow" and fact["trust_service"] in _as_list((statement.get("Principal") or {}).get("Service")):
+                actions.update(_as_list(statement.get("Action")))
+        if not set(fact["trust_actions"]) <= actions:
+            raise InvalidParameterException(
+                message=f"The trust policy of {role_arn} must allow {fact['trust_service']} sts:AssumeRole and sts:TagSession for EKS Auto Mode")
+
+    @staticmethod
+    def _set_auto_mode(cluster, auto_mode):
+        compute, storage, balancing = auto_mode
+        cluster.compute_config = dict(compute)
+        cluster.storage_config = {"blockStorage": dict(storage)}
+        cluster.kubernetes_network_config = dict(cluster.kubernetes_network_config, elasticLoadBalancing=dict(balancing))
 
     def update_cluster_version(self):
         cluster = self._cluster()
@@ -804,7 +896,13 @@ class StandinEKSResponse(EKSResponse):
         if policy.rsplit("/", 1)[-1] not in ACCESS_POLICIES or ":cluster-access-policy/" not in policy:
             raise ResourceNotFoundException(clusterName=cluster.name, nodegroupName=None, fargateProfileName=None, addonName=None,
                                             message=f"The specified policyArn could not be found: {policy}")
-        if entry["type"] != "STANDARD":
+        # EKS Auto Mode: a NodeClass role's entry of type EC2 takes AmazonEKSAutoNodePolicy, and only it
+        # (tests/upstream/eks_auto_mode.json node_class_access_entry)
+        auto_node = AUTO_MODE["node_class_access_entry"]
+        if entry["type"] == auto_node["type"]:
+            if policy.rsplit("/", 1)[-1] != auto_node["access_policy"]:
+                raise InvalidRequestException(message=f"Access entries of type EC2 only take {auto_node['access_policy']}")
+        elif entry["type"] != "STANDARD":
             raise InvalidRequestException(message="Access policies can only be associated with access entries of type STANDARD")
         scope = body.get("accessScope") or {}
         namespaces = scope.get("namespaces") or []

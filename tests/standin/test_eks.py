@@ -1,5 +1,7 @@
 """EKS through boto3 against the stand-in: the APIs we add and the realism fixes."""
 import base64
+import json
+import os
 import time
 
 import pytest
@@ -340,3 +342,82 @@ def test_create_cluster_validates_like_aws(aws, subnets):
         with pytest.raises(ClientError) as bad:
             eks.create_cluster(**args)
         assert error_code(bad) == "InvalidParameterException", kwargs
+
+
+def _auto_mode_cluster_role(iam, name, policies, actions):
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "eks.amazonaws.com"}, "Action": actions}]}
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    for policy in policies:
+        iam.attach_role_policy(RoleName=name, PolicyArn="arn:aws:iam::aws:policy/" + policy)
+    return arn
+
+
+AUTO_FACTS = json.load(open(os.path.join(os.path.dirname(os.path.dirname(__file__)), "upstream", "eks_auto_mode.json")))
+AUTO_ON = {"computeConfig": {"enabled": True, "nodePools": []}, "storageConfig": {"blockStorage": {"enabled": True}},
+           "kubernetesNetworkConfig": {"elasticLoadBalancing": {"enabled": True}}}
+
+
+def test_auto_mode_is_checked_as_aws_does(aws, subnets):
+    """EKS Auto Mode (tests/upstream/eks_auto_mode.json): three capabilities together, node pools need a node role and
+    a node role needs node pools, Auto Mode's policies on the cluster role and sts:TagSession in its trust."""
+    eks, iam = aws("eks"), aws("iam")
+    policies = AUTO_FACTS["cluster_role"]["managed_policies"]
+    role = _auto_mode_cluster_role(iam, "auto-cluster", policies, ["sts:AssumeRole", "sts:TagSession"])
+    no_tag_session = _auto_mode_cluster_role(iam, "auto-no-tag", policies, "sts:AssumeRole")
+    no_compute = _auto_mode_cluster_role(iam, "auto-no-compute", [p for p in policies if p != "AmazonEKSComputePolicy"],
+                                         ["sts:AssumeRole", "sts:TagSession"])
+    base = {"roleArn": role, "resourcesVpcConfig": {"subnetIds": subnets}, "accessConfig": {"authenticationMode": "API"}}
+    bad = [
+        ({"computeConfig": {"enabled": True}}, "enabled together"),
+        (dict(AUTO_ON, storageConfig={"blockStorage": {"enabled": False}}), "enabled together"),
+        (dict(AUTO_ON, computeConfig={"enabled": True, "nodePools": ["general-purpose"]}), "nodeRoleArn is null or empty"),
+        (dict(AUTO_ON, computeConfig={"enabled": True, "nodePools": [], "nodeRoleArn": NODE_ROLE}), "nodePools is empty"),
+        (dict(AUTO_ON, computeConfig={"enabled": True, "nodePools": ["gpu"], "nodeRoleArn": NODE_ROLE}), "Unknown built-in"),
+        (dict(AUTO_ON, roleArn=no_tag_session), "sts:TagSession"),
+        (dict(AUTO_ON, roleArn=no_compute), "AmazonEKSComputePolicy"),
+        (dict(AUTO_ON, accessConfig={"authenticationMode": "CONFIG_MAP"}), "access entries"),
+    ]
+    for number, (changes, message) in enumerate(bad):
+        with pytest.raises(ClientError) as refused:
+            eks.create_cluster(name="auto-bad-%d" % number, **dict(base, **changes))
+        assert error_code(refused) == "InvalidParameterException" and message in str(refused.value), changes
+    assert not [name for name in eks.list_clusters()["clusters"] if name.startswith("auto-bad-")]  # nothing created
+
+    cluster = eks.create_cluster(name="auto", **dict(base, **AUTO_ON))["cluster"]
+    assert cluster["computeConfig"] == {"enabled": True, "nodePools": []}
+    assert cluster["storageConfig"] == {"blockStorage": {"enabled": True}}
+    assert cluster["kubernetesNetworkConfig"]["elasticLoadBalancing"] == {"enabled": True}
+    assert cluster["kubernetesNetworkConfig"]["serviceIpv4Cidr"] == "172.20.0.0/16"
+    plain = eks.create_cluster(name="plain", roleArn=ROLE, resourcesVpcConfig={"subnetIds": subnets})["cluster"]
+    assert plain["computeConfig"] == {"enabled": False} and plain["storageConfig"] == {"blockStorage": {"enabled": False}}
+
+
+def test_auto_mode_update_enables_all_three_in_one_update(aws, subnets, aws_standin):
+    eks, iam = aws("eks"), aws("iam")
+    role = _auto_mode_cluster_role(iam, "auto-later", AUTO_FACTS["cluster_role"]["managed_policies"], ["sts:AssumeRole", "sts:TagSession"])
+    eks.create_cluster(name="later", roleArn=role, resourcesVpcConfig={"subnetIds": subnets}, accessConfig={"authenticationMode": "API"})
+    aws_standin.configure(time_scale=0.0001)
+    eks.get_waiter("cluster_active").wait(name="later", WaiterConfig=FAST)
+    with pytest.raises(ClientError) as partial:
+        eks.update_cluster_config(name="later", computeConfig={"enabled": True}, storageConfig={"blockStorage": {"enabled": True}})
+    assert error_code(partial) == "InvalidParameterException"
+    update = eks.update_cluster_config(name="later", **AUTO_ON)["update"]
+    assert update["type"] == "AutoModeUpdate" and {p["type"] for p in update["params"]} == {"ComputeConfig", "StorageConfig", "KubernetesNetworkConfig"}
+    eks.get_waiter("cluster_active").wait(name="later", WaiterConfig=FAST)
+    cluster = eks.describe_cluster(name="later")["cluster"]
+    assert cluster["computeConfig"]["enabled"] and cluster["storageConfig"]["blockStorage"]["enabled"]
+    assert cluster["kubernetesNetworkConfig"] == {"serviceIpv4Cidr": "172.20.0.0/16", "ipFamily": "ipv4", "elasticLoadBalancing": {"enabled": True}}
+
+
+def test_an_ec2_access_entry_takes_the_auto_node_policy_only(aws, cluster):
+    eks = aws("eks")
+    name, role = cluster["name"], "arn:aws:iam::123456789012:role/auto-node"
+    eks.create_access_entry(clusterName=name, principalArn=role, type="EC2")
+    with pytest.raises(ClientError) as admin:
+        eks.associate_access_policy(clusterName=name, principalArn=role, accessScope={"type": "cluster"},
+                                    policyArn="arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy")
+    assert error_code(admin) == "InvalidRequestException"
+    eks.associate_access_policy(clusterName=name, principalArn=role, accessScope={"type": "cluster"},
+                                policyArn="arn:aws:eks::aws:cluster-access-policy/AmazonEKSAutoNodePolicy")
+    policies = eks.list_associated_access_policies(clusterName=name, principalArn=role)["associatedAccessPolicies"]
+    assert [p["policyArn"].split("/")[-1] for p in policies] == ["AmazonEKSAutoNodePolicy"]

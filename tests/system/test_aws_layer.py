@@ -287,3 +287,63 @@ def test_existing_vpc_is_used_and_left_in_place(standin, tmp_path):
     kept = ec2.describe_subnets(SubnetIds=subnets)["Subnets"]
     assert len(kept) == 2
     assert not any(t["Key"] == "karpenter.sh/discovery" for s in kept for t in s.get("Tags", []))
+
+
+def auto_mode_inventory(tmp_path):
+    """The local inventory in EKS Auto Mode: no core node group, no Karpenter of ours (its chart override and the
+    KWOK node class kind are refused there, so they go)."""
+    inventory = write_inventory(tmp_path, changes={"eks_llm_cluster": {"version": "1.34", "compute_mode": "auto_mode"}},
+                                remove=["eks_llm_karpenter", "eks_llm_chart_overrides"])
+    return inventory
+
+
+def test_auto_mode_aws_layer_deploys_reruns_and_tears_down(standin, tmp_path):
+    """EKS Auto Mode: the cluster with compute, block storage and load balancing on (the stand-in checks the cluster
+    role's policies and trust as AWS does), no node group, no Karpenter queue or roles, the Auto Mode node role's EC2
+    access entry, only the EFS add-on; a re-run changes nothing; teardown leaves nothing."""
+    inventory = auto_mode_inventory(tmp_path)
+    first = run_playbook("playbooks/aws.yml", inventory)
+    assert first.returncode == 0, first
+    eks, iam = aws("eks"), aws("iam")
+    cluster = eks.describe_cluster(name=DEPLOYMENT)["cluster"]
+    assert cluster["status"] == "ACTIVE"
+    assert cluster["computeConfig"] == {"enabled": True, "nodePools": []}
+    assert cluster["storageConfig"] == {"blockStorage": {"enabled": True}}
+    assert cluster["kubernetesNetworkConfig"]["elasticLoadBalancing"] == {"enabled": True}
+    assert eks.list_nodegroups(clusterName=DEPLOYMENT)["nodegroups"] == []
+    assert eks.list_addons(clusterName=DEPLOYMENT)["addons"] == ["aws-efs-csi-driver"]
+    attached = {p["PolicyName"] for p in iam.list_attached_role_policies(RoleName=DEPLOYMENT + "-eks-cluster")["AttachedPolicies"]}
+    assert attached == {"AmazonEKSClusterPolicy", "AmazonEKSComputePolicy", "AmazonEKSBlockStoragePolicy", "AmazonEKSLoadBalancingPolicy",
+                        "AmazonEKSNetworkingPolicy"}
+    node_role = iam.get_role(RoleName=DEPLOYMENT + "-eks-auto-node")["Role"]["Arn"]
+    entry = eks.describe_access_entry(clusterName=DEPLOYMENT, principalArn=node_role)["accessEntry"]
+    assert entry["type"] == "EC2"
+    policies = eks.list_associated_access_policies(clusterName=DEPLOYMENT, principalArn=node_role)["associatedAccessPolicies"]
+    assert [p["policyArn"].split("/")[-1] for p in policies] == ["AmazonEKSAutoNodePolicy"]
+    roles = {r["RoleName"] for r in iam.list_roles()["Roles"]}
+    for absent in ("-eks-node", "-karpenter-node", "-karpenter-controller", "-ebs-csi-driver"):
+        assert DEPLOYMENT + absent not in roles, absent
+    assert not [q for q in aws("sqs").list_queues().get("QueueUrls", []) if "karpenter" in q]
+    associations = eks.list_pod_identity_associations(clusterName=DEPLOYMENT)["associations"]
+    assert sorted((a["namespace"], a["serviceAccount"]) for a in associations) == [("kube-system", "efs-csi-controller-sa"), ("logging", "fluent-bit")]
+
+    second = run_playbook("playbooks/aws.yml", inventory)
+    assert second.returncode == 0, second
+    assert second.changed == 0, second.changed_tasks
+
+    teardown = run_playbook("playbooks/teardown_aws.yml", inventory)
+    assert teardown.returncode == 0, teardown
+    assert leftovers() == []
+
+
+def test_auto_mode_refuses_what_it_cannot_do_and_creates_nothing(standin, tmp_path):
+    inventory = write_inventory(tmp_path, changes={"eks_llm_cluster": {"compute_mode": "auto_mode"},
+                                                   "eks_llm_core_nodes": {"instance_types": ["m6i.large"]},
+                                                   "eks_llm_gpu_software": {"mode": "gpu_operator"}})
+    result = run_playbook("playbooks/aws.yml", inventory)
+    assert result.returncode != 0
+    for message in ("eks_llm_core_nodes: given, but eks_llm_cluster.compute_mode is auto_mode",
+                    "eks_llm_gpu_software.mode: gpu_operator, but eks_llm_cluster.compute_mode is auto_mode",
+                    "eks_llm_karpenter.node_class_kind: given", "eks_llm_chart_overrides.karpenter: given"):
+        assert message in result.output, message
+    assert leftovers() == []

@@ -247,8 +247,17 @@ def inventory_settings(inventory, **karpenter_changes):
             "ami_aliases": config["ami_aliases"]}
 
 
+def compute_mode(inventory):
+    with open(os.path.join(inventory, "group_vars", "all", "main.yml"), encoding="utf-8") as handle:
+        return ((yaml.safe_load(handle).get("eks_llm_cluster") or {}).get("compute_mode")) or "karpenter"
+
+
+# the Auto Mode examples are checked against Auto Mode's NodeClass in test_karpenter_auto_mode.py
+KARPENTER_INVENTORIES = [inventory for inventory in INVENTORIES if compute_mode(inventory) == "karpenter"]
+
+
 @pytest.mark.parametrize("node_class_kind", ["EC2NodeClass", "KWOKNodeClass"])
-@pytest.mark.parametrize("inventory", INVENTORIES, ids=os.path.basename)
+@pytest.mark.parametrize("inventory", KARPENTER_INVENTORIES, ids=os.path.basename)
 def test_every_object_of_every_example_fits_karpenters_crds(inventory, node_class_kind, schemas):
     given = inventory_settings(inventory, node_class_kind=node_class_kind)
     for ami_family in ("al2023", "bottlerocket"):

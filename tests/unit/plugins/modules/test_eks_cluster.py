@@ -686,3 +686,81 @@ class TestModuleStubbed:
         failed, result = run_module(dict(name="llm", state="absent"))
         assert failed
         assert "Failed to describe cluster" in result["msg"]
+
+
+# ---------------------------------------------------------------------------
+# EKS Auto Mode (tests/upstream/eks_auto_mode.json)
+# ---------------------------------------------------------------------------
+
+AUTO_ON = {"computeConfig": {"enabled": True, "nodePools": []}, "storageConfig": {"blockStorage": {"enabled": True}},
+           "kubernetesNetworkConfig": {"elasticLoadBalancing": {"enabled": True}}}
+NODE_ROLE = "arn:aws:iam::123456789012:role/llm-auto-node"
+
+
+class TestAutoMode:
+    def test_summary_reads_the_three_capabilities(self):
+        cluster = described(**AUTO_ON)["cluster"]
+        assert utils.auto_mode_summary(cluster) == {"enabled": True, "node_pools": [], "node_role_arn": None}
+        assert utils.auto_mode_summary(described()["cluster"])["enabled"] is False
+        mixed = dict(cluster, storageConfig={"blockStorage": {"enabled": False}})
+        assert utils.auto_mode_summary(mixed)["enabled"] is None  # never equal to a wanted state: an update fixes it
+
+    def test_create_request_sets_all_three(self):
+        request = utils.cluster_create_request(dict(base_args(service_ipv4_cidr="10.100.0.0/16"), auto_mode={"enabled": True, "node_pools": []}))
+        assert request["computeConfig"] == {"enabled": True, "nodePools": []}  # no nodeRoleArn without built-in pools
+        assert request["storageConfig"] == {"blockStorage": {"enabled": True}}
+        assert request["kubernetesNetworkConfig"] == {"serviceIpv4Cidr": "10.100.0.0/16", "elasticLoadBalancing": {"enabled": True}}
+        assert "computeConfig" not in utils.cluster_create_request(base_args())
+
+    @pytest.mark.parametrize("auto_mode, message", [
+        ({"enabled": True, "node_pools": ["system"]}, "need auto_mode.node_role_arn"),
+        ({"enabled": True, "node_pools": [], "node_role_arn": NODE_ROLE}, "only accepted with built-in"),
+    ])
+    def test_what_eks_refuses_is_refused_before_any_call(self, auto_mode, message):
+        with pytest.raises(utils.PlanError) as refused:
+            utils.cluster_create_request(dict(base_args(), auto_mode=auto_mode))
+        assert message in str(refused.value)
+
+    def test_enabling_on_an_existing_cluster_is_one_update(self):
+        current = utils.cluster_summary(described()["cluster"])
+        errors, plan = utils.plan_cluster_updates("llm", current, dict(auto_mode={"enabled": True, "node_pools": []}))
+        assert errors == []
+        assert plan == [{"type": "AutoModeUpdate", "method": "update_cluster_config", "kwargs": dict(AUTO_ON, name="llm")}]
+        on = utils.cluster_summary(described(**AUTO_ON)["cluster"])
+        assert utils.plan_cluster_updates("llm", on, dict(auto_mode={"enabled": True, "node_pools": []})) == ([], [])
+        assert utils.plan_cluster_updates("llm", on, {})[1] == []  # not set: not compared
+        errors, plan = utils.plan_cluster_updates("llm", on, dict(auto_mode={"enabled": False}))
+        assert plan[0]["kwargs"]["computeConfig"] == {"enabled": False}
+        assert plan[0]["kwargs"]["storageConfig"] == {"blockStorage": {"enabled": False}}
+
+    def test_node_role_cannot_change_once_enabled(self):
+        with_role = dict(AUTO_ON, computeConfig={"enabled": True, "nodePools": ["system"], "nodeRoleArn": NODE_ROLE})
+        current = utils.cluster_summary(described(**with_role)["cluster"])
+        wanted = {"enabled": True, "node_pools": ["system"], "node_role_arn": NODE_ROLE + "-2"}
+        errors, plan = utils.plan_cluster_updates("llm", current, dict(auto_mode=wanted))
+        assert plan == [] and "cannot be changed once Auto Mode compute is enabled" in errors[0]
+
+    def test_create_check_mode_and_diff(self, aws):
+        failed, result = run_module(base_args(auto_mode={"enabled": True}), check_mode=True, diff=True)
+        assert not failed, result
+        assert result["changed"] and aws.list_clusters()["clusters"] == []
+        assert result["diff"]["after"]["auto_mode"] == {"enabled": True, "node_pools": [], "node_role_arn": None}
+
+    def test_update_runs_one_auto_mode_update(self, stub):
+        stub.add_response("describe_cluster", described(), {"name": "llm"})
+        stub.add_response("update_cluster_config", update("u-1", "InProgress", "AutoModeUpdate"), dict(AUTO_ON, name="llm"))
+        stub.add_response("describe_update", update("u-1", "Successful", "AutoModeUpdate"), {"name": "llm", "updateId": "u-1"})
+        stub.add_response("describe_cluster", described(**AUTO_ON), {"name": "llm"})
+        failed, result = run_module(dict(name="llm", auto_mode={"enabled": True}, wait=True), diff=True)
+        assert not failed, result
+        assert [u["type"] for u in result["updates"]] == ["AutoModeUpdate"]
+        assert result["diff"]["before"]["auto_mode"]["enabled"] is False and result["diff"]["after"]["auto_mode"]["enabled"] is True
+        assert result["cluster"]["compute_config"] == {"enabled": True, "node_pools": []}
+        stub.assert_no_pending_responses()
+
+    def test_check_mode_update_calls_nothing(self, stub):
+        stub.add_response("describe_cluster", described(), {"name": "llm"})
+        failed, result = run_module(dict(name="llm", auto_mode={"enabled": True}), check_mode=True)
+        assert not failed and result["changed"]
+        assert result["updates"] == [{"id": None, "type": "AutoModeUpdate", "status": "Planned", "params": []}]
+        stub.assert_no_pending_responses()
