@@ -54,6 +54,10 @@ ACCEPTED = {
     ("model_storage/templates/efs-tls-only.json.j2", "RESOURCE_MISMATCH"):
         "an EFS file system policy applies to its own file system: its statements carry no Resource (AWS fills in the "
         "file system), which parliament, reading identity policies, reports as a missing file-system ARN",
+    ("iam/templates/auto-mode-tags.json.j2", "RESOURCE_STAR"):
+        "EKS Auto Mode launches through fleets, instances and launch templates it names itself: AWS's own tagging policy "
+        "for Auto Mode (auto-cluster-iam-role.html#tag-prop) grants them on '*' with the cluster-name request tag as "
+        "condition, as this one does",
     (_CONTROLLER, "RESOURCE_STAR"):
         "arc-zonal-shift:GetManagedResource on '*' with the arc-zonal-shift:ResourceIdentifier=<cluster ARN> condition, "
         "as the upstream reference",
