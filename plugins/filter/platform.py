@@ -1,9 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to eks_llm.inference
 # Apache License 2.0 (see LICENSE)
-"""Filters for the platform layer: the Karpenter objects (plugins/module_utils/karpenter.py) and the wiring checks."""
+"""Filters for the platform layer: the Karpenter objects (plugins/module_utils/karpenter.py), the StorageClasses
+(plugins/module_utils/storage_classes.py) and the wiring checks."""
 
-from ansible_collections.eks_llm.inference.plugins.module_utils import karpenter
+from ansible_collections.eks_llm.inference.plugins.module_utils import karpenter, storage_classes
 
 
 def karpenter_plan(settings):
@@ -15,6 +16,21 @@ def karpenter_plan(settings):
     managed_kinds, selector}.
     """
     return karpenter.plan(settings)
+
+
+def ebs_storage_class(name, labels, provisioner, volume_tags=None):
+    """The EBS StorageClass the ebs_storage role applies: gp3, encrypted, WaitForFirstConsumer, expandable.
+
+    provisioner: ebs.csi.aws.com (the add-on) or ebs.csi.eks.amazonaws.com (EKS Auto Mode). volume_tags (dict): put
+    on every volume the class creates (tagSpecification_<n> parameters, numbered in key order).
+    """
+    return storage_classes.ebs(name, labels, provisioner, volume_tags)
+
+
+def efs_storage_class(name, labels, file_system_id, gid_range, base_path):
+    """The EFS StorageClass the efs_storage role applies: one access point per claim under base_path, owned by a GID
+    from gid_range ([low, high]), mounted with TLS and IAM."""
+    return storage_classes.efs(name, labels, file_system_id, gid_range, base_path)
 
 
 def _tolerates(tolerations, taint):
@@ -98,4 +114,6 @@ class FilterModule(object):
         return {
             "karpenter_plan": karpenter_plan,
             "daemonset_coverage": daemonset_coverage,
+            "ebs_storage_class": ebs_storage_class,
+            "efs_storage_class": efs_storage_class,
         }

@@ -10,7 +10,7 @@ list or an unknown value is a failure that says what came back.
 
 import json
 
-from ansible_collections.eks_llm.inference.plugins.module_utils import inference
+from ansible_collections.eks_llm.inference.plugins.module_utils import inference, verify_objects
 
 RESULT_MARKER = "EKS_LLM_PROBE_RESULT "
 
@@ -246,7 +246,30 @@ def probe_result(text, source):
     return {"ok": False, "prompts": {}, "checks": [_check("*", "probe", False, "one result line from llm_probe (%s)" % source, got)]}
 
 
-STORAGE_PROBE_LABEL = "eks-llm/storage-probe"
+STORAGE_PROBE_LABEL = verify_objects.STORAGE_PROBE_LABEL
+
+
+def namespace_object(name, labels):
+    """The verify role's Namespace (labels plus app.kubernetes.io/component=verify), built by
+    plugins/module_utils/verify_objects.py."""
+    return verify_objects.namespace(name, labels)
+
+
+def probe_objects(settings):
+    """The LLM probe's ConfigMap and Job for one run (plugins/module_utils/verify_objects.py).
+
+    settings: {run, namespace, labels, image, deadline_s, probe, prompts, spec}. Returns {name, config_map, job}.
+    """
+    return verify_objects.llm_probe(settings)
+
+
+def storage_probe_objects(probes, settings):
+    """The storage probes' ConfigMap, claims and Jobs (plugins/module_utils/verify_objects.py).
+
+    probes: the verify_storage_probes list; settings: {namespace, labels, image, timeout_s, script}. Returns
+    {config_map, claims, jobs}, the claims and Jobs in the probes' order.
+    """
+    return verify_objects.storage_probes(probes, settings)
 
 
 def storage_probes(models, storage_class, pool_label, taint):
@@ -423,6 +446,9 @@ class FilterModule(object):
             "verify_skipped": skipped,
             "verify_identity_check": identity_check,
             "verify_storage_probes": storage_probes,
+            "verify_namespace_object": namespace_object,
+            "verify_probe_objects": probe_objects,
+            "verify_storage_probe_objects": storage_probe_objects,
             "verify_storage_checks": storage_checks,
             "verify_storage_settled": storage_settled,
             "verify_report": report,

@@ -20,6 +20,7 @@ from ansible_collections.eks_llm.inference.plugins.module_utils import gpu_catal
 from ansible_collections.eks_llm.inference.plugins.module_utils.inventory_model import OPENAI_PORT
 from ansible_collections.eks_llm.inference.plugins.module_utils.inventory_model import TRITON_HTTP_PORT
 from ansible_collections.eks_llm.inference.plugins.module_utils.inventory_model import TRITON_METRICS_PORT
+from ansible_collections.eks_llm.inference.plugins.module_utils.inventory_model import TRITON_REPOSITORY_PREFIX
 from ansible_collections.eks_llm.inference.plugins.module_utils.inventory_model import VLLM_ENGINES
 from ansible_collections.eks_llm.inference.plugins.module_utils.inventory_model import VLLM_SERVICE_ACCOUNT
 from ansible_collections.eks_llm.inference.plugins.module_utils.inventory_model import streams_from_s3
@@ -34,7 +35,6 @@ RELEASE_LABEL = "eks-llm/helm-release"
 NIM_ENGINES = ("nim_operator", "nim_chart")
 NIM_API_VERSION = "apps.nvidia.com/v1alpha1"
 HPA_API_VERSION = "autoscaling/v2"
-TRITON_REPOSITORY_PREFIX = "triton/model_repository"
 TRITON_CACHE_MOUNT = "/cache"
 # The Services' ports are the ones the validator publishes as each model's endpoints (inventory_model).
 TRITON_PORTS = (("http", TRITON_HTTP_PORT), ("grpc", 8001), ("metrics", TRITON_METRICS_PORT))

@@ -302,6 +302,8 @@ SERVICE_ACCOUNTS = {
     "fluent_bit": {"namespace": "logging", "service_account": "fluent-bit"},
 }
 TRITON_SERVICE_ACCOUNT = "triton"
+# where the triton_vllm role syncs model_repository/ in the model bucket (what Triton's service account reads)
+TRITON_REPOSITORY_PREFIX = "triton/model_repository"
 # The service account of the vLLM servers that stream their weights from the model bucket (one per namespace)
 VLLM_SERVICE_ACCOUNT = "vllm"
 # The IAM role (name suffix after "<name>-") of each workload whose image decides its credential mechanism
@@ -939,7 +941,8 @@ def _service_accounts(name, models, credentials):
         return dict(entry, role_name="%s-%s" % (name, WORKLOAD_ROLE_SUFFIXES[key]), credentials=credentials[key])
     accounts = dict((key, dict(entry, credentials=workload_identity.POD_IDENTITY)) for key, entry in SERVICE_ACCOUNTS.items())
     accounts.update((key, identity(key, SERVICE_ACCOUNTS[key])) for key in ("karpenter_controller", "fluent_bit"))
-    accounts["triton"] = [identity("triton", {"namespace": ns, "service_account": TRITON_SERVICE_ACCOUNT})
+    accounts["triton"] = [identity("triton", {"namespace": ns, "service_account": TRITON_SERVICE_ACCOUNT,
+                                              "prefix": TRITON_REPOSITORY_PREFIX + "/"})
                           for ns in sorted(set(m["namespace"] for m in models if m["engine"] == "triton_vllm"))]
     # each with the folder of its namespace's first streamed model (what verify reads with the account's role)
     streamed = sorted((m["namespace"], m["name"], _s3_location(m["vllm"]["model_id"])["prefix"] + "/")

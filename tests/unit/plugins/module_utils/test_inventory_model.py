@@ -58,6 +58,7 @@ def test_valid_inventory_normalises_with_defaults_tags_and_placement():
     assert llama["node_pool"] == "g5"
     assert "g5.xlarge" in llama["placement"]["eligible_instance_types"]
     assert config["service_accounts"]["triton"] == [{"namespace": "llm", "service_account": "triton",
+                                                     "prefix": "triton/model_repository/",
                                                      "role_name": "demo-triton-model-reader", "credentials": "irsa"}]
     assert config["service_accounts"]["ebs_csi"] == {"namespace": "kube-system", "service_account": "ebs-csi-controller-sa",
                                                      "credentials": "pod_identity"}
