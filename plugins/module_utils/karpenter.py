@@ -16,8 +16,9 @@ instances with Auto Mode's labels (eks.amazonaws.com/instance-*; tests/upstream/
 
 ``settings``: ``name`` (deployment and EKS cluster name, the discovery tag value), ``compute_mode`` (``karpenter``,
 the default, or ``auto_mode``), ``node_role`` (IAM role of the nodes), ``gpu_node_pools`` (``eks_llm.gpu_node_pools``,
-normalised by inventory_model), ``karpenter`` (``eks_llm.karpenter``: node_class_kind, cpu_pool, cpu_limit), ``platform`` (``eks_llm.platform``: labels, GPU node
-label, pool label, GPU taint), ``tags`` (AWS tags of the instances and volumes), ``ami_aliases`` (AMI alias per family).
+normalised by inventory_model), ``karpenter`` (``eks_llm.karpenter``: node_class_kind, cpu_pool, cpu_limit),
+``platform`` (``eks_llm.platform``: labels, GPU node label, pool label, GPU taint), ``tags`` (AWS tags of the instances
+and volumes), ``ami_aliases`` (AMI alias per family).
 """
 
 NODE_POOL_API_VERSION = "karpenter.sh/v1"
