@@ -18,8 +18,9 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
-COLLECTION_NAME = "eks_llm.inference"
-COLLECTION_VERSION = "0.1.0"
+from ansible_collections.eks_llm.inference.plugins.module_utils.versions import COLLECTION_NAME
+from ansible_collections.eks_llm.inference.plugins.module_utils.versions import COLLECTION_VERSION
+
 
 # Throttling and eventual-consistency errors that every call of ours retries.
 RETRY_EXTRA_CODES = [
@@ -111,7 +112,12 @@ def tags_after(current, wanted, purge):
     if wanted is None:
         return current
     to_set, to_remove = compare_aws_tags(current, wanted, purge_tags=purge)
-    after = dict((key, value) for key, value in current.items() if key not in to_remove)
+    return tags_changed_by(current, to_set, to_remove)
+
+
+def tags_changed_by(current, to_set, to_remove):
+    """The tags ``current`` becomes once compare_aws_tags' answer (``to_set``, ``to_remove``) is applied."""
+    after = dict((key, value) for key, value in (current or {}).items() if key not in to_remove)
     after.update(to_set)
     return after
 

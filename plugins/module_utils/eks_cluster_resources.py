@@ -28,7 +28,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_
 
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import NotFoundErrorHandler
 from ansible_collections.eks_llm.inference.plugins.module_utils.common import list_all
-from ansible_collections.eks_llm.inference.plugins.module_utils.common import tags_after
+from ansible_collections.eks_llm.inference.plugins.module_utils.common import tags_changed_by
 from ansible_collections.eks_llm.inference.plugins.module_utils.eks_cluster_utils import reconcile_tags
 
 
@@ -62,7 +62,7 @@ def ensure_tags(client, check_mode, arn, current, wanted, purge):
         return False, current
     if not check_mode:
         reconcile_tags(client, arn, to_set, to_remove)
-    return True, tags_after(current, wanted, purge)
+    return True, tags_changed_by(current, to_set, to_remove)
 
 
 # ------------------------------------------------------- add-on versions

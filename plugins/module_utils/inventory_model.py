@@ -24,7 +24,7 @@ from ansible_collections.eks_llm.inference.plugins.module_utils import inventory
 from ansible_collections.eks_llm.inference.plugins.module_utils import versions
 from ansible_collections.eks_llm.inference.plugins.module_utils import workload_identity
 
-MANAGED_BY = "eks_llm.inference"
+MANAGED_BY = versions.COLLECTION_NAME  # the label value and tag value of everything we create
 DEPLOYMENT_TAG = "eks-llm:deployment"
 MANAGED_BY_TAG = "eks-llm:managed-by"
 
@@ -1122,5 +1122,8 @@ def validate(variables):
         "has_ngc_api_key": bool(params["eks_llm_ngc_api_key"]),
         "has_hf_token": bool(params["eks_llm_hf_token"]),
         "reports_s3": _s3_location(params["eks_llm_reports_s3_uri"]),
+        # CloudWatch log groups: EKS names the control plane's after the cluster; Fluent Bit ships containers' logs to
+        # the other (created by the logging role's log_group entry point, written by its role, read by verify)
+        "log_groups": {"cluster": "/aws/eks/%s/cluster" % name, "workloads": "/aws/eks/%s/workloads" % name},
     }
     return config, [], warnings

@@ -9,6 +9,11 @@ environment uses) or an image at a mirror (``eks_llm_image_overrides``), but the
 here so a typo cannot silently deploy something else.
 """
 
+# The collection itself: the user agent of our AWS calls, and the managed-by label and tag of everything it creates
+# (galaxy.yml's namespace.name and version; tests/unit/test_collection_build.py keeps them equal).
+COLLECTION_NAME = "eks_llm.inference"
+COLLECTION_VERSION = "0.1.0"
+
 # ``auth: ngc`` marks a chart whose repository needs NGC credentials (user ``$oauthtoken``, the NGC API key as
 # password). NGC's Helm repositories are https://helm.ngc.nvidia.com/<org>: the ``nvidia`` org is public, every
 # other org (``nim``...) refuses anonymous pulls (tests/unit/plugins/module_utils/test_ngc_auth.py keeps this true).

@@ -32,3 +32,13 @@ def test_role_readmes_are_generated_from_the_argument_specs():
 
 def test_every_filter_is_documented_from_its_code():
     assert filter_docs.main(["--check"]) == 0
+
+
+def test_the_modules_name_the_collection_as_galaxy_yml_does():
+    import yaml  # pylint: disable=import-outside-toplevel
+    from ansible_collections.eks_llm.inference.plugins.module_utils import versions  # pylint: disable=import-outside-toplevel
+
+    with open(os.path.join(REPO, "galaxy.yml"), encoding="utf-8") as handle:
+        galaxy = yaml.safe_load(handle)
+    assert versions.COLLECTION_NAME == "%s.%s" % (galaxy["namespace"], galaxy["name"])
+    assert versions.COLLECTION_VERSION == galaxy["version"]
