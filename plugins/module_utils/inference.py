@@ -23,6 +23,7 @@ from ansible_collections.eks_llm.inference.plugins.module_utils.inventory_model 
 from ansible_collections.eks_llm.inference.plugins.module_utils.inventory_model import TRITON_REPOSITORY_PREFIX
 from ansible_collections.eks_llm.inference.plugins.module_utils.inventory_model import VLLM_ENGINES
 from ansible_collections.eks_llm.inference.plugins.module_utils.inventory_model import VLLM_SERVICE_ACCOUNT
+from ansible_collections.eks_llm.inference.plugins.module_utils.inventory_model import s3_location
 from ansible_collections.eks_llm.inference.plugins.module_utils.inventory_model import streams_from_s3
 from ansible_collections.eks_llm.inference.plugins.module_utils.monitoring import LAYER_LABEL
 from ansible_collections.eks_llm.inference.plugins.module_utils.monitoring import MONITORING_API_VERSION
@@ -663,8 +664,7 @@ def streamed_sources(config):
     for model in config["models"]:
         if model["engine"] == "vllm" and streams_from_s3(model):
             uri = model["vllm"]["model_id"]
-            bucket, _sep, prefix = uri[len("s3://"):].partition("/")
-            sources.append({"model": model["name"], "namespace": model["namespace"], "uri": uri, "bucket": bucket, "prefix": prefix.strip("/")})
+            sources.append(dict(s3_location(uri), model=model["name"], namespace=model["namespace"], uri=uri))
     return sources
 
 

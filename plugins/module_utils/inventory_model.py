@@ -919,7 +919,7 @@ def _model_sources(problems, models, name, region, bucket, images):
         if not streams_from_s3(model):
             continue
         where = "eks_llm_models[%d] (%s).vllm.model_id" % (problems.index("eks_llm_models", index), model["name"])
-        source = _s3_location(model["vllm"]["model_id"])
+        source = s3_location(model["vllm"]["model_id"])
         expected = bucket or "%s-models-<account>-%s" % (name, region)
         if (source["bucket"] != bucket) if bucket else not re.match(r"^%s-models-\d{12}-%s$" % (re.escape(name), re.escape(region)), source["bucket"]):
             problems.add(where, "%r is in bucket %r; the model's pods can read only the model bucket %s (eks_llm_model_bucket.name):"
@@ -944,11 +944,13 @@ def _service_accounts(name, models, credentials):
     accounts["triton"] = [identity("triton", {"namespace": ns, "service_account": TRITON_SERVICE_ACCOUNT,
                                               "prefix": TRITON_REPOSITORY_PREFIX + "/"})
                           for ns in sorted(set(m["namespace"] for m in models if m["engine"] == "triton_vllm"))]
-    # each with the folder of its namespace's first streamed model (what verify reads with the account's role)
-    streamed = sorted((m["namespace"], m["name"], _s3_location(m["vllm"]["model_id"])["prefix"] + "/")
-                      for m in models if m["engine"] == "vllm" and streams_from_s3(m))
+    # one per namespace, with the folder of its first streamed model by name (what verify reads with the account's role)
+    first_folder = {}
+    for model in sorted(models, key=lambda m: m["name"]):
+        if model["engine"] == "vllm" and streams_from_s3(model):
+            first_folder.setdefault(model["namespace"], s3_location(model["vllm"]["model_id"])["prefix"] + "/")
     accounts["vllm"] = [identity("vllm", {"namespace": ns, "service_account": VLLM_SERVICE_ACCOUNT, "prefix": prefix})
-                        for ns, prefix in sorted(dict((ns, prefix) for ns, _name, prefix in reversed(streamed)).items())]
+                        for ns, prefix in sorted(first_folder.items())]
     return accounts
 
 
@@ -994,7 +996,7 @@ def _check_reports_s3_uri(problems, uri):
                      " digits, '.', '-')" % uri)
 
 
-def _s3_location(uri):
+def s3_location(uri):
     """{bucket, prefix} of an s3:// URI (prefix without slashes at either end); {} when not set."""
     if not uri:
         return {}
@@ -1121,7 +1123,7 @@ def validate(variables):
         "platform": dict(PLATFORM, labels={"app.kubernetes.io/managed-by": MANAGED_BY, "app.kubernetes.io/part-of": name}),
         "has_ngc_api_key": bool(params["eks_llm_ngc_api_key"]),
         "has_hf_token": bool(params["eks_llm_hf_token"]),
-        "reports_s3": _s3_location(params["eks_llm_reports_s3_uri"]),
+        "reports_s3": s3_location(params["eks_llm_reports_s3_uri"]),
         # CloudWatch log groups: EKS names the control plane's after the cluster; Fluent Bit ships containers' logs to
         # the other (created by the logging role's log_group entry point, written by its role, read by verify)
         "log_groups": {"cluster": "/aws/eks/%s/cluster" % name, "workloads": "/aws/eks/%s/workloads" % name},

@@ -34,10 +34,9 @@ def _config_map(name, namespace_name, labels, files):
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta(name, namespace_name, labels), "data": dict(files)}
 
 
-def _job(name, namespace_name, labels, image, command, deadline_s, resources, volumes, mounts, **pod):
+def _job(name, namespace_name, labels, image, command, deadline_s, resources, volumes, mounts, env=None, ttl_s=None, **pod):
     """A Job of one non-root container, run once (backoffLimit 0) within deadline_s seconds. pod: more pod spec keys
-    (nodeSelector, tolerations); env and ttl_s are taken out of it for the container and the Job."""
-    env, ttl_s = pod.pop("env", None), pod.pop("ttl_s", None)
+    (nodeSelector, tolerations); env: the container's variables; ttl_s: how long the finished Job stays."""
     container = {
         "name": "probe", "image": image, "imagePullPolicy": "IfNotPresent", "command": list(command),
         "resources": resources,
