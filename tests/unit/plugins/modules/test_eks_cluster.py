@@ -734,7 +734,7 @@ class TestAutoMode:
         assert plan[0]["kwargs"]["storageConfig"] == {"blockStorage": {"enabled": False}}
 
     def test_node_role_cannot_change_once_enabled(self):
-        with_role = dict(AUTO_ON, computeConfig={"enabled": True, "nodePools": ["system"], "nodeRoleArn": NODE_ROLE})
+        with_role = {**AUTO_ON, "computeConfig": {"enabled": True, "nodePools": ["system"], "nodeRoleArn": NODE_ROLE}}
         current = utils.cluster_summary(described(**with_role)["cluster"])
         wanted = {"enabled": True, "node_pools": ["system"], "node_role_arn": NODE_ROLE + "-2"}
         errors, plan = utils.plan_cluster_updates("llm", current, dict(auto_mode=wanted))
