@@ -10,7 +10,7 @@ list or an unknown value is a failure that says what came back.
 
 import json
 
-from ansible_collections.eks_llm.inference.plugins.module_utils import inference, verify_objects
+from ansible_collections.eks_llm.inference.plugins.module_utils import inference, time_to_serving as serving_time, verify_objects
 
 RESULT_MARKER = "EKS_LLM_PROBE_RESULT "
 
@@ -378,6 +378,19 @@ def identity_check(result):
                   result["message"] if result["ok"] else "%s (step %s)" % (result["message"], result["step"]))
 
 
+def time_to_serving(models, pod_results, events, nodes, nodeclaims, first_answers):
+    """Each model's time to serving (NodeClaim created, node Ready, image pulled, container started, engine ready,
+    first answer) from the pods its Service selects, the Events of its namespace, the GPU nodes, Karpenter's
+    NodeClaims and the probe's first answers (module_utils/time_to_serving.py)."""
+    pods = dict(((namespace, name), found) for (namespace, name, _kind), found in _by_item(pod_results).items())
+    return serving_time.for_models(models, pods, events, nodes, nodeclaims, first_answers)
+
+
+def time_to_serving_checks(serving, max_seconds):
+    """A check a model: its first answer came within max_seconds of its serving pod's creation."""
+    return serving_time.checks(serving, int(max_seconds))
+
+
 def skipped(models, checks, setting):
     """Records of checks the inventory switched off, so the report shows them instead of hiding them."""
     return [_check(m["name"], c, None, "skipped", "switched off by eks_llm_verify.%s" % setting) for m in models for c in checks]
@@ -387,8 +400,9 @@ def _escape(text):
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def report(checks, prompts, meta):
-    """The run's report: summary, failures, and the Markdown a person reads."""
+def report(checks, prompts, meta, serving=None):
+    """The run's report: summary, failures, and the Markdown a person reads; serving (time_to_serving's result) adds
+    its table and its chart (``serving_svg``, written beside the report as time-to-serving.svg)."""
     failed = [c for c in checks if c["ok"] is False]
     passed = [c for c in checks if c["ok"] is True]
     skips = [c for c in checks if c["ok"] is None]
@@ -418,11 +432,13 @@ def report(checks, prompts, meta):
             text = answer["text"] if answer["ok"] else answer["error"]
             lines.append("| %d | %s | %s | %s |" % (answer["index"], answer["latency_ms"], "yes" if answer["ok"] else "**no**",
                                                     _escape(text[:80])))
+    serving_svg = serving_time.svg(serving or [])
+    lines += serving_time.markdown(serving or [], serving_time.PLOT_FILE if serving_svg else None)
     if failed:
         lines += ["", "## Failed checks", ""] + ["%d. %s" % (i + 1, m) for i, m in enumerate(messages)]
     return {"ok": ok, "passed": len(passed), "failed": len(failed), "skipped": len(skips), "failures": messages,
-            "markdown": "\n".join(lines) + "\n",
-            "document": dict(meta, ok=ok, checks=checks, prompts=prompts or {})}
+            "markdown": "\n".join(lines) + "\n", "serving_svg": serving_svg,
+            "document": dict(meta, ok=ok, checks=checks, prompts=prompts or {}, time_to_serving=serving or [])}
 
 
 def answers_text(prompt_report):
@@ -444,6 +460,8 @@ class FilterModule(object):
             "verify_hpa_checks": hpa_checks,
             "verify_probe_result": probe_result,
             "verify_skipped": skipped,
+            "verify_time_to_serving": time_to_serving,
+            "verify_time_to_serving_checks": time_to_serving_checks,
             "verify_identity_check": identity_check,
             "verify_storage_probes": storage_probes,
             "verify_namespace_object": namespace_object,

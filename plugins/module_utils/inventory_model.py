@@ -65,6 +65,8 @@ S3_URI_RE = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$")
 IMAGE_RE = re.compile(r"^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)+$")
 QUANTITY_RE = re.compile(r"^[0-9]+(Mi|Gi|Ti)$")
 DURATION_RE = re.compile(r"^([0-9]+(s|m|h))+$|^Never$")
+# The KWOKNodeClass CRD's pattern of nodeRegistrationDelay (karpenter kwok/apis/v1alpha1/kwoknodeclass.go)
+KWOK_DURATION_RE = re.compile(r"^([0-9]+(s|m|h))+$")
 VPC_ID_RE = re.compile(r"^vpc-[0-9a-f]{8,17}$")
 SUBNET_ID_RE = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/.+$")
@@ -197,6 +199,8 @@ SPEC = dict(
         replicas=dict(type="int", default=2),
         cpu_pool=dict(type="bool", default=True),
         cpu_limit=dict(type="int", default=64),
+        # KWOKNodeClass only: how long Karpenter's KWOK provider waits before a node registers (a GPU instance's boot)
+        kwok_node_registration_delay=dict(type="str", default=""),
     )),
     eks_llm_gpu_software=dict(type="dict", default={}, options=dict(
         mode=dict(type="str", default="device_plugin", choices=["device_plugin", "gpu_operator"]),
@@ -220,6 +224,7 @@ SPEC = dict(
         check_logs=dict(type="bool", default=True),
         check_storage=dict(type="bool", default=True),
         storage_timeout_s=dict(type="int", default=300),
+        time_to_serving_max_s=dict(type="int", default=1800),
         endpoint_overrides=dict(type="dict", default={}),
         prometheus_url=dict(type="str", default=""),
         prompts_file=dict(type="str", default=""),
@@ -502,7 +507,8 @@ def _auto_mode(problems, params, shaped):
     karpenter = shaped.get("eks_llm_karpenter") or {}
     for key, reason in (("interruption_queue", "Auto Mode handles Spot and capacity interruptions itself (no queue or rules of ours)"),
                         ("replicas", "Auto Mode runs AWS's Karpenter controller, not ours"),
-                        ("node_class_kind", "Auto Mode's NodePools use its own NodeClass (eks.amazonaws.com/v1)")):
+                        ("node_class_kind", "Auto Mode's NodePools use its own NodeClass (eks.amazonaws.com/v1)"),
+                        ("kwok_node_registration_delay", "it belongs to the KWOKNodeClass of the local stand-in")):
         if key in karpenter:
             problems.add("eks_llm_karpenter." + key, "given, but %s: %s; remove the key" % (mode, reason))
     if not params["eks_llm_karpenter"]["cpu_pool"]:
@@ -829,10 +835,24 @@ def _openai_metrics_path(model):
     return "/metrics" if model["engine"] == "vllm" else "/v1/metrics"
 
 
+def _kwok_registration_delay(problems, karpenter, auto_mode):
+    """eks_llm_karpenter.kwok_node_registration_delay: a field of the local stand-in's KWOKNodeClass (Auto Mode refuses it
+    with its own reason)."""
+    delay, where = karpenter["kwok_node_registration_delay"], "eks_llm_karpenter.kwok_node_registration_delay"
+    if not delay or auto_mode:
+        return
+    if karpenter["node_class_kind"] != "KWOKNodeClass":
+        problems.add(where, "given, but node_class_kind is %s: the delay is a field of the local stand-in's KWOKNodeClass;"
+                     " remove the key" % karpenter["node_class_kind"])
+    elif not KWOK_DURATION_RE.match(delay):
+        problems.add(where, "%r: whole seconds, minutes or hours as the KWOKNodeClass CRD accepts them (e.g. 75s, 1m15s)" % delay)
+
+
 def _verify(problems, verify, models, charts):
     """eks_llm_verify: where the probe runs and which endpoint of every model it talks to."""
     where = "eks_llm_verify"
-    for key, low, high in (("concurrency", 1, 256), ("timeout_s", 1, 3600), ("max_tokens", 1, 8192), ("storage_timeout_s", 30, 3600)):
+    for key, low, high in (("concurrency", 1, 256), ("timeout_s", 1, 3600), ("max_tokens", 1, 8192), ("storage_timeout_s", 30, 3600),
+                            ("time_to_serving_max_s", 30, 86400)):
         if not low <= verify[key] <= high:
             problems.add("%s.%s" % (where, key), "%d given; allowed %d-%d" % (verify[key], low, high))
     if not DNS_LABEL_RE.match(verify["namespace"]):
@@ -1059,6 +1079,7 @@ def validate(variables):
                         % (", ".join(gated), "is" if len(gated) == 1 else "are"))
     _front_end(problems, params["eks_llm_open_webui"], params["eks_llm_exposure"], models, params["eks_llm_tags"])
     monitoring = _monitoring(problems, params["eks_llm_monitoring"], models, shaped.get("eks_llm_monitoring"), checked_addons)
+    _kwok_registration_delay(problems, params["eks_llm_karpenter"], auto_mode)
     if not 1 <= params["eks_llm_karpenter"]["replicas"] <= 3:
         problems.add("eks_llm_karpenter.replicas", "%d: 1-3 controller replicas (2 keeps Karpenter up during a node replacement)"
                      % params["eks_llm_karpenter"]["replicas"])

@@ -106,9 +106,14 @@ def ec2_node_class(node_class, settings):
 
 
 def kwok_node_class(node_class, settings):
-    """The KWOKNodeClass of a node_classes entry (the local stand-in's Karpenter provider simulates its nodes)."""
-    return {"apiVersion": KWOK_NODE_CLASS_API_VERSION, "kind": "KWOKNodeClass",
-            "metadata": {"name": node_class["name"], "labels": dict(settings["platform"]["labels"])}}
+    """The KWOKNodeClass of a node_classes entry (the local stand-in's Karpenter provider simulates its nodes); its
+    nodeRegistrationDelay (karpenter.kwok_node_registration_delay) stands for the instance's boot."""
+    node_class_object = {"apiVersion": KWOK_NODE_CLASS_API_VERSION, "kind": "KWOKNodeClass",
+                         "metadata": {"name": node_class["name"], "labels": dict(settings["platform"]["labels"])}}
+    delay = settings["karpenter"].get("kwok_node_registration_delay")
+    if delay:
+        node_class_object["spec"] = {"nodeRegistrationDelay": delay}
+    return node_class_object
 
 
 def auto_node_class_name(pool):

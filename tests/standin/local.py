@@ -22,7 +22,7 @@ import sys
 from . import aws_server, llm_server
 from .aws_server import REPO, process_alive
 from .llm_server import _read_json  # pylint: disable=protected-access
-from .k8s import cluster
+from .k8s import cluster, cold_start
 
 LLM_CONFIG = os.path.join(REPO, "tests", "standin", "llm_local.json")
 
@@ -64,6 +64,8 @@ def environment(state_dir):
         "EKS_LLM_WORK_DIR": os.path.join(paths["dir"], "work"),
         "EKS_LLM_LOCAL_LLM_URL": llm["base_url"],
         "EKS_LLM_LOCAL_LLM_METRICS_URL": llm["metrics_url"],
+        # the simulated GPU instance boot (KWOKNodeClass nodeRegistrationDelay), scaled as the cluster's cold starts
+        cold_start.REGISTRATION_DELAY_VARIABLE: (_read_json(paths["k8s.state"]).get("cold_start") or {}).get("node_registration_delay", ""),
     })
     return values
 

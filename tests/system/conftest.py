@@ -191,7 +191,9 @@ def local_kubernetes(aws_standin, tmp_path_factory):
               "EKS_LLM_NGC_CHARTS": ngc_charts.url,
               # the collection's kubeconfig for this cluster, apart from any other local cluster on the machine
               "EKS_LLM_KUBE_DIR": os.path.join(state_dir, "kube"),
-              "EKS_LLM_WORK_DIR": os.path.join(state_dir, "work")}
+              "EKS_LLM_WORK_DIR": os.path.join(state_dir, "work"),
+              # the simulated GPU instance boot the local inventory gives its KWOKNodeClass
+              "EKS_LLM_STANDIN_NODE_REGISTRATION_DELAY": state["cold_start"]["node_registration_delay"]}
     saved = dict((key, os.environ.get(key)) for key in charts)
     os.environ.update(charts)
     try:

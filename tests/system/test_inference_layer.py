@@ -274,7 +274,7 @@ def assert_vllm_objects(objects, model_id):
 
 def verify_vllm(tmp_path, inventory, base_url):
     """verify.yml on engine vllm: the probe speaks vLLM's API to the stand-in, the workload check reads the local API
-    server; returns the report's checks of the model and its prompt verdict."""
+    server; returns the report's checks of the model, its prompt verdict, its time to serving and the run's directory."""
     group_vars = os.path.join(inventory, "group_vars", "all", "main.yml")
     with open(group_vars) as handle:
         data = yaml.safe_load(handle)
@@ -288,11 +288,33 @@ def verify_vllm(tmp_path, inventory, base_url):
     verified = run_playbook("playbooks/verify.yml", inventory=inventory, env=SECRETS_ENV, timeout=900)
     assert verified.returncode == 0, verified
     runs = sorted(os.listdir(tmp_path / "reports" / "verify"))
-    report = json.loads((tmp_path / "reports" / "verify" / runs[-1] / "verify-report.json").read_text())
-    return dict((c["check"], c) for c in report["checks"] if c["model"] == "opt-350m"), report["prompts"]["opt-350m"]["verdict"]
+    run_dir = tmp_path / "reports" / "verify" / runs[-1]
+    report = json.loads((run_dir / "verify-report.json").read_text())
+    serving, = [s for s in report["time_to_serving"] if s["model"] == "opt-350m"]
+    return (dict((c["check"], c) for c in report["checks"] if c["model"] == "opt-350m"), report["prompts"]["opt-350m"]["verdict"],
+            serving, run_dir)
 
 
-def test_switching_engines_leaves_nothing_stale(tmp_path, kubeconfig):
+def assert_cold_start_measured(serving, run_dir, cold_start_seconds):
+    """The vLLM pod's time to serving, phase by phase, as the local cluster's scaled cold start produced it: the pull
+    and the engine load took at least their scaled durations, the probe's first answer closes it, the report shows it."""
+    phases = dict((p["phase"], p) for p in serving["phases"])
+    assert [p["phase"] for p in serving["phases"]] == ["nodeclaim_created", "node_ready", "image_pulled", "container_started",
+                                                      "engine_ready", "first_answer"]
+    for phase in ("nodeclaim_created", "node_ready"):  # a new node, or Triton's still there
+        assert phases[phase]["seconds"] is not None or phases[phase]["note"] == "node already there (before the pod)", phases[phase]
+    assert phases["image_pulled"]["seconds"] >= cold_start_seconds["image_pull"] * 0.9, phases["image_pulled"]
+    assert phases["image_pulled"]["note"].startswith("pull took "), phases["image_pulled"]
+    assert phases["container_started"]["seconds"] is not None
+    assert phases["engine_ready"]["seconds"] >= cold_start_seconds["engine_load"] * 0.9, phases["engine_ready"]
+    assert phases["first_answer"]["seconds"] > 0
+    assert serving["total_s"] >= cold_start_seconds["image_pull"] + cold_start_seconds["engine_load"] - 1, serving
+    markdown = (run_dir / "verify-report.md").read_text()
+    assert "## Time to serving" in markdown and "| opt-350m | %s |" % serving["pod"] in markdown
+    assert (run_dir / "time-to-serving.svg").read_text().startswith("<svg")
+
+
+def test_switching_engines_leaves_nothing_stale(tmp_path, kubeconfig, local_kubernetes):
     """One model moved through every engine on the local cluster (one deployment, to stay within the CI budget):
     triton_vllm -> nim_operator -> a new NIM tag -> vllm (verified against the vLLM stand-in) -> triton_vllm. Each
     step leaves only the objects of its engine; the last equals the first."""
@@ -338,13 +360,14 @@ def test_switching_engines_leaves_nothing_stale(tmp_path, kubeconfig):
             assert objects["Deployment llm/opt-350m"]["metadata"]["labels"]["eks-llm/engine"] == model["engine"]
             if step == "vllm":
                 assert_vllm_objects(objects, vllm_model["vllm"]["model_id"])
-                checks, verdict = verify_vllm(tmp_path, inventory, llm.url("vllm"))
+                checks, verdict, serving, run_dir = verify_vllm(tmp_path, inventory, llm.url("vllm"))
                 for check in ("health_ready", "model_list", "completion", "chat_completion", "chat_stream", "prompt_set",
-                              "metrics", "rollout", "service", "pods"):
+                              "metrics", "rollout", "service", "pods", "time_to_serving"):
                     assert checks[check]["ok"] is True, checks[check]
                 assert checks["health_ready"]["expected"] == "HTTP 200 from GET %s/health" % llm.url("vllm")
                 assert "vllm:num_requests_waiting" in checks["metrics"]["got"]  # what the HPA's adapter rule reads
                 assert verdict.startswith("PASS: opt-350m answered 20/20 prompts")
+                assert_cold_start_measured(serving, run_dir, local_kubernetes["cold_start"]["seconds"])
     caches = dict((step, [k for k in seen[step] if k.startswith("NIMCache ")]) for step in ("nim", "retag"))
     assert len(caches["nim"]) == 1 and len(caches["retag"]) == 1 and caches["nim"] != caches["retag"], caches
     assert seen["retag"] - set(caches["retag"]) == seen["nim"] - set(caches["nim"])

@@ -19,7 +19,9 @@ pinned python image inside the cluster. For every model of the spec it checks, o
 * optionally Prometheus: an active scrape target of the model's Service whose health is up.
 
 Every check records what was expected and what came back; nothing passes by default (an empty
-model list, an empty answer or a missing series is a failure). The result is printed as one JSON
+model list, an empty answer or a missing series is a failure). For each model the first generating
+request that answered is recorded (``first_answers``: when it was sent and answered, UTC), the last
+phase of the model's time to serving. The result is printed as one JSON
 line after ``EKS_LLM_PROBE_RESULT`` on stdout (a Job's log carries it back to the controller), a
 human-readable trace goes to stderr.
 
@@ -91,6 +93,8 @@ APIS = ("openai", "vllm", "triton")
 # the APIs with OpenAI's routes (/v1/models, /v1/completions, /v1/chat/completions)
 OPENAI_APIS = ("openai", "vllm")
 SMOKE_PROMPT = "Name three primary colours."
+# The checks that make the engine generate: the first of them to pass gives the model's first answer (time to serving).
+GENERATING_CHECKS = ("completion", "chat_completion", "generate")
 
 
 class ProbeError(Exception):
@@ -232,6 +236,7 @@ class ModelProbe(object):
         self.max_tokens = int(spec["max_tokens"])
         self.checks = []
         self.prompt_report = None
+        self.first_answer = None
         if model["api"] == "triton":
             self.served = model["served_model_name"] or model["name"]
         else:
@@ -242,10 +247,13 @@ class ModelProbe(object):
     def check(self, name, expected, action):
         """Run ``action`` (returns what came back, or raises ProbeError / ValueError naming what is wrong)."""
         result = Check(self.name, name, expected)
+        sent = utc_now()
         try:
             result.passed(action())
         except (ProbeError, ValueError, KeyError, TypeError, IndexError) as error:
             result.failed(str(error) or error.__class__.__name__)
+        if result.ok and name in GENERATING_CHECKS and self.first_answer is None:
+            self.first_answer = {"check": name, "sent": sent, "answered": utc_now()}
         self.checks.append(result)
         self.log("%s %s %s: %s" % ("PASS" if result.ok else "FAIL", self.name, name, result.got))
         return result
@@ -481,7 +489,13 @@ class ModelProbe(object):
         if self.spec["prometheus_url"]:
             self.check("prometheus_target", "an active Prometheus target for service %s/%s with health up" % (
                 self.model["namespace"], self.name), self.prometheus_target)
-        return {"checks": [c.as_dict() for c in self.checks], "prompts": self.prompt_report}
+        return {"checks": [c.as_dict() for c in self.checks], "prompts": self.prompt_report, "first_answer": self.first_answer}
+
+
+def utc_now():
+    """Now in UTC with milliseconds, in the form Kubernetes timestamps are compared with (RFC 3339, Z)."""
+    now = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + ".%03dZ" % int(now % 1 * 1000)
 
 
 def normalise_spec(spec):
@@ -528,11 +542,12 @@ def run(spec, log=None):
     """Probe every model of a normalised spec; return the result document."""
     log = log or (lambda message: None)
     started = time.time()
-    checks, prompts = [], {}
+    checks, prompts, first_answers = [], {}, {}
     for model in spec["models"]:
         outcome = ModelProbe(model, spec, log).run()
         checks.extend(outcome["checks"])
         prompts[model["name"]] = outcome["prompts"]
+        first_answers[model["name"]] = outcome["first_answer"]
     failed = [c for c in checks if not c["ok"]]
     return {
         "probe": "llm_probe",
@@ -543,6 +558,7 @@ def run(spec, log=None):
         "checks": checks,
         "failed": len(failed),
         "prompts": prompts,
+        "first_answers": first_answers,
     }
 
 

@@ -26,7 +26,7 @@ import urllib.request
 
 import yaml
 
-from . import instance_types
+from . import cold_start, instance_types
 from ..aws_server import process_alive, terminate
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -101,13 +101,14 @@ MOUNTED_SELECTOR = """    - key: 'if ([.spec.volumes[]? | select(.persistentVolu
 
 
 def _pod_ready_after_mounts(path):
-    """Upstream kwok's pod-ready stage with one more selector term (MOUNTED_SELECTOR)."""
+    """Upstream kwok's pod-ready stage with two more selector terms: volumes mounted (MOUNTED_SELECTOR), a GPU pod's
+    engine loaded (cold_start.GATE_SELECTOR)."""
     with open(path, encoding="utf-8") as handle:
         text = handle.read()
     marker = "    matchExpressions:\n"
     if text.count(marker) != 1:
-        raise RuntimeError("%s: unexpected layout, cannot add the mount gate" % path)
-    return text.replace(marker, marker + MOUNTED_SELECTOR)
+        raise RuntimeError("%s: unexpected layout, cannot add the mount and cold start gates" % path)
+    return text.replace(marker, marker + MOUNTED_SELECTOR + cold_start.GATE_SELECTOR)
 
 
 def _write_webhook_config(path, aws_endpoint):
@@ -215,6 +216,7 @@ def _create_cluster(bins, paths, args, attempts=3):
 
 def cmd_start(args):
     started = time.time()
+    scale = cold_start.scale_from(args.cold_start_scale)
     if not built():
         print("building the local Kubernetes stand-in (once per machine, ~20-30 min cold)...", flush=True)
         subprocess.run([os.path.join(HERE, "build.sh")], check=True)
@@ -255,6 +257,7 @@ def cmd_start(args):
         for stage in sorted(os.listdir(STAGES_DIR)):
             if stage.endswith(".yaml"):
                 _kubectl(paths["admin.kubeconfig"], "apply", "--server-side", "-f", os.path.join(STAGES_DIR, stage))
+    _kubectl(paths["admin.kubeconfig"], "apply", "--server-side", "-f", "-", stdin=yaml.safe_dump_all(cold_start.stages(scale)))
     _kubectl(paths["admin.kubeconfig"], "wait", "--for=condition=Established", "--timeout=60s", "crd", "--all")
     pid = _start_karpenter(bins, paths)
     endpoint, ca = _cluster_facts(paths["admin.kubeconfig"])
@@ -263,13 +266,16 @@ def cmd_start(args):
     if aws_endpoint:
         _configure_aws(aws_endpoint, settings)
     state = {"endpoint": endpoint, "kubeconfig": paths["admin.kubeconfig"], "karpenter_pid": pid, "bin_dir": bins,
-             "aws_endpoint": aws_endpoint, "aws_settings": settings}
+             "aws_endpoint": aws_endpoint, "aws_settings": settings,
+             "cold_start": {"scale": scale, "seconds": cold_start.durations(scale),
+                            "node_registration_delay": cold_start.registration_delay(scale)}}
     with open(paths["state.json"], "w", encoding="utf-8") as handle:
         json.dump(state, handle, indent=1)
     with open(paths["env.sh"], "w", encoding="utf-8") as handle:
         handle.write("export EKS_LLM_LOCAL_KUBECONFIG=%s\n" % paths["admin.kubeconfig"])
         handle.write("export EKS_LLM_UPSTREAM_CHARTS=%s\n" % upstream_charts())
         handle.write("export EKS_LLM_STANDIN_CHARTS=%s\n" % os.path.join(os.path.dirname(HERE), "charts"))
+        handle.write("export %s=%s\n" % (cold_start.REGISTRATION_DELAY_VARIABLE, state["cold_start"]["node_registration_delay"]))
     print("local Kubernetes running at %s (Karpenter KWOK provider pid %d) in %.0f s; admin kubeconfig %s"
           % (endpoint, pid, time.time() - started, paths["admin.kubeconfig"]))
     return 0
@@ -332,6 +338,8 @@ def main(argv=None):
         if name == "start":
             sub.add_argument("--aws-endpoint", default=None, help="the AWS stand-in (default: the one in --state-dir)")
             sub.add_argument("--zones", default=DEFAULT_ZONES)
+            sub.add_argument("--cold-start-scale", default=None, help="wall seconds per real second of a GPU pod's cold start"
+                             " (default: $%s, else %s; 0: events only)" % (cold_start.SCALE_VARIABLE, cold_start.DEFAULT_SCALE))
     args = parser.parse_args(argv)
     return {"start": cmd_start, "stop": cmd_stop, "status": cmd_status}[args.command](args)
 

@@ -206,3 +206,19 @@ def test_storage_probes_settle_on_this_runs_job_or_a_refused_mount_only():
     assert verify.storage_settled(probes, earlier + [refused], [job]) is True
     done = event("Job", "storage-probe-gpu-g5", "Completed", "2026-12-04T00:10:05Z", uid="u2")
     assert verify.storage_settled(probes, earlier + [done], [job]) is True
+
+
+def test_time_to_serving_reads_the_registered_pod_reads_and_goes_into_the_report():
+    created, ready = "2026-12-05T10:00:00Z", "2026-12-05T10:02:00Z"
+    serving_pod = {"metadata": {"name": "opt-350m-0", "creationTimestamp": created}, "spec": {"nodeName": "gpu-1", "containers": [{"name": "triton"}]},
+                   "status": {"conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": ready}]}}
+    pod_reads = [{"item": {"name": "opt-350m", "namespace": "llm", "selector": "eks-llm/model=opt-350m"}, "resources": [serving_pod]}]
+    answers = {"opt-350m": {"check": "generate", "sent": "2026-12-05T10:02:00.000Z", "answered": "2026-12-05T10:02:01.000Z"}}
+    serving = verify.time_to_serving([TRITON, NIM_OP], pod_reads, [], [], [], answers)
+    assert [s["total_s"] for s in serving] == [121.0, None]
+    checks = verify.time_to_serving_checks(serving, "600")
+    assert [(c["model"], c["ok"]) for c in checks] == [("opt-350m", True), ("llama3-8b", False)]
+    report = verify.report(checks, {}, {"deployment": "demo", "run": "r", "mode": "in_cluster"}, serving)
+    assert "## Time to serving" in report["markdown"] and "![time to serving per model](time-to-serving.svg)" in report["markdown"]
+    assert report["serving_svg"].startswith("<svg") and report["document"]["time_to_serving"] == serving
+    assert verify.report(checks, {}, {})["serving_svg"] == "" and "Time to serving" not in verify.report(checks, {}, {})["markdown"]

@@ -42,6 +42,8 @@ def test_auto_mode_keeps_only_the_add_ons_auto_mode_does_not_run():
     ({"eks_llm_karpenter": {"interruption_queue": True}}, "eks_llm_karpenter.interruption_queue", "handles Spot and capacity interruptions"),
     ({"eks_llm_karpenter": {"replicas": 2}}, "eks_llm_karpenter.replicas", "AWS's Karpenter controller"),
     ({"eks_llm_karpenter": {"node_class_kind": "KWOKNodeClass"}}, "eks_llm_karpenter.node_class_kind", "its own NodeClass"),
+    ({"eks_llm_karpenter": {"kwok_node_registration_delay": "75s"}}, "eks_llm_karpenter.kwok_node_registration_delay",
+     "KWOKNodeClass of the local stand-in"),
     ({"eks_llm_karpenter": {"cpu_pool": False}}, "eks_llm_karpenter.cpu_pool", "only place the platform's pods"),
     ({"eks_llm_gpu_software": {"mode": "gpu_operator"}}, "eks_llm_gpu_software.mode", "carry the NVIDIA drivers and device plugin"),
     ({"eks_llm_gpu_software": {"time_slicing_replicas": 2}}, "eks_llm_gpu_software.time_slicing_replicas", "built into the AMI"),

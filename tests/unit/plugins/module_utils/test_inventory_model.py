@@ -142,7 +142,8 @@ def test_all_problems_are_reported_at_once():
 
 
 ENV_LOOKUP_RE = re.compile(r"\{\{ lookup\('ansible.builtin.env', '([A-Z_]+)'\) \}\}")
-LOCAL_ENV = {"EKS_LLM_LOCAL_LLM_URL": "http://127.0.0.1:40001", "EKS_LLM_LOCAL_LLM_METRICS_URL": "http://127.0.0.1:40002/metrics"}
+LOCAL_ENV = {"EKS_LLM_LOCAL_LLM_URL": "http://127.0.0.1:40001", "EKS_LLM_LOCAL_LLM_METRICS_URL": "http://127.0.0.1:40002/metrics",
+             "EKS_LLM_STANDIN_NODE_REGISTRATION_DELAY": "2s"}
 
 
 def _with_inventory_dir(value, inventory_dir):

@@ -154,6 +154,9 @@ def test_a_reserved_pools_node_class_selects_its_reservations():
 def test_a_kwok_node_class():
     assert karpenter.kwok_node_class({"name": "gpu-al2023"}, settings()) == {
         "apiVersion": "karpenter.kwok.sh/v1alpha1", "kind": "KWOKNodeClass", "metadata": {"name": "gpu-al2023", "labels": LABELS}}
+    # the stand-in's instance boot: KWOK's Karpenter creates the node that long after the NodeClaim
+    booting = karpenter.kwok_node_class({"name": "gpu-al2023"}, settings(kwok_node_registration_delay="2s"))
+    assert booting["spec"] == {"nodeRegistrationDelay": "2s"}
 
 
 def test_one_node_class_per_family_sized_for_its_largest_pool_and_one_per_reserved_pool():
@@ -259,7 +262,8 @@ KARPENTER_INVENTORIES = [inventory for inventory in INVENTORIES if compute_mode(
 @pytest.mark.parametrize("node_class_kind", ["EC2NodeClass", "KWOKNodeClass"])
 @pytest.mark.parametrize("inventory", KARPENTER_INVENTORIES, ids=os.path.basename)
 def test_every_object_of_every_example_fits_karpenters_crds(inventory, node_class_kind, schemas):
-    given = inventory_settings(inventory, node_class_kind=node_class_kind)
+    kwok = {"kwok_node_registration_delay": "1m15s"} if node_class_kind == "KWOKNodeClass" else {}
+    given = inventory_settings(inventory, node_class_kind=node_class_kind, **kwok)
     for ami_family in ("al2023", "bottlerocket"):
         pools = [dict(pool, ami_family=ami_family, node_class=pool["node_class"].replace("al2023", ami_family))
                  for pool in given["gpu_node_pools"]]

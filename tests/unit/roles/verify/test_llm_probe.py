@@ -402,3 +402,22 @@ def test_vllm_api_passes_against_vllms_routes_where_the_nim_routes_are_missing()
         server.configure("vllm", metrics_prefix="")  # unprefixed names are NIM's, not vLLM's
         spec["models"] = [model]
         assert "missing series num_requests_running" in failed(probe.run(probe.normalise_spec(spec)))["metrics"]
+
+
+def test_the_first_generating_answer_is_recorded_per_model(nim, triton):
+    before = probe.utc_now()
+    nim_first = probe.run(nim_spec(nim))["first_answers"]["llama3-8b"]
+    triton_first = probe.run(triton_spec(triton))["first_answers"]["opt-350m"]
+    assert nim_first["check"] == "completion" and triton_first["check"] == "generate"
+    for first in (nim_first, triton_first):
+        # RFC 3339 UTC with milliseconds: the form compared with Kubernetes' timestamps
+        assert len(first["sent"]) == len("2026-12-05T10:00:00.000Z") and first["sent"].endswith("Z")
+        assert before <= first["sent"] <= first["answered"] <= probe.utc_now()
+
+
+def test_the_first_answer_is_the_first_generating_check_that_passed(nim):
+    nim.answers[("POST", "/v1/completions")] = (500, "application/json", '{"error":"warming up"}')
+    first = probe.run(nim_spec(nim))["first_answers"]["llama3-8b"]
+    assert first["check"] == "chat_completion"
+    nim.answers[("POST", "/v1/chat/completions")] = (500, "application/json", '{"error":"warming up"}')
+    assert probe.run(nim_spec(nim))["first_answers"] == {"llama3-8b": None}

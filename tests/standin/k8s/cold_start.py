@@ -1,0 +1,90 @@
+"""A GPU pod's cold start on the local Kubernetes, phase by phase, with real durations scaled down.
+
+On EKS a model's first pod waits for its GPU node to boot, then for the engine image to be pulled (NIM and Triton
+images are 10-20 GB), then for the engine to load the weights before its readiness probe passes. KWOK readies a pod
+at once and records no kubelet events, so a local time to serving would show nothing. Here:
+
+* the node's boot is the KWOKNodeClass's ``nodeRegistrationDelay`` (Karpenter's KWOK provider creates the Node that
+  long after the NodeClaim; KWOK's node stages then report it Ready from its creation). The local inventory reads it
+  from EKS_LLM_STANDIN_NODE_REGISTRATION_DELAY, which ``make local-up`` writes;
+* pods that request ``nvidia.com/gpu`` (the engines) go through four Stages once scheduled and their volumes are
+  mounted (the kubelet mounts before it pulls): Pulling -> (image pull) -> Pulled -> Started -> (engine load) ->
+  loaded, with the kubelet's event reasons; upstream KWOK's pod-ready Stage waits for ``loaded`` (GATE_SELECTOR).
+
+Durations are what a cold start of an 8B model on a g5/g6e node takes on AWS (REAL_SECONDS) times the scale: the
+cluster start's ``--cold-start-scale`` (default: EKS_LLM_STANDIN_COLD_START_SCALE, else DEFAULT_SCALE); 0 keeps the
+events and drops the waits.
+"""
+import os
+
+# A cold start on AWS, seconds: EC2 launch + GPU AMI boot + kubelet registration; a 10-20 GB engine image pulled
+# from a registry; an 8B model's weights (~16 GB) read from EFS into GPU memory and the engine warmed up.
+REAL_SECONDS = {"node_boot": 75, "image_pull": 180, "engine_load": 240}
+DEFAULT_SCALE = 0.02
+SCALE_VARIABLE = "EKS_LLM_STANDIN_COLD_START_SCALE"
+REGISTRATION_DELAY_VARIABLE = "EKS_LLM_STANDIN_NODE_REGISTRATION_DELAY"
+ANNOTATION = "standin.eks-llm/cold-start"
+
+# A jq expression: for a pod with a GPU, where its cold start is; "cpu" for every other pod.
+_PHASE = ('if ([.spec.containers[]? | select(.resources.limits["nvidia.com/gpu"] != null)] | length) > 0'
+          ' then (.metadata.annotations["%s"] // "pending") else "cpu" end' % ANNOTATION)
+# The kubelet pulls only once the pod's claims are mounted (efs_csi_ext's verdict annotation); pods without claims at once.
+_MOUNTED = ('if ([.spec.volumes[]? | select(.persistentVolumeClaim)] | length) > 0'
+            ' then (.metadata.annotations["standin.eks-llm/volumes"] // "pending") else "none" end')
+
+# The term added to upstream's pod-ready Stage: a GPU pod is readied once its engine has loaded.
+GATE_SELECTOR = """    - key: '%s'
+      operator: 'In'
+      values:
+      - 'cpu'
+      - 'loaded'
+""" % _PHASE
+
+
+def scale_from(value=None):
+    """The scale given, else the environment's, else DEFAULT_SCALE; refuses a negative one."""
+    if value is None:
+        value = os.environ.get(SCALE_VARIABLE) or DEFAULT_SCALE
+    scale = float(value)
+    if scale < 0:
+        raise ValueError("the cold start scale must be 0 or more, got %s" % value)
+    return scale
+
+
+def durations(scale):
+    """Wall seconds of each phase here."""
+    return dict((phase, round(seconds * scale, 3)) for phase, seconds in REAL_SECONDS.items())
+
+
+def registration_delay(scale):
+    """The node boot as the KWOKNodeClass CRD takes it (whole seconds, at least 1 when scaled at all); '' for none."""
+    seconds = REAL_SECONDS["node_boot"] * scale
+    return "%ds" % max(1, round(seconds)) if seconds > 0 else ""
+
+
+def _stage(name, phase_now, delay_s, event, next_phase):
+    expressions = [
+        {"key": ".metadata.deletionTimestamp", "operator": "DoesNotExist"},
+        {"key": ".spec.nodeName", "operator": "Exists"},
+        {"key": ".status.phase", "operator": "In", "values": ["Pending"]},
+        {"key": _MOUNTED, "operator": "In", "values": ["none", "mounted"]},
+        {"key": _PHASE, "operator": "In", "values": [phase_now]},
+    ]
+    steps = [{"event": {"type": "Normal", "reason": event[0], "message": event[1]}}] if event else []
+    steps.append({"patch": {"root": "metadata", "type": "merge", "template": "annotations:\n  %s: %s\n" % (ANNOTATION, next_phase)}})
+    spec = {"resourceRef": {"apiGroup": "v1", "kind": "Pod"}, "selector": {"matchExpressions": expressions}, "steps": steps}
+    if delay_s:
+        spec["delay"] = {"durationMilliseconds": int(delay_s * 1000)}
+    return {"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "Stage", "metadata": {"name": name}, "spec": spec}
+
+
+def stages(scale):
+    """The Stage objects of a GPU pod's cold start."""
+    took = durations(scale)
+    pulled = "Successfully pulled image in %gs (the stand-in's scaled %d s pull)" % (took["image_pull"], REAL_SECONDS["image_pull"])
+    return [
+        _stage("eks-llm-gpu-pod-pulling", "pending", 0, ("Pulling", "Pulling image"), "pulling"),
+        _stage("eks-llm-gpu-pod-pulled", "pulling", took["image_pull"], ("Pulled", pulled), "pulled"),
+        _stage("eks-llm-gpu-pod-started", "pulled", 0, ("Started", "Started container"), "loading"),
+        _stage("eks-llm-gpu-pod-loaded", "loading", took["engine_load"], None, "loaded"),
+    ]
