@@ -204,6 +204,7 @@ test:
 bench: setup
 	$(BIN)/python tests/bench/aws_layer.py
 	$(BIN)/python tests/bench/noop.py
+	$(BIN)/python tests/bench/first_answer.py
 
 clean: local-down
 	rm -rf .cache

@@ -851,8 +851,9 @@ def _kwok_registration_delay(problems, karpenter, auto_mode):
 def _verify(problems, verify, models, charts):
     """eks_llm_verify: where the probe runs and which endpoint of every model it talks to."""
     where = "eks_llm_verify"
-    for key, low, high in (("concurrency", 1, 256), ("timeout_s", 1, 3600), ("max_tokens", 1, 8192), ("storage_timeout_s", 30, 3600),
-                            ("time_to_serving_max_s", 30, 86400)):
+    ranges = (("concurrency", 1, 256), ("timeout_s", 1, 3600), ("max_tokens", 1, 8192), ("storage_timeout_s", 30, 3600),
+              ("time_to_serving_max_s", 30, 86400))
+    for key, low, high in ranges:
         if not low <= verify[key] <= high:
             problems.add("%s.%s" % (where, key), "%d given; allowed %d-%d" % (verify[key], low, high))
     if not DNS_LABEL_RE.match(verify["namespace"]):

@@ -221,8 +221,8 @@ def markdown(serving, plot_file=None):
         notes = [entry["problem"]] if entry["problem"] else []
         notes += ["%s: %s" % (p["label"], p["note"]) for p in entry["phases"] if p["note"] and p["seconds"] is not None]
         total = entry["total_s"] if entry["total_s"] is not None else "-"
-        lines.append("| %s | %s | %s | %s | %s |" % (entry["model"], entry["pod"] or "-", " | ".join(cells), total,
-                                                   "; ".join(notes) or "-"))
+        row = (entry["model"], entry["pod"] or "-", " | ".join(cells), total, "; ".join(notes) or "-")
+        lines.append("| %s | %s | %s | %s | %s |" % row)
     return lines
 
 
@@ -236,25 +236,25 @@ def svg(serving):
     if not known:
         return ""
     longest = max(e["total_s"] for e in known) or 1.0
-    left, width, bar, gap = 180, 560, 22, 14
-    height = 60 + len(known) * (bar + gap) + 40
+    left, width, bar_height, gap = 180, 560, 22, 14
+    height = 60 + len(known) * (bar_height + gap) + 40
     scale = width / longest
     parts = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">'
              % (left + width + 80, height),
              '<text x="10" y="20" font-size="14">Time to serving (s from the serving pod\'s creation)</text>']
     for row, entry in enumerate(known):
-        y = 40 + row * (bar + gap)
-        parts.append('<text x="10" y="%d">%s</text>' % (y + bar * 0.7, _xml(entry["model"])))
+        y = 40 + row * (bar_height + gap)
+        parts.append('<text x="10" y="%d">%s</text>' % (y + bar_height * 0.7, _xml(entry["model"])))
         x = float(left)
         for index, phase in enumerate(entry["phases"]):
             if not phase["seconds"]:
                 continue
             span = phase["seconds"] * scale
             parts.append('<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="%s"><title>%s: %s s</title></rect>'
-                         % (x, y, span, bar, COLOURS[index], _xml(phase["label"]), phase["seconds"]))
+                         % (x, y, span, bar_height, COLOURS[index], _xml(phase["label"]), phase["seconds"]))
             x += span
-        parts.append('<text x="%.1f" y="%d">%s s</text>' % (x + 6, y + bar * 0.7, entry["total_s"]))
-    legend_y = 40 + len(known) * (bar + gap) + 10
+        parts.append('<text x="%.1f" y="%d">%s s</text>' % (x + 6, y + bar_height * 0.7, entry["total_s"]))
+    legend_y = 40 + len(known) * (bar_height + gap) + 10
     for index, (_phase, label) in enumerate(PHASES):
         x = 10 + index * 125
         parts.append('<rect x="%d" y="%d" width="10" height="10" fill="%s"/>' % (x, legend_y, COLOURS[index]))

@@ -35,9 +35,9 @@ def test_the_stages_chain_from_a_scheduled_pod_to_the_ready_gate():
 
 def test_only_the_pull_and_the_load_wait_scaled_real_seconds():
     delays = [s["spec"].get("delay", {}).get("durationMilliseconds") for s in cold_start.stages(0.02)]
-    assert delays == [None, 3600, None, 4800]
+    assert delays == [None, 3000, None, 1800]
     assert [s["spec"].get("delay") for s in cold_start.stages(0)] == [None] * 4  # events only
-    assert cold_start.durations(0.5) == {"node_boot": 37.5, "image_pull": 90.0, "engine_load": 120.0}
+    assert cold_start.durations(0.5) == {"node_boot": 37.5, "image_pull": 75.0, "engine_load": 45.0}
 
 
 def test_the_pulled_message_says_how_long_as_the_kubelet_does():
@@ -45,7 +45,7 @@ def test_the_pulled_message_says_how_long_as_the_kubelet_does():
     event = {"reason": "Pulled", "message": pulled["message"], "firstTimestamp": "2026-12-05T10:00:04Z",
              "involvedObject": {"kind": "Pod", "name": "engine-0"}}
     pod = {"metadata": {"name": "engine-0"}, "spec": {"containers": [{"name": "vllm"}]}}
-    assert time_to_serving._image_pulled(pod, [event])[1] == "pull took 3.6s"  # pylint: disable=protected-access
+    assert time_to_serving._image_pulled(pod, [event])[1] == "pull took 3s"  # pylint: disable=protected-access
 
 
 @pytest.mark.parametrize("scale, delay", [(0.02, "2s"), (0.001, "1s"), (1, "75s"), (0, "")])
