@@ -402,7 +402,8 @@ def _escape(text):
 
 def report(checks, prompts, meta, serving=None):
     """The run's report: summary, failures, and the Markdown a person reads; serving (time_to_serving's result) adds
-    its table and its chart (``serving_svg``, written beside the report as time-to-serving.svg)."""
+    its table and its chart (``serving_svg``, written beside the report as time-to-serving.svg); ``serving_summary``
+    is one line a judged model for the play's output."""
     failed = [c for c in checks if c["ok"] is False]
     passed = [c for c in checks if c["ok"] is True]
     skips = [c for c in checks if c["ok"] is None]
@@ -438,6 +439,8 @@ def report(checks, prompts, meta, serving=None):
         lines += ["", "## Failed checks", ""] + ["%d. %s" % (i + 1, m) for i, m in enumerate(messages)]
     return {"ok": ok, "passed": len(passed), "failed": len(failed), "skipped": len(skips), "failures": messages,
             "markdown": "\n".join(lines) + "\n", "serving_svg": serving_svg,
+            "serving_summary": ["%s: time to serving %s" % (c["model"], c["got"]) for c in checks
+                                if c["check"] == serving_time.CHECK and c["ok"] is not None],
             "document": dict(meta, ok=ok, checks=checks, prompts=prompts or {}, time_to_serving=serving or [])}
 
 

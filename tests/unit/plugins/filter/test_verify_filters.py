@@ -221,4 +221,6 @@ def test_time_to_serving_reads_the_registered_pod_reads_and_goes_into_the_report
     report = verify.report(checks, {}, {"deployment": "demo", "run": "r", "mode": "in_cluster"}, serving)
     assert "## Time to serving" in report["markdown"] and "![time to serving per model](time-to-serving.svg)" in report["markdown"]
     assert report["serving_svg"].startswith("<svg") and report["document"]["time_to_serving"] == serving
+    assert report["serving_summary"] == ["opt-350m: time to serving 121.0 s from pod opt-350m-0 created (engine ready +120.0 s,"
+                                         " first answer +1.0 s)", "llama3-8b: time to serving no pod of the model's Service"]
     assert verify.report(checks, {}, {})["serving_svg"] == "" and "Time to serving" not in verify.report(checks, {}, {})["markdown"]
