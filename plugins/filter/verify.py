@@ -386,9 +386,10 @@ def time_to_serving(models, pod_results, events, nodes, nodeclaims, first_answer
     return serving_time.for_models(models, pods, events, nodes, nodeclaims, first_answers)
 
 
-def time_to_serving_checks(serving, max_seconds):
-    """A check a model: its first answer came within max_seconds of its serving pod's creation."""
-    return serving_time.checks(serving, int(max_seconds))
+def time_to_serving_checks(serving, max_seconds, verify_started=None):
+    """A check a model: its first answer came within max_seconds of its serving pod's creation (a pod Ready long before
+    verify_started is not judged again)."""
+    return serving_time.checks(serving, int(max_seconds), verify_started)
 
 
 def skipped(models, checks, setting):

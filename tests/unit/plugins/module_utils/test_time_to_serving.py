@@ -135,3 +135,15 @@ def test_the_report_table_and_the_chart():
     assert len(document.getElementsByTagName("rect")) == 4 + len(tts.PHASES)  # four known phases + the legend
     assert "llama" in chart and "mistral" not in chart
     assert tts.svg([waiting]) == "" and tts.markdown([], None) == []
+
+
+def test_a_cold_start_long_before_this_run_is_not_judged_again():
+    result = tts.for_model(MODEL, [pod()], EVENTS, [node()], [claim()], ANSWER)  # Ready 10:06:00, 361.5 s
+    soon, = tts.checks([result], 300, verify_started="2026-12-05T10:07:00Z")
+    assert soon["ok"] is False  # judged by the run that saw it
+    week_later, = tts.checks([result], 300, verify_started="2026-12-12T10:00:00Z")
+    assert week_later["ok"] is None
+    assert week_later["got"] == ("not judged again: pod llama-0 has served since 2026-12-05T10:06:00.000Z, before this run"
+                                 " (361.5 s then)")
+    waiting = tts.for_model(MODEL, [pod(ready=None)], EVENTS, [node()], [claim()], None)
+    assert tts.checks([waiting], 300, verify_started="2026-12-12T10:00:00Z")[0]["ok"] is False  # not serving: always judged
