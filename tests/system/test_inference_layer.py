@@ -297,18 +297,19 @@ def verify_vllm(tmp_path, inventory, base_url):
 
 def assert_cold_start_measured(serving, run_dir, cold_start_seconds):
     """The vLLM pod's time to serving, phase by phase, as the local cluster's scaled cold start produced it: the pull
-    and the engine load took at least their scaled durations, the probe's first answer closes it, the report shows it."""
+    and the engine load took at least their scaled durations (less a second: Kubernetes keeps whole seconds in
+    creationTimestamp, conditions and events), the probe's first answer closes it, the report shows it."""
     phases = dict((p["phase"], p) for p in serving["phases"])
     assert [p["phase"] for p in serving["phases"]] == [
         "nodeclaim_created", "node_ready", "image_pulled", "container_started", "engine_ready", "first_answer"]
     for phase in ("nodeclaim_created", "node_ready"):  # a new node, or Triton's still there
         assert phases[phase]["seconds"] is not None or phases[phase]["note"] == "node already there (before the pod)", phases[phase]
-    assert phases["image_pulled"]["seconds"] >= cold_start_seconds["image_pull"] * 0.9, phases["image_pulled"]
+    assert phases["image_pulled"]["seconds"] >= cold_start_seconds["image_pull"] - 1.0, phases["image_pulled"]
     assert phases["image_pulled"]["note"].startswith("pull took "), phases["image_pulled"]
     assert phases["container_started"]["seconds"] is not None
-    assert phases["engine_ready"]["seconds"] >= cold_start_seconds["engine_load"] * 0.9, phases["engine_ready"]
+    assert phases["engine_ready"]["seconds"] >= cold_start_seconds["engine_load"] - 1.0, phases["engine_ready"]
     assert phases["first_answer"]["at"] and phases["first_answer"]["seconds"] >= 0  # the stand-in answers in milliseconds
-    assert serving["total_s"] >= cold_start_seconds["image_pull"] + cold_start_seconds["engine_load"] - 1, serving
+    assert serving["total_s"] >= cold_start_seconds["image_pull"] + cold_start_seconds["engine_load"] - 1.0, serving
     markdown = (run_dir / "verify-report.md").read_text()
     assert "## Time to serving" in markdown and "| opt-350m | %s |" % serving["pod"] in markdown
     assert (run_dir / "time-to-serving.svg").read_text().startswith("<svg")
