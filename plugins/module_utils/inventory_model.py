@@ -64,9 +64,11 @@ HF_MODEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]
 S3_URI_RE = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?$")
 IMAGE_RE = re.compile(r"^[a-z0-9.-]+(:[0-9]+)?(/[a-z0-9._-]+)+$")
 QUANTITY_RE = re.compile(r"^[0-9]+(Mi|Gi|Ti)$")
-DURATION_RE = re.compile(r"^([0-9]+(s|m|h))+$|^Never$")
-# The KWOKNodeClass CRD's pattern of nodeRegistrationDelay (karpenter kwok/apis/v1alpha1/kwoknodeclass.go)
-KWOK_DURATION_RE = re.compile(r"^([0-9]+(s|m|h))+$")
+# Karpenter's durations (whole seconds, minutes, hours); Never where a NodePool allows it
+_DURATION = r"([0-9]+(s|m|h))+"
+DURATION_RE = re.compile(r"^%s$|^Never$" % _DURATION)
+# The KWOKNodeClass CRD's pattern of nodeRegistrationDelay (karpenter kwok/apis/v1alpha1/kwoknodeclass.go): no Never
+KWOK_DURATION_RE = re.compile(r"^%s$" % _DURATION)
 VPC_ID_RE = re.compile(r"^vpc-[0-9a-f]{8,17}$")
 SUBNET_ID_RE = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 ARN_RE = re.compile(r"^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/.+$")

@@ -23,6 +23,7 @@ import glob
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -35,7 +36,7 @@ sys.path.insert(0, REPO)
 
 from tests.bench import aws_layer  # noqa: E402  pylint: disable=wrong-import-position
 from tests.standin import local  # noqa: E402  pylint: disable=wrong-import-position
-from tests.standin.k8s import cold_start  # noqa: E402  pylint: disable=wrong-import-position
+from tests.standin.k8s import cluster, cold_start  # noqa: E402  pylint: disable=wrong-import-position
 
 STATE_DIR = os.path.join(REPO, ".cache", "bench-first-answer")
 PLAY_RE = re.compile(r"^PLAY \[(?P<name>[^\]]*)\]", re.M)
@@ -59,7 +60,7 @@ def cold_start_operations(serving, scale):
     """One replayed operation a model: its serving pod created -> engine ready. On AWS it lasts the real node boot (if a
     node was launched for it), pull and load, plus the wall time the run spent beyond their scaled waits."""
     took = cold_start.durations(scale)
-    boot_wall = float(cold_start.registration_delay(scale).rstrip("s") or 0)
+    boot_wall = cold_start.registration_seconds(scale)
     operations = []
     for entry in serving:
         phases = dict((p["phase"], p) for p in entry["phases"])
@@ -75,13 +76,6 @@ def cold_start_operations(serving, scale):
     return operations
 
 
-def _post_config(endpoint, settings):
-    request = urllib.request.Request(endpoint.rstrip("/") + "/_standin/config", data=json.dumps(settings).encode(),
-                                     headers={"Content-Type": "application/json"}, method="POST")
-    with urllib.request.urlopen(request, timeout=30) as answer:
-        return json.load(answer)
-
-
 def _get_json(url):
     with urllib.request.urlopen(url, timeout=30) as answer:
         return json.load(answer)
@@ -90,8 +84,8 @@ def _get_json(url):
 def bench_inventory(directory):
     """The local inventory with the benchmark switched off and the verify reports kept apart."""
     target = os.path.join(directory, "inventory")
-    subprocess.run(["rm", "-rf", target], check=True)
-    subprocess.run(["cp", "-r", os.path.join(REPO, aws_layer.LOCAL_INVENTORY), target], check=True)
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(os.path.join(REPO, aws_layer.LOCAL_INVENTORY), target)
     path = os.path.join(target, "group_vars", "all", "main.yml")
     with open(path, encoding="utf-8") as handle:
         data = yaml.safe_load(handle)
@@ -110,7 +104,7 @@ def measure_karpenter_mode(time_scale):
     try:
         values = local.environment(STATE_DIR)
         endpoint = values["AWS_ENDPOINT_URL"]
-        _post_config(endpoint, {"time_scale": time_scale})
+        cluster.configure_aws(endpoint, {"time_scale": time_scale})
         inventory, reports = bench_inventory(STATE_DIR)
         env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), PROFILE_TASKS_TASK_OUTPUT_LIMIT="all", **values)
         started = time.time()

@@ -89,26 +89,15 @@ def _upstream_crds(bins):
     return files
 
 
-# A pod with claims is readied only once the volume stand-in (efs_csi_ext) has mounted them: the
-# annotation is its verdict; pods without claims are readied as upstream's stage does.
-MOUNTED_SELECTOR = """    - key: 'if ([.spec.volumes[]? | select(.persistentVolumeClaim)] | length) > 0
-        then (.metadata.annotations["standin.eks-llm/volumes"] // "pending") else "none" end'
-      operator: 'In'
-      values:
-      - 'none'
-      - 'mounted'
-"""
-
-
 def _pod_ready_after_mounts(path):
-    """Upstream kwok's pod-ready stage with two more selector terms: volumes mounted (MOUNTED_SELECTOR), a GPU pod's
-    engine loaded (cold_start.GATE_SELECTOR)."""
+    """Upstream kwok's pod-ready stage with two more selector terms (cold_start.GATE_SELECTOR): a pod with claims is
+    readied once the volume stand-in (efs_csi_ext) has mounted them, a GPU pod once its engine has loaded."""
     with open(path, encoding="utf-8") as handle:
         text = handle.read()
     marker = "    matchExpressions:\n"
     if text.count(marker) != 1:
         raise RuntimeError("%s: unexpected layout, cannot add the mount and cold start gates" % path)
-    return text.replace(marker, marker + MOUNTED_SELECTOR + cold_start.GATE_SELECTOR)
+    return text.replace(marker, marker + cold_start.GATE_SELECTOR)
 
 
 def _write_webhook_config(path, aws_endpoint):
@@ -171,7 +160,8 @@ def _read_pid(path):
         return None
 
 
-def _configure_aws(aws_endpoint, settings):
+def configure_aws(aws_endpoint, settings):
+    """Change the AWS stand-in's settings through its control API (POST /_standin/config)."""
     request = urllib.request.Request(aws_endpoint.rstrip("/") + "/_standin/config", data=json.dumps(settings).encode(),
                                      headers={"Content-Type": "application/json"}, method="POST")
     with urllib.request.urlopen(request, timeout=10) as response:
@@ -230,7 +220,7 @@ def cmd_start(args):
     if state and same_aws and _api_answers(paths) and _karpenter_running(paths):
         print("local Kubernetes already running at %s" % state["endpoint"])
         if aws_endpoint:
-            _configure_aws(aws_endpoint, state["aws_settings"])
+            configure_aws(aws_endpoint, state["aws_settings"])
         return 0
     instance_types.write(paths["instance-types.json"], args.zones.split(","))
     extra = []
@@ -264,7 +254,7 @@ def cmd_start(args):
     settings = {"cluster_endpoint": endpoint, "cluster_ca": ca, "kube_admin_kubeconfig": paths["admin.kubeconfig"]}
     settings.update(_oidc_facts(paths["admin.kubeconfig"]))
     if aws_endpoint:
-        _configure_aws(aws_endpoint, settings)
+        configure_aws(aws_endpoint, settings)
     state = {"endpoint": endpoint, "kubeconfig": paths["admin.kubeconfig"], "karpenter_pid": pid, "bin_dir": bins,
              "aws_endpoint": aws_endpoint, "aws_settings": settings,
              "cold_start": {"scale": scale, "seconds": cold_start.durations(scale),
@@ -310,8 +300,8 @@ def cmd_stop(args):
     aws_endpoint = _aws_endpoint_from_state(args.state_dir)
     if aws_endpoint:
         try:
-            _configure_aws(aws_endpoint, {"cluster_endpoint": "", "cluster_ca": "", "kube_admin_kubeconfig": "", "cluster_oidc_issuer": "",
-                                          "cluster_oidc_jwks": {}})
+            configure_aws(aws_endpoint, {"cluster_endpoint": "", "cluster_ca": "", "kube_admin_kubeconfig": "", "cluster_oidc_issuer": "",
+                                         "cluster_oidc_jwks": {}})
         except OSError:
             pass  # the AWS stand-in is already gone
     print("local Kubernetes stopped")

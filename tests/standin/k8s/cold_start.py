@@ -9,7 +9,8 @@ at once and records no kubelet events, so a local time to serving would show not
   from EKS_LLM_STANDIN_NODE_REGISTRATION_DELAY, which ``make local-up`` writes;
 * pods that request ``nvidia.com/gpu`` (the engines) go through four Stages once scheduled and their volumes are
   mounted (the kubelet mounts before it pulls): Pulling -> (image pull) -> Pulled -> Started -> (engine load) ->
-  loaded, with the kubelet's event reasons; upstream KWOK's pod-ready Stage waits for ``loaded`` (GATE_SELECTOR).
+  loaded, with the kubelet's event reasons; upstream KWOK's pod-ready Stage waits for ``loaded`` and for the mounts
+  (GATE_SELECTOR).
 
 Durations are what a cold start of an 8B model on a g5/g6e node takes on AWS (REAL_SECONDS) times the scale: the
 cluster start's ``--cold-start-scale`` (default: EKS_LLM_STANDIN_COLD_START_SCALE, else DEFAULT_SCALE); 0 keeps the
@@ -29,17 +30,19 @@ ANNOTATION = "standin.eks-llm/cold-start"
 # A jq expression: for a pod with a GPU, where its cold start is; "cpu" for every other pod.
 _PHASE = ('if ([.spec.containers[]? | select(.resources.limits["nvidia.com/gpu"] != null)] | length) > 0'
           ' then (.metadata.annotations["%s"] // "pending") else "cpu" end' % ANNOTATION)
-# The kubelet pulls only once the pod's claims are mounted (efs_csi_ext's verdict annotation); pods without claims at once.
+# A pod's claims are mounted once the volume stand-in (efs_csi_ext) says so in its verdict annotation; "none" for a pod
+# without claims. The kubelet pulls only after mounting, and readies no pod whose volumes are not mounted.
 _MOUNTED = ('if ([.spec.volumes[]? | select(.persistentVolumeClaim)] | length) > 0'
             ' then (.metadata.annotations["standin.eks-llm/volumes"] // "pending") else "none" end')
 
-# The term added to upstream's pod-ready Stage: a GPU pod is readied once its engine has loaded.
-GATE_SELECTOR = """    - key: '%s'
-      operator: 'In'
-      values:
-      - 'cpu'
-      - 'loaded'
-""" % _PHASE
+
+def _selector_term(expression, values):
+    """One matchExpressions entry as YAML text, indented for upstream's Stage files."""
+    return "    - key: '%s'\n      operator: 'In'\n      values:\n%s" % (expression, "".join("      - '%s'\n" % v for v in values))
+
+
+# The terms added to upstream's pod-ready Stage: volumes mounted, and a GPU pod's engine loaded.
+GATE_SELECTOR = _selector_term(_MOUNTED, ["none", "mounted"]) + _selector_term(_PHASE, ["cpu", "loaded"])
 
 
 def scale_from(value=None):
@@ -57,10 +60,16 @@ def durations(scale):
     return dict((phase, round(seconds * scale, 3)) for phase, seconds in REAL_SECONDS.items())
 
 
-def registration_delay(scale):
-    """The node boot as the KWOKNodeClass CRD takes it (whole seconds, at least 1 when scaled at all); '' for none."""
+def registration_seconds(scale):
+    """The node boot here in whole seconds, as the KWOKNodeClass CRD takes it (at least 1 when scaled at all)."""
     seconds = REAL_SECONDS["node_boot"] * scale
-    return "%ds" % max(1, round(seconds)) if seconds > 0 else ""
+    return max(1, round(seconds)) if seconds > 0 else 0
+
+
+def registration_delay(scale):
+    """registration_seconds as the KWOKNodeClass's nodeRegistrationDelay ('2s'); '' for none."""
+    seconds = registration_seconds(scale)
+    return "%ds" % seconds if seconds else ""
 
 
 def _stage(name, phase_now, delay_s, event, next_phase):
