@@ -39,13 +39,14 @@ def install():
     # backend). Set here, not at import: a test process that only imports this module (for REPO, terminate, ...) keeps
     # moto's default, and its in-process moto tests do not load ~1300 policies per IAM backend.
     os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
-    from . import (capacity_reservations_ext, ec2_ext, efs_csi_ext, efs_ext, eks_ext, events_ext,  # pylint: disable=import-outside-toplevel
+    from . import (auto_mode_ext, capacity_reservations_ext, ec2_ext, efs_csi_ext, efs_ext, eks_ext, events_ext,  # pylint: disable=import-outside-toplevel
                    kms_ext, nim_operator_ext, quotas_ext, fluent_bit_ext, iam_ext, pricing_ext, service_lb_ext, sts_ext)
 
     eks_ext.install()
     efs_csi_ext.install()
     nim_operator_ext.install()
     service_lb_ext.install()
+    auto_mode_ext.install()
     efs_ext.install()
     ec2_ext.install()
     quotas_ext.install()

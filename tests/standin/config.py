@@ -22,6 +22,8 @@ SETTINGS = {
     "kube_admin_kubeconfig": None,  # admin kubeconfig of the local API server: node groups register nodes there
     "cluster_oidc_issuer": None,  # service account token issuer of the local API server, reported as identity.oidc.issuer
     "cluster_oidc_jwks": None,  # its public keys (JWKS): STS verifies IRSA tokens with them (sts_ext)
+    # the simulated instance boot ('2s', a Karpenter duration) of the KWOKNodeClasses standing for Auto Mode's (auto_mode_ext)
+    "node_registration_delay": None,
 }
 
 _listeners = []
@@ -81,7 +83,7 @@ def _validate(key, value):
         value = (value or "").rstrip("/") or None
     elif key == "cluster_ca":
         value = _ca_data(value) if value else None
-    elif key in ("kube_admin_kubeconfig", "cluster_oidc_issuer"):
+    elif key in ("kube_admin_kubeconfig", "cluster_oidc_issuer", "node_registration_delay"):
         value = value or None
     elif key == "cluster_oidc_jwks":
         if value and not isinstance(value, dict) or (value and not isinstance(value.get("keys"), list)):

@@ -11,14 +11,14 @@ It also stands in for the node side (the kubelet's volume manager with the EFS C
 scheduled with claims of the driver is mounted only when the file system policy lets the mount's
 identity in (efs_policy.decide). With the ``iam`` mount option that identity is the IAM role of the
 node (a managed node group's nodeRole; for a Karpenter node the ``role`` of the EC2NodeClass its
-NodePool names); without it the mount is anonymous. The verdict is the pod annotation MOUNT_ANNOTATION
-("mounted" or "denied"); the cluster's KWOK pod-ready stage (k8s/cluster.py) only readies a pod with
+NodePool names, for an EKS Auto Mode node the one of its NodeClass); without it the mount is anonymous.
+The verdict is the pod annotation MOUNT_ANNOTATION ("mounted" or "denied"); the cluster's KWOK pod-ready stage (k8s/cluster.py) only readies a pod with
 claims once it says "mounted", so a refused pod stays Pending with a FailedMount event, as on EKS.
 """
 import datetime
 import logging
 
-from . import efs_policy
+from . import auto_mode_ext, efs_policy
 from .kube_controller import Controller
 
 LOG = logging.getLogger(__name__)
@@ -115,12 +115,19 @@ def _node_role(custom, node, region):
         role_ref = found[0].node_role
     elif "karpenter.sh/nodepool" in labels:
         pool = custom.get_cluster_custom_object("karpenter.sh", "v1", "nodepools", labels["karpenter.sh/nodepool"])
-        class_name = pool["spec"]["template"]["spec"]["nodeClassRef"]["name"]
-        # locally the NodePool may point at the KWOKNodeClass twin; the role is in the EC2NodeClass of that name
-        node_class = custom.get_cluster_custom_object("karpenter.k8s.aws", "v1", "ec2nodeclasses", class_name)
+        twin_of = (pool["metadata"].get("labels") or {}).get(auto_mode_ext.TWIN_LABEL)
+        if twin_of:  # an EKS Auto Mode node: the role is the one of the NodeClass of the NodePool it stands for
+            pool = custom.get_cluster_custom_object("karpenter.sh", "v1", "nodepools", twin_of)
+        ref = pool["spec"]["template"]["spec"]["nodeClassRef"]
+        if ref["group"] == auto_mode_ext.GROUP:
+            kind, node_class = "NodeClass", custom.get_cluster_custom_object(auto_mode_ext.GROUP, auto_mode_ext.VERSION, auto_mode_ext.PLURAL,
+                                                                             ref["name"])
+        else:
+            # locally the NodePool may point at the KWOKNodeClass twin; the role is in the EC2NodeClass of that name
+            kind, node_class = "EC2NodeClass", custom.get_cluster_custom_object("karpenter.k8s.aws", "v1", "ec2nodeclasses", ref["name"])
         role_ref = (node_class.get("spec") or {}).get("role")
         if not role_ref:
-            raise LookupError("node %s: EC2NodeClass %s has no role" % (node.metadata.name, class_name))
+            raise LookupError("node %s: %s %s has no role" % (node.metadata.name, kind, ref["name"]))
     else:
         raise LookupError("node %s belongs to no node group or NodePool" % node.metadata.name)
     role_name = role_ref.rsplit("/", 1)[-1]

@@ -251,7 +251,8 @@ def cmd_start(args):
     _kubectl(paths["admin.kubeconfig"], "wait", "--for=condition=Established", "--timeout=60s", "crd", "--all")
     pid = _start_karpenter(bins, paths)
     endpoint, ca = _cluster_facts(paths["admin.kubeconfig"])
-    settings = {"cluster_endpoint": endpoint, "cluster_ca": ca, "kube_admin_kubeconfig": paths["admin.kubeconfig"]}
+    settings = {"cluster_endpoint": endpoint, "cluster_ca": ca, "kube_admin_kubeconfig": paths["admin.kubeconfig"],
+                "node_registration_delay": cold_start.registration_delay(scale)}
     settings.update(_oidc_facts(paths["admin.kubeconfig"]))
     if aws_endpoint:
         configure_aws(aws_endpoint, settings)
@@ -301,7 +302,7 @@ def cmd_stop(args):
     if aws_endpoint:
         try:
             configure_aws(aws_endpoint, {"cluster_endpoint": "", "cluster_ca": "", "kube_admin_kubeconfig": "", "cluster_oidc_issuer": "",
-                                         "cluster_oidc_jwks": {}})
+                                         "cluster_oidc_jwks": {}, "node_registration_delay": ""})
         except OSError:
             pass  # the AWS stand-in is already gone
     print("local Kubernetes stopped")
