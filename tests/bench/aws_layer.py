@@ -10,29 +10,32 @@ the others (it was blocked waiting for them): it ends when the slowest of those 
 in real AWS (started at the same point of the virtual clock, lasting its real duration). Work that
 overlaps a slow operation therefore costs nothing extra, as on AWS.
 
-EKS Auto Mode (eks_llm_cluster.compute_mode: auto_mode) is measured the same way on a copy of the local inventory in
-that mode, and printed beside Karpenter mode: its chain is cluster -> add-ons (no node group).
+EKS Auto Mode (eks_llm_cluster.compute_mode: auto_mode) is measured the same way on the local inventory in that mode
+(inventories/local-auto-mode), and printed beside Karpenter mode: its chain is cluster -> add-ons (no node group).
 
 Run: make bench   (or .venv/bin/python tests/bench/aws_layer.py --time-scale 0.05 --compute-mode both)
 """
 import argparse
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 
-import yaml
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, REPO)
 
+from tests.standin import local  # noqa: E402  pylint: disable=wrong-import-position
 from tests.standin.aws_server import StandIn  # noqa: E402  pylint: disable=wrong-import-position
 
 CHAIN_OPERATIONS = ("CreateCluster", "CreateNodegroup")
 LOCAL_INVENTORY = "inventories/local"
+# the local inventory of each compute mode (inventories/local-auto-mode: the local one in EKS Auto Mode)
+INVENTORIES = {"karpenter": LOCAL_INVENTORY, "auto_mode": "inventories/local-auto-mode"}
+# verify and benchmark read the LLM stand-in's URLs (make local-up); the AWS layer needs neither
+AWS_LAYER_ONLY = {"eks_llm_verify": {"enabled": False}, "eks_llm_benchmark": {"enabled": False}}
 # the budget of the whole empty-account -> first-answer path in Auto Mode (issue 14), of which this layer is the floor
 AUTO_MODE_FIRST_ANSWER_TARGET_S = 12 * 60
 
@@ -89,25 +92,6 @@ def modeled_seconds(timeline, tasks):
     return (virtual_ends(timeline, tasks) or [0.0])[-1]
 
 
-def auto_mode_inventory(directory):
-    """A copy of the local inventory in EKS Auto Mode (what Auto Mode refuses - the Karpenter chart override and the
-    KWOK node class kind - left out, and verify and benchmark off)."""
-    target = os.path.join(directory, "inventory-auto-mode")
-    shutil.copytree(os.path.join(REPO, LOCAL_INVENTORY), target)
-    path = os.path.join(target, "group_vars", "all", "main.yml")
-    with open(path, encoding="utf-8") as handle:
-        data = yaml.safe_load(handle)
-    for key in ("eks_llm_karpenter", "eks_llm_chart_overrides"):
-        data.pop(key, None)
-    data["eks_llm_cluster"] = dict(data.get("eks_llm_cluster") or {}, compute_mode="auto_mode")
-    # verify and benchmark read the LLM stand-in's URLs (make local-up); the AWS layer needs neither
-    data["eks_llm_verify"] = {"enabled": False}
-    data["eks_llm_benchmark"] = {"enabled": False}
-    with open(path, "w", encoding="utf-8") as handle:
-        yaml.safe_dump(data, handle, sort_keys=False)
-    return target
-
-
 def measure_layer(time_scale, inventory=LOCAL_INVENTORY):
     """First run, no-op re-run and teardown of the AWS layer on a fresh stand-in: (first, second, timeline)."""
     with StandIn(time_scale=time_scale) as standin:
@@ -129,7 +113,8 @@ def longest_chain(timeline):
 def report_auto_mode(time_scale, karpenter_modeled=None):
     """EKS Auto Mode's AWS layer, measured and modeled as Karpenter mode's, printed beside it."""
     with tempfile.TemporaryDirectory(prefix="bench-auto-mode-") as directory:
-        first, second, timeline = measure_layer(time_scale, auto_mode_inventory(directory))
+        inventory, dummy = local.inventory_copy(INVENTORIES["auto_mode"], os.path.join(directory, "inventory"), AWS_LAYER_ONLY)
+        first, second, timeline = measure_layer(time_scale, inventory)
     chain = longest_chain(timeline)
     modeled = modeled_seconds(timeline, first[4])
     print("auto mode first run:   %6.1f s wall, %d tasks, %d changed" % (first[1] - first[0], first[2], first[3]))

@@ -1,19 +1,15 @@
 """Modeled empty account -> first answer, per compute mode (a measurement, not a test).
 
-Starts stand-ins of its own (tests.standin.local, in .cache/bench-first-answer) with the AWS stand-in's slow
-operations and the local cluster's GPU cold starts on the same time scale, runs site.yml on the local inventory
-(benchmark skipped) from an empty account to the verify probe's first answers, and replays the run on a virtual
-clock (tests/bench/aws_layer.py): a task blocked on a replayed operation ends when the operation would end on AWS.
-The operations are the AWS stand-in's timeline (EKS cluster ~10 min, node group ~4 min, add-ons, NAT, EFS) and each
-model's cold start, read from the verify report's time to serving: its pod created -> engine ready, lasting on AWS
-the real node boot (when a node was launched for it), image pull and engine load of tests/standin/k8s/cold_start.py
-plus what the run spent around them. The first answer and everything else count at their measured wall time.
-
-EKS Auto Mode cannot run the platform and inference layers on the local stand-ins (Karpenter's KWOK provider
-ignores Auto Mode's NodeClasses), so its figure is composed: its own AWS layer, measured and replayed the same way
-(no node group on the chain), plus this run's platform -> first answer part, plus one node boot (Auto Mode has no
-node group: the platform's pods wait for a node it launches). The platform tasks Auto Mode skips (Karpenter chart,
-device plugin) stay counted: an upper bound.
+For each compute mode, starts stand-ins of its own (tests.standin.local, in .cache/bench-first-answer) with the AWS
+stand-in's slow operations and the local cluster's GPU cold starts and node boots on the same time scale, runs site.yml
+on that mode's local inventory (inventories/local, inventories/local-auto-mode; benchmark skipped) from an empty account
+to the verify probe's first answers, and replays the run on a virtual clock (tests/bench/aws_layer.py): a task blocked
+on a replayed operation ends when the operation would end on AWS. The operations are the AWS stand-in's timeline (EKS
+cluster ~10 min, node group ~4 min, add-ons, NAT, EFS), every node Karpenter launched (its NodeClaim created -> node
+Ready, lasting the real node boot: in EKS Auto Mode the platform's own pods wait for one) and each model's cold start,
+read from the verify report's time to serving: its pod created -> engine ready, lasting on AWS the real node boot (when
+a node was launched for it), image pull and engine load of tests/standin/k8s/cold_start.py plus what the run spent
+around them. The first answer and everything else count at their measured wall time.
 
 Run: make bench   (or .venv/bin/python tests/bench/first_answer.py [--time-scale 0.05] [--compute-mode both])
 """
@@ -23,13 +19,11 @@ import glob
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
 import urllib.request
 
-import yaml
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, REPO)
@@ -40,7 +34,6 @@ from tests.standin.k8s import cluster, cold_start  # noqa: E402  pylint: disable
 
 STATE_DIR = os.path.join(REPO, ".cache", "bench-first-answer")
 PLAY_RE = re.compile(r"^PLAY \[(?P<name>[^\]]*)\]", re.M)
-FIRST_LAYER_AFTER_AWS = "Platform layer"
 
 
 def plays_of(output):
@@ -81,47 +74,78 @@ def _get_json(url):
         return json.load(answer)
 
 
-def bench_inventory(directory):
-    """The local inventory with the benchmark switched off and the verify reports kept apart."""
-    target = os.path.join(directory, "inventory")
-    shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(os.path.join(REPO, aws_layer.LOCAL_INVENTORY), target)
-    path = os.path.join(target, "group_vars", "all", "main.yml")
-    with open(path, encoding="utf-8") as handle:
-        data = yaml.safe_load(handle)
-    data["eks_llm_benchmark"] = {"enabled": False}
-    data["eks_llm_verify"] = dict(data["eks_llm_verify"], results_dir=os.path.join(directory, "reports"))
-    with open(path, "w", encoding="utf-8") as handle:
-        yaml.safe_dump(data, handle, sort_keys=False)
-    return target, os.path.join(directory, "reports")
+def node_boot_operations(kubeconfig, scale):
+    """One replayed operation a node Karpenter launched: its NodeClaim created -> registered, the real node boot on AWS
+    plus what the run spent beyond the scaled boot."""
+    proc = subprocess.run([os.path.join(REPO, ".venv", "bin", "kubectl"), "--kubeconfig", kubeconfig, "get", "nodeclaims.karpenter.sh",
+                           "-o", "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True, check=True)
+    operations = []
+    for claim in json.loads(proc.stdout)["items"]:
+        registered = [c["lastTransitionTime"] for c in (claim.get("status") or {}).get("conditions") or []
+                      if c["type"] == "Registered" and c["status"] == "True"]
+        if not registered:
+            continue
+        started, ended = epoch(claim["metadata"]["creationTimestamp"]), epoch(registered[0])
+        operations.append({"service": "kubernetes", "operation": "NodeBoot", "resource": claim["metadata"]["name"], "start": started,
+                           "end": ended, "real_seconds": cold_start.REAL_SECONDS["node_boot"] + max(
+                               ended - started - cold_start.registration_seconds(scale), 0.0)})
+    return operations
 
 
-def measure_karpenter_mode(time_scale):
-    """site.yml from an empty account on fresh stand-ins: (run, tasks, plays, timeline, serving)."""
+def measure(compute_mode, time_scale):
+    """site.yml in one compute mode from an empty account on fresh stand-ins: (run, tasks, plays, operations, serving)."""
     os.environ[cold_start.SCALE_VARIABLE] = str(time_scale)  # read by the cluster start below
     if local.main(["start", "--state-dir", STATE_DIR]):
         sys.exit("the local stand-ins did not start")
+    log = os.path.join(STATE_DIR, "first-answer-%s.log" % compute_mode)
     try:
         values = local.environment(STATE_DIR)
         endpoint = values["AWS_ENDPOINT_URL"]
         cluster.configure_aws(endpoint, {"time_scale": time_scale})
-        inventory, reports = bench_inventory(STATE_DIR)
+        reports = os.path.join(STATE_DIR, "reports-" + compute_mode)
+        inventory, dummy = local.inventory_copy(
+            aws_layer.INVENTORIES[compute_mode], os.path.join(STATE_DIR, "inventory-" + compute_mode),
+            lambda data: {"eks_llm_benchmark": {"enabled": False}, "eks_llm_verify": dict(data["eks_llm_verify"], results_dir=reports)})
         env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), PROFILE_TASKS_TASK_OUTPUT_LIMIT="all", **values)
         started = time.time()
         proc = subprocess.run([os.path.join(REPO, ".venv", "bin", "ansible-playbook"), "site.yml", "-i", inventory], cwd=REPO, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True, check=False)
         ended = time.time()
-        with open(os.path.join(STATE_DIR, "first-answer.log"), "w", encoding="utf-8") as handle:
+        with open(log, "w", encoding="utf-8") as handle:
             handle.write(proc.stdout)
         if proc.returncode:
-            sys.exit("site.yml failed (log: %s):\n%s" % (os.path.join(STATE_DIR, "first-answer.log"), proc.stdout[-4000:]))
-        timeline = _get_json(endpoint.rstrip("/") + "/_standin/timeline")
+            sys.exit("site.yml (%s) failed (log: %s):\n%s" % (compute_mode, log, proc.stdout[-4000:]))
+        operations = _get_json(endpoint.rstrip("/") + "/_standin/timeline")
+        with open(os.path.join(STATE_DIR, "k8s", "state.json"), encoding="utf-8") as handle:
+            operations += node_boot_operations(json.load(handle)["kubeconfig"], time_scale)
         report = sorted(glob.glob(os.path.join(reports, "verify", "*", "verify-report.json")))[-1]
         with open(report, encoding="utf-8") as handle:
             serving = json.load(handle)["time_to_serving"]
     finally:  # the stand-ins and everything deployed on them go together
         local.main(["stop", "--state-dir", STATE_DIR])
-    return (started, ended), aws_layer.tasks_of(proc.stdout, ended), plays_of(proc.stdout), timeline, serving
+    return (started, ended), aws_layer.tasks_of(proc.stdout, ended), plays_of(proc.stdout), operations, serving
+
+
+def report(compute_mode, time_scale):
+    """Measure one compute mode and print its modeled empty account -> first answer; returns the modeled seconds."""
+    (started, ended), tasks, plays, operations, serving = measure(compute_mode, time_scale)
+    ends = aws_layer.virtual_ends(operations + cold_start_operations(serving, time_scale), tasks)
+    total = ends[-1]
+    layers = []
+    for index, play in enumerate(plays):
+        if not layers or layers[-1][0] != play:
+            layers.append([play, 0.0])
+        layers[-1][1] += ends[index] - (ends[index - 1] if index else 0.0)
+    print("%s: site.yml on the stand-ins %.0f s wall at time scale %s, %d tasks, %d nodes launched" % (
+        compute_mode, ended - started, time_scale, len(tasks), len([op for op in operations if op["operation"] == "NodeBoot"])))
+    for entry in serving:
+        print("  %s: time to serving here %s s (%s)" % (entry["model"], entry["total_s"], ", ".join(
+            "%s %s" % (p["label"], p["seconds"] if p["seconds"] is not None else p["note"]) for p in entry["phases"])))
+    print("  modeled empty account -> first answer, by play:")
+    for play, seconds in layers:
+        print("    %-16s %6.0f s" % (play, seconds))
+    print("  %s: %6.0f s (%.1f min)" % (compute_mode, total, total / 60))
+    return total
 
 
 def main():
@@ -129,35 +153,18 @@ def main():
     parser.add_argument("--time-scale", type=float, default=0.05, help="stand-in seconds per real second (AWS and cold starts)")
     parser.add_argument("--compute-mode", choices=["karpenter", "auto_mode", "both"], default="both")
     args = parser.parse_args()
-    (started, ended), tasks, plays, timeline, serving = measure_karpenter_mode(args.time_scale)
-    operations = timeline + cold_start_operations(serving, args.time_scale)
-    ends = aws_layer.virtual_ends(operations, tasks)
-    total = ends[-1]
-    after_aws = total - ends[plays.index(FIRST_LAYER_AFTER_AWS) - 1]
-    layers = []
-    for index, play in enumerate(plays):
-        if not layers or layers[-1][0] != play:
-            layers.append([play, 0.0])
-        layers[-1][1] += ends[index] - (ends[index - 1] if index else 0.0)
-    print("site.yml on the stand-ins: %.0f s wall at time scale %s, %d tasks" % (ended - started, args.time_scale, len(tasks)))
     print("cold start on AWS assumed (tests/standin/k8s/cold_start.py): node boot %(node_boot)d s, image pull %(image_pull)d s,"
           " engine load %(engine_load)d s" % cold_start.REAL_SECONDS)
-    for entry in serving:
-        print("  %s: time to serving here %s s (%s)" % (entry["model"], entry["total_s"], ", ".join(
-            "%s %s" % (p["label"], p["seconds"] if p["seconds"] is not None else p["note"]) for p in entry["phases"])))
-    print("modeled empty account -> first answer, by play:")
-    for play, seconds in layers:
-        print("  %-16s %6.0f s" % (play, seconds))
-    target = aws_layer.AUTO_MODE_FIRST_ANSWER_TARGET_S
-    if args.compute_mode in ("karpenter", "both"):
-        print("karpenter mode: %6.0f s (%.1f min)" % (total, total / 60))
-    if args.compute_mode in ("auto_mode", "both"):
-        auto_aws = aws_layer.report_auto_mode(args.time_scale)
-        auto_total = auto_aws + after_aws + cold_start.REAL_SECONDS["node_boot"]
-        print("auto_mode:      %6.0f s (%.1f min) = AWS layer %.0f s + platform -> first answer %.0f s + a node boot for the"
-              " platform's pods %d s; target %d s (%d min): %s" % (
-                  auto_total, auto_total / 60, auto_aws, after_aws, cold_start.REAL_SECONDS["node_boot"], target, target // 60,
-                  "met" if auto_total <= target else "missed by %.0f s" % (auto_total - target)))
+    modes = ["karpenter", "auto_mode"] if args.compute_mode == "both" else [args.compute_mode]
+    totals = dict((mode, report(mode, args.time_scale)) for mode in modes)
+    if "auto_mode" in totals:
+        target = aws_layer.AUTO_MODE_FIRST_ANSWER_TARGET_S
+        floor = 600 + 60 + sum(cold_start.REAL_SECONDS.values())
+        print("auto_mode target %d s (%d min): %s (the assumed real durations alone - EKS cluster 600 s, add-ons 60 s, node boot,"
+              " image pull, engine load - make %d s)" % (target, target // 60, "met" if totals["auto_mode"] <= target else
+                                                         "missed by %.0f s" % (totals["auto_mode"] - target), floor))
+    if len(totals) == 2:
+        print("karpenter -> auto_mode: %+.0f s" % (totals["auto_mode"] - totals["karpenter"]))
 
 
 if __name__ == "__main__":

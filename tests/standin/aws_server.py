@@ -217,13 +217,14 @@ class StandIn:
 
     @staticmethod
     def configure(time_scale=None, throttle_rate=None, quotas=None, cluster_endpoint=None, cluster_ca=None, throttle_seed=None,
-                  kube_admin_kubeconfig=None, cluster_oidc_issuer=None, cluster_oidc_jwks=None, prices=None, capacity_reservations=None):
+                  kube_admin_kubeconfig=None, cluster_oidc_issuer=None, cluster_oidc_jwks=None, prices=None, capacity_reservations=None,
+                  node_registration_delay=None):
         """Change settings; None leaves a setting alone, "" ({} for the JWKS) clears the cluster_* / kube_* ones."""
         given = {"time_scale": time_scale, "throttle_rate": throttle_rate, "quotas": quotas, "prices": prices,
                  "capacity_reservations": capacity_reservations,
                  "cluster_endpoint": cluster_endpoint, "cluster_ca": cluster_ca, "throttle_seed": throttle_seed,
                  "kube_admin_kubeconfig": kube_admin_kubeconfig, "cluster_oidc_issuer": cluster_oidc_issuer,
-                 "cluster_oidc_jwks": cluster_oidc_jwks}
+                 "cluster_oidc_jwks": cluster_oidc_jwks, "node_registration_delay": node_registration_delay}
         return config.update({key: value for key, value in given.items() if value is not None})
 
     @staticmethod

@@ -15,7 +15,7 @@ from tests.standin.aws_server import StandIn
 
 DEFAULTS = {"time_scale": 0.0, "throttle_rate": 0.0, "quotas": {}, "prices": {}, "capacity_reservations": [], "cluster_endpoint": "",
             "cluster_ca": "", "kube_admin_kubeconfig": "",
-            "cluster_oidc_issuer": "", "cluster_oidc_jwks": {}}
+            "cluster_oidc_issuer": "", "cluster_oidc_jwks": {}, "node_registration_delay": ""}
 
 
 _RUNNING = []  # moto's state is per process: share one server even if the fixture is registered twice

@@ -17,7 +17,10 @@ on ports picked free at start, so that several checkouts on one machine never me
 import argparse
 import os
 import shlex
+import shutil
 import sys
+
+import yaml
 
 from . import aws_server, llm_server
 from .aws_server import REPO, process_alive
@@ -68,6 +71,30 @@ def environment(state_dir):
         cold_start.REGISTRATION_DELAY_VARIABLE: (_read_json(paths["k8s.state"]).get("cold_start") or {}).get("node_registration_delay", ""),
     })
     return values
+
+
+def inventory_copy(source, target, overrides):
+    """A copy of one of the local inventories (inventories/local, inventories/local-auto-mode; symbolic links followed)
+    whose variables, read as Ansible reads the group_vars files (in name order, the later wins), are written back as
+    one main.yml with some replaced: ``overrides`` is a dict, or a function of the variables returning one (a value
+    None removes the key). Returns (target, variables)."""
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(source if os.path.isabs(source) else os.path.join(REPO, source), target)
+    folder = os.path.join(target, "group_vars", "all")
+    data = {}
+    for name in sorted(os.listdir(folder)):
+        if name.endswith(".yml"):
+            with open(os.path.join(folder, name), encoding="utf-8") as handle:
+                data.update(yaml.safe_load(handle) or {})
+            os.remove(os.path.join(folder, name))
+    for key, value in (overrides(data) if callable(overrides) else overrides).items():
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    with open(os.path.join(folder, "main.yml"), "w", encoding="utf-8") as handle:
+        yaml.safe_dump(data, handle, sort_keys=False)
+    return target, data
 
 
 def write_env_files(state_dir):

@@ -6,7 +6,6 @@ modules and ours, and a stateful stand-in of AWS (tests/standin) instead of an a
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -14,7 +13,6 @@ import time
 
 import boto3
 import pytest
-import yaml
 
 pytest_plugins = ["tests.standin.fixtures"]
 
@@ -115,21 +113,17 @@ def run_playbook_until(playbook, marker, inventory=LOCAL_INVENTORY, env=None, ti
     return "".join(seen)
 
 
-def write_inventory(tmp_path, changes=None, remove=()):
-    """A copy of the local inventory with some variables changed or removed."""
-    target = tmp_path / "inventory"
-    shutil.copytree(LOCAL_INVENTORY, str(target))
-    vars_file = target / "group_vars" / "all" / "main.yml"
-    data = yaml.safe_load(vars_file.read_text())
-    for key in remove:
-        data.pop(key, None)
+def write_inventory(tmp_path, changes=None, remove=(), source=LOCAL_INVENTORY):
+    """A copy of the local inventory (or of ``source``) with some variables changed or removed."""
+    from tests.standin.local import inventory_copy  # pylint: disable=import-outside-toplevel
+
+    overrides = dict((key, None) for key in remove)
     if "eks_llm_models" in (changes or {}):
         # the local inventory's verify and benchmark point at the LLM stand-in for its own model only
-        data["eks_llm_verify"] = {"enabled": False}
-        data["eks_llm_benchmark"] = {"enabled": False}
-    data.update(changes or {})
-    vars_file.write_text(yaml.safe_dump(data, sort_keys=False))
-    return str(target)
+        overrides.update(eks_llm_verify={"enabled": False}, eks_llm_benchmark={"enabled": False})
+    overrides.update(changes or {})
+    target, dummy = inventory_copy(source, str(tmp_path / "inventory"), overrides)
+    return target
 
 
 def aws(service):

@@ -160,14 +160,16 @@ def _with_inventory_dir(value, inventory_dir):
 
 
 def test_every_example_inventory_passes():
-    inventories = glob.glob(os.path.join(REPO, "inventories", "*", "group_vars", "all", "main.yml"))
-    inventories += glob.glob(os.path.join(REPO, "inventories", "examples", "*", "group_vars", "all", "main.yml"))
-    assert len(inventories) >= 5
-    for path in inventories:
-        with open(path) as handle:
-            given = yaml.safe_load(handle)
+    folders = glob.glob(os.path.join(REPO, "inventories", "*", "group_vars", "all"))
+    folders += glob.glob(os.path.join(REPO, "inventories", "examples", "*", "group_vars", "all"))
+    assert len(folders) >= 5
+    for path in folders:
+        given = {}
+        for name in sorted(glob.glob(os.path.join(path, "*.yml"))):  # as Ansible reads them: in name order, the later wins
+            with open(name) as handle:
+                given.update(yaml.safe_load(handle))
         given = dict((k, v) for k, v in given.items() if not (isinstance(v, str) and "{{" in v))
-        given = _with_inventory_dir(given, os.path.dirname(os.path.dirname(os.path.dirname(path))))
+        given = _with_inventory_dir(given, os.path.dirname(os.path.dirname(path)))
         given.update(eks_llm_ngc_api_key="nvapi-test", eks_llm_hf_token="hf_test")
         config, problems, dummy_warnings = inventory_model.validate(given)
         assert problems == [], "%s: %s" % (path, problems)
