@@ -37,7 +37,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 TEST_PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: setup aiperf tokenizer local-up local-down local-k8s-build deploy demo teardown test lint sanity unit system \
-	system-aws system-kube readme molecule bench clean acceptance galaxy role-readmes plugin-docs ee awx
+	system-aws system-kube system-auto-mode readme molecule bench clean acceptance galaxy role-readmes plugin-docs ee awx
 
 $(BIN)/ansible-playbook: requirements.txt tests/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -166,7 +166,7 @@ awx: setup
 
 # The system tests: those without Kubernetes (system-aws), then those on the local Kubernetes (system-kube; build.sh
 # waits for the build .ci/run started early, or builds).
-system: system-aws system-kube
+system: system-aws system-kube system-auto-mode
 
 system-aws: export PATH := $(TEST_PATH)
 system-aws: setup $(LOCAL_TOKENIZER)
@@ -175,7 +175,13 @@ system-aws: setup $(LOCAL_TOKENIZER)
 system-kube: export PATH := $(TEST_PATH)
 system-kube: setup $(LOCAL_TOKENIZER)
 	tests/standin/k8s/build.sh
-	$(BIN)/python -m pytest -q --durations=15 tests/system -m "kubernetes and not readme"
+	$(BIN)/python -m pytest -q --durations=15 tests/system -m "kubernetes and not readme and not auto_mode"
+
+# EKS Auto Mode end to end on the local stand-ins (its own lane in CI, beside system-aws).
+system-auto-mode: export PATH := $(TEST_PATH)
+system-auto-mode: setup
+	tests/standin/k8s/build.sh
+	$(BIN)/python -m pytest -q --durations=15 tests/system -m "auto_mode"
 
 # The README's commands exactly as written, from this checkout: make deploy, make deploy again (changed=0),
 # make teardown (proves nothing is left), make local-down (no process left); and a second checkout deploying
@@ -196,7 +202,7 @@ molecule: setup
 # awx (~1.5 min) runs alone too: its jobs start ansible-playbook processes and moto, which would slow a neighbour.
 # Phases with latency assertions against the stand-ins (unit: the LLM stand-in's load model; system-aws: the AIPerf
 # sweep) run alone: beside another phase on 2 cores their measured latencies drift out of tolerance.
-TEST_PHASES := setup tokenizer+lint+galaxy+ee sanity+molecule unit awx system-aws system-kube+readme
+TEST_PHASES := setup tokenizer+lint+galaxy+ee sanity+molecule unit awx system-aws+system-auto-mode system-kube+readme
 test:
 	tests/ci/phases.sh $(TEST_PHASES)
 

@@ -6,7 +6,7 @@ NodeClass's role, subnets and security groups, once the NodeClass is ready. Karp
 Karpenter) knows only KWOKNodeClasses, so this thread, run by the AWS stand-in while ``kube_admin_kubeconfig`` is set,
 does Auto Mode's part with the provider's help:
 
-- while an ACTIVE cluster has Auto Mode compute on, the NodeClass CRD (tests/upstream/eks.amazonaws.com_nodeclasses.yaml)
+- while a running cluster has Auto Mode compute on, the NodeClass CRD (tests/upstream/eks.amazonaws.com_nodeclasses.yaml)
   is served; with no such cluster and no NodeClass left it is removed, so a NodeClass sent to a cluster without Auto
   Mode is refused, as on EKS;
 - each NodeClass is checked as the nodes it launches would be: its role exists, trusts EC2, carries Auto Mode's node
@@ -52,7 +52,8 @@ COMPUTE_TYPE_LABEL = "eks.amazonaws.com/compute-type"
 
 
 def _backends():
-    """(cluster, eks, ec2, iam backends) of every ACTIVE cluster with Auto Mode compute on."""
+    """(cluster, ec2, iam backends) of every running cluster (ACTIVE, or UPDATING: an update does not stop Auto Mode)
+    with Auto Mode compute on."""
     from moto.core import DEFAULT_ACCOUNT_ID  # pylint: disable=import-outside-toplevel
     from moto.ec2.models import ec2_backends  # pylint: disable=import-outside-toplevel
     from moto.eks.models import eks_backends  # pylint: disable=import-outside-toplevel
@@ -60,7 +61,7 @@ def _backends():
 
     for region in list(eks_backends[DEFAULT_ACCOUNT_ID]):
         for cluster in list(eks_backends[DEFAULT_ACCOUNT_ID][region].clusters.values()):
-            if cluster.status == "ACTIVE" and (getattr(cluster, "compute_config", None) or {}).get("enabled"):
+            if cluster.status in ("ACTIVE", "UPDATING") and (getattr(cluster, "compute_config", None) or {}).get("enabled"):
                 yield cluster, ec2_backends[DEFAULT_ACCOUNT_ID][region], iam_backends[DEFAULT_ACCOUNT_ID]["global"]
 
 

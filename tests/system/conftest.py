@@ -126,6 +126,17 @@ def write_inventory(tmp_path, changes=None, remove=(), source=LOCAL_INVENTORY):
     return target
 
 
+def wait_for(predicate, timeout=120, interval=1.0):
+    """predicate()'s first truthy value within timeout seconds, else its last value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    return predicate()
+
+
 def aws(service):
     return boto3.client(service, region_name="us-west-2", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
 
@@ -239,3 +250,4 @@ def pytest_collection_modifyitems(items):
 def pytest_configure(config):
     config.addinivalue_line("markers", "kubernetes: needs the local Kubernetes stand-in (tests/standin/k8s)")
     config.addinivalue_line("markers", "readme: runs the README's make commands in this checkout (make readme)")
+    config.addinivalue_line("markers", "auto_mode: EKS Auto Mode end to end on the local stand-ins (make system-auto-mode)")

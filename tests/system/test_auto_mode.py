@@ -10,27 +10,17 @@ on the CPU NodePool's nodes.
 """
 import json
 import os
-import time
 
 import pytest
 
 from tests.standin.llm_server import running_llm_server
-from tests.system.conftest import REPO, aws, kube_objects, kubectl, leftovers, run_playbook, write_inventory
+from tests.system.conftest import REPO, aws, kube_objects, kubectl, leftovers, run_playbook, wait_for, write_inventory
 
 AUTO_INVENTORY = os.path.join(REPO, "inventories", "local-auto-mode")
 NAME = "llm-local-auto"
 NODE_ROLE = NAME + "-eks-auto-node"
+pytestmark = pytest.mark.auto_mode
 ENDPOINTS = [{"name": "triton", "flavor": "triton", "models": ["opt-350m"], "ttft_ms": 5, "itl_ms": 1}]
-
-
-def wait_for(predicate, timeout=60, interval=1.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    return predicate()
 
 
 def conditions(item):

@@ -6,11 +6,10 @@ collection connects exactly as it does to EKS (cluster -> kubeconfig with the EK
 """
 import json
 import re
-import time
 
 import pytest
 
-from tests.system.conftest import LOCAL_INVENTORY, kube_objects, kubectl, leftovers, run_playbook
+from tests.system.conftest import LOCAL_INVENTORY, kube_objects, kubectl, leftovers, run_playbook, wait_for
 
 GPU_POOL = "gpu-g5"
 UP_TO_PLATFORM = "tests/system/playbooks/up_to_platform.yml"
@@ -18,16 +17,6 @@ UP_TO_PLATFORM = "tests/system/playbooks/up_to_platform.yml"
 
 def deploy(args=()):
     return run_playbook(UP_TO_PLATFORM, args=list(args))
-
-
-def wait_for(predicate, timeout=120, interval=1.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    return predicate()
 
 
 def gpu_pod(name, tolerate=True):
