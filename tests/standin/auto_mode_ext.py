@@ -120,14 +120,15 @@ def node_class_status(node_class, cluster, ec2, iam):
     """The status Auto Mode would give this NodeClass: {conditions, subnets, securityGroups}."""
     spec, meta = node_class.get("spec") or {}, node_class["metadata"]
     generation, old = meta.get("generation"), (node_class.get("status") or {}).get("conditions") or []
+    vpc_id = cluster.resources_vpc_config.get("vpcId")
+    # nodes launch in the cluster's VPC: subnets and groups of another VPC do not count
     subnets = _selected(spec.get("subnetSelectorTerms") or [],
-                        dict((s.id, s) for zone in ec2.subnets.values() for s in zone.values() if s.vpc_id == cluster.resources_vpc_config.get("vpcId")))
-    groups = _selected(spec.get("securityGroupSelectorTerms") or [],
-                       dict((g.id, g) for vpc in ec2.groups.values() for g in vpc.values()),
-                       names=dict((g.id, g.name) for vpc in ec2.groups.values() for g in vpc.values()))
+                        dict((s.id, s) for zone in ec2.subnets.values() for s in zone.values() if s.vpc_id == vpc_id))
+    in_vpc = ec2.groups.get(vpc_id) or {}
+    groups = _selected(spec.get("securityGroupSelectorTerms") or [], dict(in_vpc), names=dict((g.id, g.name) for g in in_vpc.values()))
     problems = {
         "SubnetsReady": None if subnets else "no subnet of the cluster's VPC matches subnetSelectorTerms",
-        "SecurityGroupsReady": None if groups else "no security group matches securityGroupSelectorTerms",
+        "SecurityGroupsReady": None if groups else "no security group of the cluster's VPC matches securityGroupSelectorTerms",
         "RoleReady": _role_problem((spec.get("role") or "").rsplit("/", 1)[-1], cluster, iam),
     }
     conditions = [_condition(kind, problem, generation, old) for kind, problem in problems.items()]

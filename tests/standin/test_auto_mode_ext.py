@@ -26,7 +26,8 @@ def _world(entry_type="EC2", policies=(AUTO_NODE_POLICY,), role_policies=NODE_PO
                               "subnet-9": _tagged("subnet-9", {"karpenter.sh/discovery": "llm"}, vpc_id="vpc-other",
                                                   availability_zone="us-west-2a")},
                "us-west-2b": {"subnet-2": _tagged("subnet-2", {"karpenter.sh/discovery": "other"}, vpc_id=VPC, availability_zone="us-west-2b")}}
-    groups = {VPC: {"sg-1": _tagged("sg-1", {"aws:eks:cluster-name": "llm"}, name="eks-cluster-sg-llm")}}
+    groups = {VPC: {"sg-1": _tagged("sg-1", {"aws:eks:cluster-name": "llm"}, name="eks-cluster-sg-llm")},
+              "vpc-other": {"sg-9": _tagged("sg-9", {"aws:eks:cluster-name": "llm"}, name="eks-cluster-sg-llm")}}
     role = SimpleNamespace(name=ROLE_NAME, arn=ROLE_ARN, assume_role_policy_document=trust,
                            managed_policies=dict(("arn:aws:iam::aws:policy/" + p, SimpleNamespace(name=p)) for p in role_policies))
     return cluster, SimpleNamespace(subnets=subnets, groups=groups), SimpleNamespace(roles={"AROA1": role})
@@ -45,7 +46,7 @@ def test_a_node_class_whose_role_subnets_and_groups_are_right_is_ready_with_what
     status = auto_mode_ext.node_class_status(NODE_CLASS, *_world())
     assert {kind: value[0] for kind, value in _conditions(status).items()} == {
         "SubnetsReady": "True", "SecurityGroupsReady": "True", "RoleReady": "True", "Ready": "True"}
-    # only the cluster's VPC, only the tagged subnet
+    # only the cluster's VPC (subnet-9 and sg-9 carry the tags in another one), only the tagged subnet
     assert status["subnets"] == [{"id": "subnet-1", "zone": "us-west-2a"}]
     assert status["securityGroups"] == [{"id": "sg-1", "name": "eks-cluster-sg-llm"}]
     assert all(c["observedGeneration"] == 3 for c in status["conditions"])
