@@ -230,8 +230,7 @@ def reconcile(api_client):
         cluster, ec2, iam = clusters[0]
         for node_class in node_classes:
             status = node_class_status(node_class, cluster, ec2, iam)
-            if status != {key: (node_class.get("status") or {}).get(key) for key in status}:
-                custom.patch_cluster_custom_object_status(GROUP, VERSION, PLURAL, node_class["metadata"]["name"], {"status": status})
+            _patch_status(custom, (GROUP, VERSION, PLURAL), node_class, status)
             if _ready(status) and not node_class["metadata"].get("deletionTimestamp"):
                 ready.add(node_class["metadata"]["name"])
     pools = [p for p in custom.list_cluster_custom_object(*KARPENTER)["items"] if _is_auto(p)] if clusters else []
@@ -266,8 +265,13 @@ def _mirror_status(custom, pool, twin, ready):
             condition["observedGeneration"] = generation
     else:
         return
-    if status != {key: (pool.get("status") or {}).get(key) for key in status}:
-        custom.patch_cluster_custom_object_status(*KARPENTER, pool["metadata"]["name"], {"status": status})
+    _patch_status(custom, KARPENTER, pool, status)
+
+
+def _patch_status(custom, api, item, status):
+    """Write the status fields that differ from the object's (one request, none when nothing changed)."""
+    if status != {key: (item.get("status") or {}).get(key) for key in status}:
+        custom.patch_cluster_custom_object_status(api[0], api[1], api[2], item["metadata"]["name"], {"status": status})
 
 
 CONTROLLER = Controller("auto-mode", reconcile)

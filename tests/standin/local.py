@@ -73,19 +73,27 @@ def environment(state_dir):
     return values
 
 
-def inventory_copy(source, target, overrides):
-    """A copy of one of the local inventories (inventories/local, inventories/local-auto-mode; symbolic links followed)
-    whose variables, read as Ansible reads the group_vars files (in name order, the later wins), are written back as
-    one main.yml with some replaced: ``overrides`` is a dict, or a function of the variables returning one (a value
-    None removes the key). Returns (target, variables)."""
-    shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(source if os.path.isabs(source) else os.path.join(REPO, source), target)
-    folder = os.path.join(target, "group_vars", "all")
+def inventory_variables(folder):
+    """An inventory's group_vars/all (``folder``) read as Ansible reads it: every .yml file in name order, the later
+    file's top-level keys winning."""
     data = {}
     for name in sorted(os.listdir(folder)):
         if name.endswith(".yml"):
             with open(os.path.join(folder, name), encoding="utf-8") as handle:
                 data.update(yaml.safe_load(handle) or {})
+    return data
+
+
+def inventory_copy(source, target, overrides):
+    """A copy of one of the local inventories (inventories/local, inventories/local-auto-mode; symbolic links followed)
+    whose variables (inventory_variables) are written back as one main.yml with some replaced: ``overrides`` is a dict, or a function of the variables returning one (a value
+    None removes the key). Returns (target, variables)."""
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(source if os.path.isabs(source) else os.path.join(REPO, source), target)
+    folder = os.path.join(target, "group_vars", "all")
+    data = inventory_variables(folder)
+    for name in os.listdir(folder):
+        if name.endswith(".yml"):
             os.remove(os.path.join(folder, name))
     for key, value in (overrides(data) if callable(overrides) else overrides).items():
         if value is None:

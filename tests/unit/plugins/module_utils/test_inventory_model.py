@@ -5,10 +5,10 @@ import os
 import re
 
 import pytest
-import yaml
 
 from ansible_collections.eks_llm.inference.plugins.module_utils import gpu_catalog
 from ansible_collections.eks_llm.inference.plugins.module_utils import inventory_model
+from tests.standin.local import inventory_variables
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 
@@ -164,10 +164,7 @@ def test_every_example_inventory_passes():
     folders += glob.glob(os.path.join(REPO, "inventories", "examples", "*", "group_vars", "all"))
     assert len(folders) >= 5
     for path in folders:
-        given = {}
-        for name in sorted(glob.glob(os.path.join(path, "*.yml"))):  # as Ansible reads them: in name order, the later wins
-            with open(name) as handle:
-                given.update(yaml.safe_load(handle))
+        given = inventory_variables(path)
         given = dict((k, v) for k, v in given.items() if not (isinstance(v, str) and "{{" in v))
         given = _with_inventory_dir(given, os.path.dirname(os.path.dirname(path)))
         given.update(eks_llm_ngc_api_key="nvapi-test", eks_llm_hf_token="hf_test")

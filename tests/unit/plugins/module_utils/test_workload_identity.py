@@ -13,6 +13,7 @@ import yaml
 from ansible_collections.eks_llm.inference.plugins.module_utils import inventory_model
 from ansible_collections.eks_llm.inference.plugins.module_utils import versions
 from ansible_collections.eks_llm.inference.plugins.module_utils import workload_identity as wi
+from tests.standin.local import inventory_variables
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 
@@ -74,13 +75,9 @@ def test_every_pinned_image_supports_the_mechanism_auto_picks():
 
 
 def every_inventory():
-    paths = sorted(glob.glob(os.path.join(REPO, "inventories", "*", "group_vars", "all", "*.yml"))
-                   + glob.glob(os.path.join(REPO, "inventories", "examples", "*", "group_vars", "all", "*.yml")))
-    inventories = {}
-    for path in paths:
-        with open(path, encoding="utf-8") as handle:
-            inventories.setdefault(os.path.dirname(path), {}).update(yaml.safe_load(handle) or {})
-    return sorted(inventories.items())
+    folders = glob.glob(os.path.join(REPO, "inventories", "*", "group_vars", "all"))
+    folders += glob.glob(os.path.join(REPO, "inventories", "examples", "*", "group_vars", "all"))
+    return sorted((folder, inventory_variables(folder)) for folder in folders)
 
 
 @pytest.mark.parametrize("where, given", every_inventory(), ids=lambda v: os.path.relpath(v, REPO) if isinstance(v, str) else "")
