@@ -86,8 +86,8 @@ def inventory_variables(folder):
 
 def inventory_copy(source, target, overrides):
     """A copy of one of the local inventories (inventories/local, inventories/local-auto-mode; symbolic links followed)
-    whose variables (inventory_variables) are written back as one main.yml with some replaced: ``overrides`` is a dict, or a function of the variables returning one (a value
-    None removes the key). Returns (target, variables)."""
+    whose variables (inventory_variables) are written back as one main.yml with some replaced: ``overrides`` is a
+    dict, or a function of the variables returning one (a value None removes the key). Returns (target, variables)."""
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(source if os.path.isabs(source) else os.path.join(REPO, source), target)
     folder = os.path.join(target, "group_vars", "all")
