@@ -149,7 +149,8 @@ def for_model(model, pods, events, nodes, nodeclaims, first_answer):
     for phase, label in PHASES:
         at, note = moments[phase]
         seconds = None
-        if at is not None and phase in NODE_PHASES and at <= started:
+        # whole seconds on both sides: a phase in the pod's own second may have followed it, so only earlier is before
+        if at is not None and phase in NODE_PHASES and at < started:
             note = "node already there (before the pod)"
         elif at is not None and phase == "first_answer":
             sent = parse_time(answer.get("sent")) or at

@@ -95,7 +95,7 @@ def test_a_model_serves_on_nodes_auto_mode_launched_for_its_node_pools(deployed)
     assert report["ok"] is True, [c for c in report["checks"] if c["ok"] is False]
     serving, = report["time_to_serving"]
     phases = dict((p["phase"], p) for p in serving["phases"])
-    assert phases["nodeclaim_created"]["seconds"] is not None and phases["node_ready"]["seconds"] is not None, serving
+    assert phases["nodeclaim_created"]["seconds"] is not None and phases["node_ready"]["seconds"] is not None, serving["phases"]
     assert serving["node"] == model["spec"]["nodeName"] and serving["total_s"] > 0
 
 

@@ -68,6 +68,14 @@ def test_a_node_that_was_already_there_is_said_so_and_not_counted():
     assert result["total_s"] == 361.5
 
 
+def test_a_nodeclaim_created_in_the_pod_s_second_was_asked_for_it():
+    # creationTimestamp keeps whole seconds: Karpenter can create the claim within the second the pod was created in,
+    # which is not "before the pod"
+    result = tts.for_model(MODEL, [pod()], EVENTS, [node()], [claim(created="2026-12-05T10:00:00Z")], ANSWER)
+    assert seconds(result)["nodeclaim_created"] == 0.0 and notes(result)["nodeclaim_created"] is None
+    assert seconds(result)["node_ready"] == 90.0 and result["total_s"] == 361.5
+
+
 def test_a_node_without_nodeclaim_and_expired_events():
     only_status = pod(started="2026-12-05T10:03:40Z", restarts=2)
     result = tts.for_model(MODEL, [only_status], [], [node()], [], ANSWER)
