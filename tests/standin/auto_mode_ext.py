@@ -271,7 +271,7 @@ def _mirror_status(custom, pool, twin, ready):
 def _patch_status(custom, api, item, status):
     """Write the status fields that differ from the object's (one request, none when nothing changed)."""
     if status != {key: (item.get("status") or {}).get(key) for key in status}:
-        custom.patch_cluster_custom_object_status(api[0], api[1], api[2], item["metadata"]["name"], {"status": status})
+        custom.patch_cluster_custom_object_status(*api, item["metadata"]["name"], {"status": status})
 
 
 CONTROLLER = Controller("auto-mode", reconcile)

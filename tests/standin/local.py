@@ -15,6 +15,7 @@ on ports picked free at start, so that several checkouts on one machine never me
 `stop` stops all three and checks that none of their processes is left.
 """
 import argparse
+import glob
 import os
 import shlex
 import shutil
@@ -71,6 +72,12 @@ def environment(state_dir):
         cold_start.REGISTRATION_DELAY_VARIABLE: (_read_json(paths["k8s.state"]).get("cold_start") or {}).get("node_registration_delay", ""),
     })
     return values
+
+
+def inventory_folders():
+    """The group_vars/all folder of every inventory of the repository (the local ones and the examples), sorted."""
+    return sorted(glob.glob(os.path.join(REPO, "inventories", "*", "group_vars", "all"))
+                  + glob.glob(os.path.join(REPO, "inventories", "examples", "*", "group_vars", "all")))
 
 
 def inventory_variables(folder):

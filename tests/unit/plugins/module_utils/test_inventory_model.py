@@ -1,6 +1,5 @@
 """The inventory model: every bad input is a clear problem naming the variable; good inputs normalise."""
 import copy
-import glob
 import os
 import re
 
@@ -8,7 +7,7 @@ import pytest
 
 from ansible_collections.eks_llm.inference.plugins.module_utils import gpu_catalog
 from ansible_collections.eks_llm.inference.plugins.module_utils import inventory_model
-from tests.standin.local import inventory_variables
+from tests.standin.local import inventory_folders, inventory_variables
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 
@@ -160,8 +159,7 @@ def _with_inventory_dir(value, inventory_dir):
 
 
 def test_every_example_inventory_passes():
-    folders = glob.glob(os.path.join(REPO, "inventories", "*", "group_vars", "all"))
-    folders += glob.glob(os.path.join(REPO, "inventories", "examples", "*", "group_vars", "all"))
+    folders = inventory_folders()
     assert len(folders) >= 5
     for path in folders:
         given = inventory_variables(path)

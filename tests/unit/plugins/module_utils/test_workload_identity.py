@@ -4,7 +4,6 @@ The facts behind the table (plugins/module_utils/workload_identity.py) are upstr
 1.11.60 (Pod Identity needs >= 1.11.263), AWS for Fluent Bit reads Pod Identity from 2.32.5 on, Karpenter since 0.35.
 """
 import copy
-import glob
 import os
 
 import pytest
@@ -13,7 +12,7 @@ import yaml
 from ansible_collections.eks_llm.inference.plugins.module_utils import inventory_model
 from ansible_collections.eks_llm.inference.plugins.module_utils import versions
 from ansible_collections.eks_llm.inference.plugins.module_utils import workload_identity as wi
-from tests.standin.local import inventory_variables
+from tests.standin.local import inventory_folders, inventory_variables
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
 
@@ -75,9 +74,7 @@ def test_every_pinned_image_supports_the_mechanism_auto_picks():
 
 
 def every_inventory():
-    folders = glob.glob(os.path.join(REPO, "inventories", "*", "group_vars", "all"))
-    folders += glob.glob(os.path.join(REPO, "inventories", "examples", "*", "group_vars", "all"))
-    return sorted((folder, inventory_variables(folder)) for folder in folders)
+    return [(folder, inventory_variables(folder)) for folder in inventory_folders()]
 
 
 @pytest.mark.parametrize("where, given", every_inventory(), ids=lambda v: os.path.relpath(v, REPO) if isinstance(v, str) else "")
